@@ -1,0 +1,229 @@
+//! Other names of one object. Path-based masking alone can be escaped through a
+//! bind mount or a hard link of a denied object; this module finds those names
+//! so the denial follows the object, not just the path that was listed.
+
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::plan::{Access, FsPlan, Kind, Origin};
+
+/// How many directory entries a hard-link search may visit before giving up.
+/// Giving up is an error: a denial that cannot be completed is refused.
+const HARD_LINK_SEARCH_LIMIT: usize = 200_000;
+
+/// Entries under `dir` (up to three levels) that other users cannot read:
+/// files without the world-read bit, directories without world read+search.
+pub fn root_only_files(dir: &Path) -> Vec<(PathBuf, Kind)> {
+    let mut found = Vec::new();
+    walk_secrets(dir, 0, &mut found);
+    found
+}
+
+fn walk_secrets(dir: &Path, depth: usize, found: &mut Vec<(PathBuf, Kind)>) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in read.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        let mode = meta.permissions().mode();
+        let path = entry.path();
+        if meta.is_dir() {
+            if mode & 0o005 != 0o005 {
+                found.push((path, Kind::Dir));
+            } else if depth < 2 {
+                walk_secrets(&path, depth + 1, found);
+            }
+        } else if meta.is_file() && mode & 0o004 == 0 {
+            found.push((path, Kind::File));
+        }
+    }
+}
+
+/// Other paths through which the sandbox could reach the denied object at `path`.
+pub fn other_paths(path: &Path, kind: Kind, plan: &FsPlan) -> io::Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path)?;
+    let id = (meta.dev(), meta.ino());
+    let same_object = |candidate: &Path| {
+        std::fs::metadata(candidate)
+            .map(|m| (m.dev(), m.ino()) == id)
+            .unwrap_or(false)
+    };
+    let visible = |candidate: &Path| {
+        plan.access_at(candidate)
+            .is_some_and(|a| a != Access::Denied)
+    };
+
+    let mut out = Vec::new();
+    if let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") {
+        for alias in mount_aliases(&mountinfo, path) {
+            if visible(&alias) && same_object(&alias) {
+                out.push(alias);
+            }
+        }
+    }
+    if kind == Kind::File && meta.nlink() > 1 {
+        let mut budget = HARD_LINK_SEARCH_LIMIT;
+        let roots: Vec<PathBuf> = plan
+            .entries
+            .iter()
+            .filter(|e| e.origin == Origin::Listed && e.access != Access::Denied)
+            .filter(|e| e.kind == Kind::Dir)
+            .map(|e| e.path.clone())
+            .collect();
+        for root in roots {
+            find_hard_links(&root, id, &mut budget, &mut out).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{} has {} hard links; searching the allowed trees for them failed: {e}",
+                        path.display(),
+                        meta.nlink()
+                    ),
+                )
+            })?;
+        }
+        out.retain(|p| p != path && visible(p));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn find_hard_links(
+    dir: &Path,
+    id: (u64, u64),
+    budget: &mut usize,
+    out: &mut Vec<PathBuf>,
+) -> io::Result<()> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in read.flatten() {
+        if *budget == 0 {
+            return Err(io::Error::other(format!(
+                "gave up after {HARD_LINK_SEARCH_LIMIT} entries"
+            )));
+        }
+        *budget -= 1;
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.dev() != id.0 {
+            continue;
+        }
+        if meta.is_dir() {
+            find_hard_links(&entry.path(), id, budget, out)?;
+        } else if meta.ino() == id.1 {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+struct MountLine {
+    dev: String,
+    root: PathBuf,
+    mount_point: PathBuf,
+}
+
+/// Parse the fields cordon needs from /proc/self/mountinfo.
+fn parse_mountinfo(text: &str) -> Vec<MountLine> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let _id = fields.next()?;
+            let _parent = fields.next()?;
+            let dev = fields.next()?.to_string();
+            let root = unescape(fields.next()?);
+            let mount_point = unescape(fields.next()?);
+            Some(MountLine {
+                dev,
+                root: PathBuf::from(root),
+                mount_point: PathBuf::from(mount_point),
+            })
+        })
+        .collect()
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 4 <= bytes.len() {
+            let digits = &bytes[i + 1..i + 4];
+            if digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                let value = digits.iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                if let Ok(v) = u8::try_from(value) {
+                    out.push(v);
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every other place where the object at `path` is mounted, by mount table arithmetic.
+fn mount_aliases(mountinfo: &str, path: &Path) -> Vec<PathBuf> {
+    let mounts = parse_mountinfo(mountinfo);
+    // The mount that holds `path`: longest mount point prefix, last one wins when stacked.
+    let Some(home) = mounts
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| path.starts_with(&m.mount_point))
+        .max_by_key(|(i, m)| (m.mount_point.components().count(), *i))
+        .map(|(_, m)| m)
+    else {
+        return Vec::new();
+    };
+    let Ok(inside) = path.strip_prefix(&home.mount_point) else {
+        return Vec::new();
+    };
+    let fs_path = home.root.join(inside);
+    mounts
+        .iter()
+        .filter(|m| m.dev == home.dev)
+        .filter_map(|m| {
+            let rest = fs_path.strip_prefix(&m.root).ok()?;
+            let alias = m.mount_point.join(rest);
+            (alias != path).then_some(alias)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_mount_aliases_are_found_by_arithmetic() {
+        let info = "\
+22 1 254:1 / / rw - ext4 /dev/vda1 rw
+30 22 254:1 /srv/data /mnt/data rw - ext4 /dev/vda1 rw
+31 22 254:1 /srv /export\\040dir rw - ext4 /dev/vda1 rw
+32 22 0:5 / /dev rw - devtmpfs udev rw
+";
+        let mut aliases = mount_aliases(info, Path::new("/srv/data/secret"));
+        aliases.sort();
+        assert_eq!(
+            aliases,
+            vec![
+                PathBuf::from("/export dir/data/secret"),
+                PathBuf::from("/mnt/data/secret"),
+            ]
+        );
+        // From the bind mount's side the original is an alias too.
+        let back = mount_aliases(info, Path::new("/mnt/data/secret"));
+        assert!(back.contains(&PathBuf::from("/srv/data/secret")));
+    }
+
+    #[test]
+    fn unescape_handles_octal() {
+        assert_eq!(unescape("/a\\040b\\011c"), "/a b\tc");
+        assert_eq!(unescape("/plain"), "/plain");
+    }
+}

@@ -1,0 +1,22 @@
+//! cordon's policy layer: MXC-compatible configuration in, a resolved,
+//! backend-neutral [`Plan`] out.
+//!
+//! The flow is `parse` (bytes → typed [`Config`], strict) → `validate` (checks
+//! that need no filesystem) → `resolve` (canonical paths, delegation, aliases)
+//! → [`Plan`]. Nothing here creates namespaces or runs anything.
+
+pub mod aliases;
+pub mod config;
+pub mod error;
+pub mod parse;
+pub mod plan;
+pub mod resolve;
+pub mod validate;
+pub mod version;
+
+pub use config::Config;
+pub use error::{ErrorCode, PolicyError, Result};
+pub use parse::{config_from_value, parse_config};
+pub use plan::{Access, Containment, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan};
+pub use resolve::{resolve_one_shot, Caller};
+pub use version::SchemaVersion;

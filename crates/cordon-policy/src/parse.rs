@@ -1,0 +1,103 @@
+//! From bytes to a typed [`Config`], with errors that name the JSON path.
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::{PolicyError, Result};
+
+/// Fields that the runtime sets and a caller must not.
+const RUNTIME_ONLY_FIELDS: &[&str] = &["correlationVector"];
+
+/// Parse a configuration document. Errors name the JSON path and, for unknown
+/// fields, list the valid names.
+pub fn parse_config(bytes: &[u8]) -> Result<Config> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| PolicyError::malformed(format!("config is not valid JSON: {e}")))?;
+    config_from_value(value)
+}
+
+/// Same as [`parse_config`], from an already decoded JSON value.
+pub fn config_from_value(value: Value) -> Result<Config> {
+    let Value::Object(map) = &value else {
+        return Err(PolicyError::malformed(format!(
+            "config must be a JSON object, found {}",
+            json_kind(&value)
+        )));
+    };
+    for field in RUNTIME_ONLY_FIELDS {
+        if map.contains_key(*field) {
+            return Err(PolicyError::malformed(format!(
+                "{field}: set by the runtime, not by the caller; remove it from the config"
+            )));
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            PolicyError::malformed(format!("config: {inner}"))
+        } else {
+            PolicyError::malformed(format!("{path}: {inner}"))
+        }
+    })
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        parse_config(json.as_bytes()).unwrap_err().message
+    }
+
+    #[test]
+    fn unknown_field_names_path_and_valid_names() {
+        let msg = err(r#"{"network":{"egress":{"defualt":"deny"}}}"#);
+        assert!(msg.starts_with("network.egress.defualt:"), "{msg}");
+        assert!(msg.contains("defualt") && msg.contains("`default`"), "{msg}");
+        let top = err(r#"{"proces":{}}"#);
+        assert!(top.contains("proces") && top.contains("`process`"), "{top}");
+    }
+
+    #[test]
+    fn non_objects_and_bad_json_are_refused() {
+        assert!(err("[]").contains("must be a JSON object"));
+        assert!(err("42").contains("must be a JSON object"));
+        assert!(err("{").contains("not valid JSON"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let msg = err(r#"{"process":{"timeout":-1}}"#);
+        assert!(msg.starts_with("process.timeout:"), "{msg}");
+        let msg = err(r#"{"process":{"env":"A=1"}}"#);
+        assert!(msg.starts_with("process.env:"), "{msg}");
+        let msg = err(r#"{"filesystem":{"readonlyPaths":[1]}}"#);
+        assert!(msg.starts_with("filesystem.readonlyPaths[0]:"), "{msg}");
+    }
+
+    #[test]
+    fn schema_and_comment_are_ignored_and_nulls_accepted() {
+        let cfg = parse_config(
+            br#"{"$schema":"x","_comment":["any"],"network":null,"process":{"commandLine":"true","cwd":null}}"#,
+        )
+        .unwrap();
+        assert!(cfg.network.is_none());
+    }
+
+    #[test]
+    fn correlation_vector_is_refused() {
+        assert!(err(r#"{"correlationVector":"abc"}"#).contains("correlationVector"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The resolved plan: what a backend must enforce, with every decision already made.
+//!
+//! A plan holds canonical paths, final environment, chosen network model and
+//! backend intent. Backends translate it into kernel objects; they do not
+//! interpret the config again.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::version::SchemaVersion;
+
+/// What the config asked for in `containment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Containment {
+    /// `process` or absent: the strongest available process-level backend.
+    Process,
+    Native,
+    Bubblewrap,
+    Lxc { distribution: String, release: String },
+    /// `microvm` or `vm`: hardware-virtualised isolation.
+    MicroVm,
+}
+
+impl Containment {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Containment::Process => "process",
+            Containment::Native => "native",
+            Containment::Bubblewrap => "bubblewrap",
+            Containment::Lxc { .. } => "lxc",
+            Containment::MicroVm => "microvm",
+        }
+    }
+}
+
+/// Access of a path, ordered from least to most restrictive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Access {
+    ReadWrite,
+    ReadOnly,
+    Denied,
+}
+
+impl Access {
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::ReadWrite => "rw",
+            Access::ReadOnly => "ro",
+            Access::Denied => "deny",
+        }
+    }
+}
+
+/// What is at a path on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    /// Anything that is not a directory (regular file, device, socket, fifo).
+    File,
+    /// A denied path that does not exist (yet).
+    Missing,
+}
+
+/// Why an entry is in the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Listed in the config.
+    Listed,
+    /// Part of the fixed read-only baseline (SPEC §2.1).
+    Baseline,
+    /// Another path to an object the config denies (bind mount or hard link).
+    Alias,
+    /// A root-only file of the baseline, hidden so host root's sandbox cannot read it.
+    RootSecret,
+}
+
+/// One path the sandbox sees, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsEntry {
+    /// Canonical absolute path, identical inside and outside the sandbox.
+    pub path: PathBuf,
+    pub access: Access,
+    pub kind: Kind,
+    pub origin: Origin,
+}
+
+impl FsEntry {
+    pub fn depth(&self) -> usize {
+        path_depth(&self.path)
+    }
+}
+
+/// Number of normal components (`/` is 0, `/a/b` is 2).
+pub fn path_depth(path: &Path) -> usize {
+    path.components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .count()
+}
+
+/// The whole filesystem view: entries sorted shallow to deep, so that applying
+/// them in order makes the most specific path win.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FsPlan {
+    pub entries: Vec<FsEntry>,
+    /// The sandbox gets a private, empty `/tmp` (unless the config lists `/tmp`).
+    pub private_tmp: bool,
+    /// Denied paths that do not exist but lie in a writable tree: the backend must
+    /// hold a placeholder there for the run so the path cannot be created. Each is
+    /// the first missing component of such a path.
+    pub placeholders: Vec<PathBuf>,
+}
+
+impl FsPlan {
+    /// The access the sandbox has at `path` (the deepest entry that is an
+    /// ancestor or the path itself), or `None` when the path is not visible.
+    pub fn access_at(&self, path: &Path) -> Option<Access> {
+        self.entries
+            .iter()
+            .filter(|e| path.starts_with(&e.path))
+            .max_by_key(|e| e.depth())
+            .map(|e| e.access)
+    }
+}
+
+/// How the sandbox reaches the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkPlan {
+    /// Model 3: a private network stack with only its own loopback.
+    Isolated,
+    /// The host's network namespace is shared (legacy MXC meaning).
+    HostShared {
+        /// Proxy URL exported to the sandbox (legacy `proxy` on 0.6/0.7).
+        proxy: Option<String>,
+    },
+}
+
+/// Limits enforced on the sandbox as a whole or per process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourcePlan {
+    pub max_file_size_bytes: Option<u64>,
+    pub max_open_files: Option<u64>,
+}
+
+/// Everything a backend needs for one sandboxed command.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub container_id: Option<String>,
+    pub version: SchemaVersion,
+    pub containment: Containment,
+    /// Run as `/bin/sh -c <command_line>`.
+    pub command_line: String,
+    /// The working directory inside the sandbox.
+    pub cwd: PathBuf,
+    /// True when `cwd` was chosen by cordon rather than given in `process.cwd`.
+    pub cwd_defaulted: bool,
+    /// The complete environment of the command (SPEC §2.4).
+    pub env: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    pub filesystem: FsPlan,
+    pub network: NetworkPlan,
+    pub resources: ResourcePlan,
+    /// Things the user must be told on stderr (e.g. the host network is shared).
+    pub notices: Vec<String>,
+    /// Stable hash of the normalised config, for audit records.
+    pub policy_hash: String,
+}
+
+impl Plan {
+    /// argv of the sandboxed process.
+    pub fn argv(&self) -> Vec<String> {
+        vec!["/bin/sh".into(), "-c".into(), self.command_line.clone()]
+    }
+}

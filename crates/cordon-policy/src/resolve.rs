@@ -1,0 +1,490 @@
+//! Resolution: a validated config plus the host's filesystem and the caller's
+//! identity become a [`Plan`]. This is the only place that looks at the host.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use crate::aliases;
+use crate::config::Config;
+use crate::error::{ErrorCode, PolicyError, Result};
+use crate::plan::{
+    path_depth, Access, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan,
+};
+use crate::validate;
+
+/// The read-only baseline every sandbox sees (SPEC §2.1).
+pub const BASELINE: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+];
+
+/// PATH when `process.env` does not set one.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Who asked: grants are checked against this identity (delegation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Caller {
+    /// The identity of this process.
+    pub fn current() -> Self {
+        // SAFETY: geteuid/getegid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        Caller { uid, gid }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.uid == 0
+    }
+}
+
+/// Validate and resolve a one-shot config into a plan.
+pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
+    let version = validate::schema_version(config)?;
+    if config.phase.is_some() {
+        return Err(PolicyError::new(
+            ErrorCode::MalformedRequest,
+            "phase: a state-aware request is not a one-shot run",
+        ));
+    }
+    if config.sandbox_id.is_some() {
+        return Err(PolicyError::malformed(
+            "sandboxId: only state-aware requests (with \"phase\") name a sandbox; remove it for a one-shot run",
+        ));
+    }
+    let containment = validate::containment(config, version)?;
+    let process = config.process.clone().unwrap_or_default();
+    let command_line = process.command_line.ok_or_else(|| {
+        PolicyError::malformed("process.commandLine: required for a one-shot run")
+    })?;
+    validate::check_text("process.commandLine", &command_line)?;
+    let user_env = validate::environment(process.env.as_deref().unwrap_or_default())?;
+    if let Some(cwd) = &process.cwd {
+        validate::check_path("process.cwd", cwd)?;
+        if Path::new(cwd)
+            .components()
+            .any(|c| matches!(c, Component::ParentDir))
+        {
+            return Err(PolicyError::malformed(format!(
+                "process.cwd: {cwd:?} must not contain \"..\""
+            )));
+        }
+    }
+    let timeout = process
+        .timeout
+        .filter(|ms| *ms > 0)
+        .map(|ms| Duration::from_millis(ms.into()));
+    validate::ui(config)?;
+    let resources = validate::resources(config)?;
+    let (network, notices) = validate::network(config, version)?;
+    let filesystem = resolve_filesystem(config, caller)?;
+
+    let (cwd, cwd_defaulted) = match &process.cwd {
+        Some(cwd) => (PathBuf::from(cwd), false),
+        None => (default_cwd(config, &filesystem), true),
+    };
+    let env = final_environment(user_env, &cwd, &network);
+
+    let mut plan = Plan {
+        container_id: config.container_id.clone(),
+        version,
+        containment,
+        command_line,
+        cwd,
+        cwd_defaulted,
+        env,
+        timeout,
+        filesystem,
+        network,
+        resources,
+        notices,
+        policy_hash: String::new(),
+    };
+    plan.policy_hash = policy_hash(&plan);
+    Ok(plan)
+}
+
+/// SPEC §2.1: the first existing directory among readwritePaths, else among
+/// readonlyPaths, else the private /tmp. Only directories the sandbox can use count.
+fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
+    let lists = config.filesystem.clone().unwrap_or_default();
+    for list in [lists.readwrite_paths, lists.readonly_paths]
+        .into_iter()
+        .flatten()
+    {
+        for raw in list {
+            let Ok(path) = std::fs::canonicalize(&raw) else {
+                continue;
+            };
+            if path.is_dir() && fs.access_at(&path).is_some_and(|a| a != Access::Denied) {
+                return path;
+            }
+        }
+    }
+    PathBuf::from("/tmp")
+}
+
+/// SPEC §2.4: cleared environment plus PATH, HOME, LANG, proxy variables and
+/// exactly the `process.env` entries.
+fn final_environment(
+    user_env: Vec<(String, String)>,
+    cwd: &Path,
+    network: &NetworkPlan,
+) -> Vec<(String, String)> {
+    const PROXY_VARS: &[&str] = &[
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ];
+    let mut env = user_env;
+    let has = |env: &[(String, String)], key: &str| env.iter().any(|(k, _)| k == key);
+    if let NetworkPlan::HostShared { proxy: Some(url) } = network {
+        env.retain(|(k, _)| {
+            !PROXY_VARS.contains(&k.as_str()) && k != "NO_PROXY" && k != "no_proxy"
+        });
+        for var in PROXY_VARS {
+            env.push((var.to_string(), url.clone()));
+        }
+    }
+    let mut defaults = Vec::new();
+    if !has(&env, "PATH") {
+        defaults.push(("PATH".to_string(), DEFAULT_PATH.to_string()));
+    }
+    if !has(&env, "HOME") {
+        defaults.push(("HOME".to_string(), cwd.to_string_lossy().into_owned()));
+    }
+    if !has(&env, "LANG") {
+        defaults.push(("LANG".to_string(), "C.UTF-8".to_string()));
+    }
+    defaults.extend(env);
+    defaults
+}
+
+struct Listed {
+    field: String,
+    path: PathBuf,
+    access: Access,
+    kind: Kind,
+    /// (st_dev, st_ino) of an existing object.
+    id: Option<(u64, u64)>,
+}
+
+/// Resolve the filesystem lists into the sandbox's view (SPEC §2.1).
+pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
+    let fs = config.filesystem.clone().unwrap_or_default();
+    let mut listed: Vec<Listed> = Vec::new();
+    for (name, list, access) in [
+        ("readwritePaths", &fs.readwrite_paths, Access::ReadWrite),
+        ("readonlyPaths", &fs.readonly_paths, Access::ReadOnly),
+        ("deniedPaths", &fs.denied_paths, Access::Denied),
+    ] {
+        for (i, raw) in list.as_deref().unwrap_or_default().iter().enumerate() {
+            let field = format!("filesystem.{name}[{i}]");
+            validate::check_path(&field, raw)?;
+            listed.push(resolve_one(&field, raw, access, caller)?);
+        }
+    }
+
+    // Same path listed twice, or one object reached by two paths: most restrictive wins.
+    let mut by_path: HashMap<PathBuf, Access> = HashMap::new();
+    let mut by_object: HashMap<(u64, u64), Access> = HashMap::new();
+    for entry in &listed {
+        let slot = by_path.entry(entry.path.clone()).or_insert(entry.access);
+        *slot = (*slot).max(entry.access);
+        if let Some(id) = entry.id {
+            let slot = by_object.entry(id).or_insert(entry.access);
+            *slot = (*slot).max(entry.access);
+        }
+    }
+    let mut entries: Vec<FsEntry> = Vec::new();
+    for entry in &listed {
+        if entries.iter().any(|e| e.path == entry.path) {
+            continue;
+        }
+        let mut access = by_path[&entry.path];
+        if let Some(id) = entry.id {
+            access = access.max(by_object[&id]);
+        }
+        entries.push(FsEntry {
+            path: entry.path.clone(),
+            access,
+            kind: entry.kind,
+            origin: Origin::Listed,
+        });
+    }
+    check_reserved(&listed)?;
+
+    // The baseline, where the config does not say otherwise about the same path.
+    for base in BASELINE {
+        let path = Path::new(base);
+        if entries.iter().any(|e| e.path == path) {
+            continue;
+        }
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() => entries.push(FsEntry {
+                path: path.to_path_buf(),
+                access: Access::ReadOnly,
+                kind: Kind::Dir,
+                origin: Origin::Baseline,
+            }),
+            // Merged-/usr symlinks (/bin -> usr/bin) are recreated by the backend.
+            _ => continue,
+        }
+    }
+    let private_tmp = !entries.iter().any(|e| e.path == Path::new("/tmp"));
+
+    // Host root's sandbox runs as uid 0 without capabilities: the owner bits of
+    // root-only files would still let it read them, so they are hidden.
+    if caller.is_root() {
+        for secret in aliases::root_only_files(Path::new("/etc")) {
+            if !entries.iter().any(|e| e.path == secret.0) {
+                entries.push(FsEntry {
+                    path: secret.0,
+                    access: Access::Denied,
+                    kind: secret.1,
+                    origin: Origin::RootSecret,
+                });
+            }
+        }
+    }
+
+    let mut plan = FsPlan {
+        entries,
+        private_tmp,
+        placeholders: Vec::new(),
+    };
+
+    // Other paths to denied objects (bind mounts, hard links) that the sandbox could see.
+    let denied: Vec<(PathBuf, Kind)> = plan
+        .entries
+        .iter()
+        .filter(|e| e.access == Access::Denied && e.kind != Kind::Missing)
+        .map(|e| (e.path.clone(), e.kind))
+        .collect();
+    for (path, kind) in denied {
+        for alias in aliases::other_paths(&path, kind, &plan)
+            .map_err(|e| PolicyError::policy(format!("deniedPaths: {}", e)))?
+        {
+            if alias != path && !plan.entries.iter().any(|e| e.path == alias) {
+                plan.entries.push(FsEntry {
+                    path: alias,
+                    access: Access::Denied,
+                    kind,
+                    origin: Origin::Alias,
+                });
+            }
+        }
+    }
+
+    // Missing denied paths inside a writable tree must not be creatable.
+    let mut placeholders = Vec::new();
+    for entry in plan.entries.iter().filter(|e| e.kind == Kind::Missing) {
+        let parent_access = entry
+            .path
+            .parent()
+            .and_then(|parent| plan.access_at(parent));
+        if parent_access == Some(Access::ReadWrite) {
+            placeholders.push(first_missing_component(&entry.path));
+        }
+    }
+    placeholders.sort();
+    placeholders.dedup();
+    // A placeholder replaces the deeper missing entry it covers.
+    for ph in &placeholders {
+        plan.entries
+            .retain(|e| !(e.kind == Kind::Missing && e.path.starts_with(ph) && &e.path != ph));
+        if !plan.entries.iter().any(|e| &e.path == ph) {
+            plan.entries.push(FsEntry {
+                path: ph.clone(),
+                access: Access::Denied,
+                kind: Kind::Missing,
+                origin: Origin::Listed,
+            });
+        }
+    }
+    // Missing denied paths outside any writable tree are invisible or read-only: nothing to mask.
+    plan.entries
+        .retain(|e| e.kind != Kind::Missing || placeholders.contains(&e.path));
+    plan.placeholders = placeholders;
+
+    plan.entries
+        .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    Ok(plan)
+}
+
+/// Paths the sandbox provides itself cannot be replaced by host paths.
+fn check_reserved(listed: &[Listed]) -> Result<()> {
+    for entry in listed {
+        if entry.path.starts_with("/proc") {
+            return Err(PolicyError::policy(format!(
+                "{}: {} is inside /proc; the sandbox has its own /proc and never sees the host's",
+                entry.field,
+                entry.path.display()
+            )));
+        }
+        if entry.path == Path::new("/dev") && entry.access != Access::Denied {
+            return Err(PolicyError::policy(format!(
+                "{}: /dev cannot be granted as a whole; list the device nodes the command needs \
+                 (e.g. /dev/kvm)",
+                entry.field
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn resolve_one(field: &str, raw: &str, access: Access, caller: Caller) -> Result<Listed> {
+    let raw_path = Path::new(raw);
+    match std::fs::canonicalize(raw_path) {
+        Ok(path) => {
+            let meta = std::fs::metadata(&path).map_err(|e| {
+                PolicyError::policy(format!("{field}: cannot inspect {raw}: {e}"))
+            })?;
+            let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
+            if access != Access::Denied {
+                check_delegation(field, &path, access, kind, caller)?;
+            }
+            Ok(Listed {
+                field: field.to_string(),
+                path,
+                access,
+                kind,
+                id: Some((meta.dev(), meta.ino())),
+            })
+        }
+        Err(e) if access == Access::Denied && is_missing(&e) => Ok(Listed {
+            field: field.to_string(),
+            path: canonicalize_missing(field, raw_path)?,
+            access,
+            kind: Kind::Missing,
+            id: None,
+        }),
+        Err(e) if is_missing(&e) => Err(PolicyError::policy(format!(
+            "{field}: {raw} does not exist (a {} path must exist before the sandbox starts)",
+            access.name()
+        ))),
+        Err(e) => Err(PolicyError::policy(format!(
+            "{field}: cannot resolve {raw}: {e}"
+        ))),
+    }
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR))
+}
+
+/// Canonical form of a path that does not exist: its longest existing ancestor
+/// canonicalised, plus the remaining components.
+fn canonicalize_missing(field: &str, raw: &Path) -> Result<PathBuf> {
+    let mut existing = raw.to_path_buf();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    loop {
+        if let Ok(canon) = std::fs::canonicalize(&existing) {
+            let mut out = canon;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return Ok(out);
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                if name == ".." || name == "." {
+                    break;
+                }
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    Err(PolicyError::malformed(format!(
+        "{field}: {} cannot be resolved (\".\" and \"..\" are not allowed in a path that does \
+         not exist)",
+        raw.display()
+    )))
+}
+
+fn first_missing_component(path: &Path) -> PathBuf {
+    let mut current = PathBuf::from("/");
+    for comp in path.components().skip(1) {
+        current.push(comp);
+        if std::fs::symlink_metadata(&current).is_err() {
+            return current;
+        }
+    }
+    path.to_path_buf()
+}
+
+/// A grant never exceeds what the caller can do on the host.
+fn check_delegation(
+    field: &str,
+    path: &Path,
+    access: Access,
+    kind: Kind,
+    caller: Caller,
+) -> Result<()> {
+    let mut mode = libc::R_OK;
+    if kind == Kind::Dir {
+        mode |= libc::X_OK;
+    }
+    if access == Access::ReadWrite {
+        mode |= libc::W_OK;
+    }
+    let Ok(cpath) = CString::new(path.as_os_str().as_bytes()) else {
+        return Err(PolicyError::malformed(format!("{field}: contains NUL")));
+    };
+    // SAFETY: cpath is a valid NUL-terminated string that outlives the call.
+    let rc = unsafe { libc::faccessat(libc::AT_FDCWD, cpath.as_ptr(), mode, libc::AT_EACCESS) };
+    if rc != 0 {
+        let what = if access == Access::ReadWrite {
+            "write"
+        } else {
+            "read"
+        };
+        return Err(PolicyError::policy(format!(
+            "{field}: {} is not {what}able by the invoking user (uid {}); a grant cannot exceed \
+             the caller's own access ({})",
+            path.display(),
+            caller.uid,
+            io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+/// Stable FNV-1a hash of what the plan enforces, for audit records.
+fn policy_hash(plan: &Plan) -> String {
+    let text = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        plan.version,
+        plan.containment,
+        plan.command_line,
+        plan.cwd,
+        plan.env,
+        plan.timeout,
+        plan.filesystem,
+        plan.network,
+        plan.resources
+    );
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}
+
+/// Depth helper re-exported for backends that order their own mounts.
+pub fn depth(path: &Path) -> usize {
+    path_depth(path)
+}
