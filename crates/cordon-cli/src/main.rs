@@ -1,1 +1,331 @@
-fn main() {}
+//! `cordon`: run a command inside a boundary declared by an MXC-compatible
+//! JSON policy.
+//!
+//! stdout carries only the sandboxed command's output (or a JSON document
+//! where one is asked for); cordon's own messages go to stderr.
+
+mod audit;
+mod flags;
+mod probe;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use cordon_policy::{Caller, Config, ErrorCode, Plan, PolicyError};
+use cordon_sandbox::{Outcome, RunOptions, SandboxError, EXIT_CORDON_FAILED};
+use serde_json::json;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Run untrusted code inside a boundary declared by a JSON policy",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    mxc: MxcArgs,
+}
+
+/// MXC's own invocation: `cordon --config FILE`, `--config-base64 B64`, `cordon FILE`.
+#[derive(Args, Debug, Default)]
+struct MxcArgs {
+    /// Config file (one-shot or state-aware request).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Config as base64-encoded JSON.
+    #[arg(long, value_name = "B64", conflicts_with = "config")]
+    config_base64: Option<String>,
+    /// Config file, positional form.
+    #[arg(value_name = "FILE", conflicts_with_all = ["config", "config_base64"])]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Accepted for MXC compatibility; cordon has no separate experimental mode.
+    #[arg(long)]
+    experimental: bool,
+    /// Accepted for MXC compatibility.
+    #[arg(long, hide = true)]
+    allow_testing_features: bool,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+struct CommonArgs {
+    /// Print what cordon decided and did on stderr.
+    #[arg(long, global = true)]
+    debug: bool,
+    /// Print a machine-readable outcome (JSON) as the last line on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Append JSON audit records to FILE (also CORDON_AUDIT_LOG).
+    #[arg(long, value_name = "FILE", global = true, env = "CORDON_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one command in a fresh sandbox.
+    Run(flags::RunArgs),
+    /// Parse and resolve a config; print the effective policy or the errors. Runs nothing.
+    Validate {
+        /// The config file.
+        file: PathBuf,
+    },
+    /// Report which backends and kernel features this host offers.
+    Probe,
+    /// Print the JSON Schema of the config (for editors).
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Command::Run(args)) => {
+            let common = cli.mxc.common.clone();
+            match flags::config_from_run_args(&args) {
+                Ok(config) => run_config(config, &common),
+                Err(e) => fail(&e, &common),
+            }
+        }
+        Some(Command::Validate { file }) => validate(&file, &cli.mxc.common),
+        Some(Command::Probe) => probe::print(cli.mxc.common.json),
+        Some(Command::Schema) => {
+            println!("{}", include_str!("../../../schema/cordon-config.schema.json").trim_end());
+            0
+        }
+        None => mxc_invocation(&cli.mxc),
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// `cordon --config FILE`, `--config-base64`, `cordon FILE`.
+fn mxc_invocation(args: &MxcArgs) -> i32 {
+    let common = &args.common;
+    let bytes = if let Some(path) = args.config.as_ref().or(args.file.as_ref()) {
+        match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return fail(
+                    &PolicyError::malformed(format!("cannot read config {}: {e}", path.display())),
+                    common,
+                )
+            }
+        }
+    } else if let Some(b64) = &args.config_base64 {
+        use base64::Engine;
+        match base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+            Ok(b) => b,
+            Err(e) => {
+                return fail(
+                    &PolicyError::malformed(format!("--config-base64 is not valid base64: {e}")),
+                    common,
+                )
+            }
+        }
+    } else {
+        eprintln!("cordon: no config given; see `cordon --help`");
+        return 2;
+    };
+    let config = match cordon_policy::parse_config(&bytes) {
+        Ok(c) => c,
+        Err(e) => return fail(&e, common),
+    };
+    if let Some(phase) = &config.phase {
+        return lifecycle_phase(phase, &config);
+    }
+    run_config(config, common)
+}
+
+/// State-aware requests answer with one JSON envelope on stdout.
+fn lifecycle_phase(phase: &str, _config: &Config) -> i32 {
+    let known = ["provision", "start", "exec", "stop", "deprovision"];
+    let (code, message) = if known.contains(&phase) {
+        (
+            ErrorCode::UnsupportedPhase,
+            format!("phase {phase:?}: the state-aware lifecycle is not available in this cordon build yet"),
+        )
+    } else {
+        (
+            ErrorCode::MalformedRequest,
+            format!("phase: unknown phase {phase:?}; expected one of {}", known.join(", ")),
+        )
+    };
+    println!(
+        "{}",
+        json!({"error": {"code": code.as_str(), "message": message}})
+    );
+    EXIT_CORDON_FAILED
+}
+
+fn validate(file: &PathBuf, common: &CommonArgs) -> i32 {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(
+                &PolicyError::malformed(format!("cannot read config {}: {e}", file.display())),
+                common,
+            )
+        }
+    };
+    let plan = cordon_policy::parse_config(&bytes)
+        .and_then(|c| cordon_policy::resolve_one_shot(&c, Caller::current()));
+    match plan {
+        Ok(plan) => {
+            let backend = cordon_sandbox::select_backend(&plan.containment);
+            let doc = plan_json(&plan, backend.as_ref().ok().copied());
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            for notice in &plan.notices {
+                eprintln!("cordon: {notice}");
+            }
+            if let Err(e) = backend {
+                eprintln!("cordon: warning: {e}");
+            }
+            0
+        }
+        Err(e) => fail(&e, common),
+    }
+}
+
+/// The effective policy, for `validate` and `--debug`.
+fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
+    let fs: Vec<_> = plan
+        .filesystem
+        .entries
+        .iter()
+        .map(|e| {
+            json!({
+                "path": e.path,
+                "access": e.access.name(),
+                "kind": format!("{:?}", e.kind).to_lowercase(),
+                "origin": format!("{:?}", e.origin).to_lowercase(),
+            })
+        })
+        .collect();
+    let network = match &plan.network {
+        cordon_policy::NetworkPlan::Isolated => json!({"model": "none", "detail": "own loopback only"}),
+        cordon_policy::NetworkPlan::HostShared { proxy } => {
+            json!({"model": "host", "detail": "shares the host's network", "proxy": proxy})
+        }
+    };
+    json!({
+        "containerId": plan.container_id,
+        "schemaVersion": plan.version.to_string(),
+        "containment": plan.containment.name(),
+        "backend": backend,
+        "commandLine": plan.command_line,
+        "cwd": plan.cwd,
+        "env": plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "timeoutMs": plan.timeout.map(|t| t.as_millis() as u64),
+        "filesystem": {
+            "entries": fs,
+            "privateTmp": plan.filesystem.private_tmp,
+            "placeholders": plan.filesystem.placeholders,
+        },
+        "network": network,
+        "resources": {
+            "maxFileSizeBytes": plan.resources.max_file_size_bytes,
+            "maxOpenFiles": plan.resources.max_open_files,
+        },
+        "policyHash": plan.policy_hash,
+    })
+}
+
+/// Resolve and run a one-shot config; returns cordon's exit code.
+fn run_config(config: Config, common: &CommonArgs) -> i32 {
+    let plan = match cordon_policy::resolve_one_shot(&config, Caller::current()) {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e, common),
+    };
+    for notice in &plan.notices {
+        eprintln!("cordon: {notice}");
+    }
+    let backend = match cordon_sandbox::select_backend(&plan.containment) {
+        Ok(b) => b,
+        Err(e) => return fail_sandbox(&e, common),
+    };
+    if common.debug {
+        eprintln!(
+            "cordon: debug: backend {backend} (containment {}); policy {}",
+            plan.containment.name(),
+            plan_json(&plan, Some(backend))
+        );
+    }
+    let sandbox_id = audit::new_sandbox_id(backend);
+    let audit = audit::AuditLog::open(common.audit_log.as_deref());
+    audit.spawn(&sandbox_id, &plan, backend);
+    let opts = RunOptions {
+        debug: common.debug,
+    };
+    let result = cordon_sandbox::run(&plan, &opts);
+    match result {
+        Ok(outcome) => {
+            audit.exit(&sandbox_id, &outcome);
+            report_outcome(&outcome, &plan, common)
+        }
+        Err(e) => {
+            audit.error(&sandbox_id, &e.to_string());
+            fail_sandbox(&e, common)
+        }
+    }
+}
+
+fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
+    if outcome.timed_out {
+        eprintln!(
+            "cordon: timed out after {} ms; the whole sandbox was killed",
+            plan.timeout.map(|t| t.as_millis()).unwrap_or_default()
+        );
+    } else if let Some(sig) = outcome.interrupted {
+        eprintln!("cordon: received signal {sig}; the whole sandbox was killed");
+    }
+    if let Some(msg) = &outcome.exec_error {
+        eprintln!("cordon: {msg}");
+    }
+    if common.debug {
+        eprintln!(
+            "cordon: debug: exit {} after {:.3} ms{}",
+            outcome.exit_code,
+            outcome.duration.as_secs_f64() * 1000.0,
+            outcome
+                .kill_latency
+                .map(|l| format!("; sandbox gone {:.3} ms past the deadline", l.as_secs_f64() * 1000.0))
+                .unwrap_or_default()
+        );
+    }
+    if common.json {
+        let doc = json!({
+            "exitCode": outcome.exit_code,
+            "code": outcome.code,
+            "signal": outcome.signal,
+            "timedOut": outcome.timed_out,
+            "interruptedBy": outcome.interrupted,
+            "durationMs": outcome.duration.as_secs_f64() * 1000.0,
+            "backend": outcome.backend,
+            "containerId": plan.container_id,
+            "policyHash": plan.policy_hash,
+        });
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{doc}");
+    }
+    outcome.exit_code
+}
+
+fn fail(e: &PolicyError, common: &CommonArgs) -> i32 {
+    eprintln!("cordon: {}", e.message);
+    if common.json {
+        println!(
+            "{}",
+            json!({"error": {"code": e.code.as_str(), "message": e.message}})
+        );
+    }
+    EXIT_CORDON_FAILED
+}
+
+fn fail_sandbox(e: &SandboxError, common: &CommonArgs) -> i32 {
+    fail(&PolicyError::new(e.code(), e.to_string()), common)
+}

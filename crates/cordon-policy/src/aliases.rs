@@ -12,30 +12,62 @@ use crate::plan::{Access, FsPlan, Kind, Origin};
 /// Giving up is an error: a denial that cannot be completed is refused.
 const HARD_LINK_SEARCH_LIMIT: usize = 200_000;
 
-/// Entries under `dir` (up to three levels) that other users cannot read:
-/// files without the world-read bit, directories without world read+search.
+/// Well-known root-only secrets below /etc that a top-level scan would miss.
+const NESTED_SECRETS: &[&str] = &[
+    "ssl/private",
+    "security/opasswd",
+    "NetworkManager/system-connections",
+    "ppp/chap-secrets",
+    "ppp/pap-secrets",
+    "libvirt/secrets",
+];
+
+/// Entries of `dir` that other users cannot read (files without the world-read
+/// bit, directories without world read+search), plus the well-known nested
+/// secrets and the SSH host keys. A full recursive scan would cost more than the
+/// rest of a sandbox start; the top level and the known places cover what
+/// Debian and its derivatives keep there.
 pub fn root_only_files(dir: &Path) -> Vec<(PathBuf, Kind)> {
     let mut found = Vec::new();
-    walk_secrets(dir, 0, &mut found);
+    scan_secrets(dir, &mut found);
+    scan_secrets(&dir.join("ssh"), &mut found);
+    for nested in NESTED_SECRETS {
+        let path = dir.join(nested);
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !world_readable(&meta) {
+                let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
+                found.push((path, kind));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
     found
 }
 
-fn walk_secrets(dir: &Path, depth: usize, found: &mut Vec<(PathBuf, Kind)>) {
+fn world_readable(meta: &std::fs::Metadata) -> bool {
+    let mode = meta.permissions().mode();
+    if meta.is_dir() {
+        mode & 0o005 == 0o005
+    } else {
+        mode & 0o004 != 0
+    }
+}
+
+fn scan_secrets(dir: &Path, found: &mut Vec<(PathBuf, Kind)>) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in read.flatten() {
+        // Symlinks have mode 0777; what they point to is checked where it lives.
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_symlink() {
+            continue;
+        }
         let Ok(meta) = entry.metadata() else { continue };
-        let mode = meta.permissions().mode();
-        let path = entry.path();
-        if meta.is_dir() {
-            if mode & 0o005 != 0o005 {
-                found.push((path, Kind::Dir));
-            } else if depth < 2 {
-                walk_secrets(&path, depth + 1, found);
-            }
-        } else if meta.is_file() && mode & 0o004 == 0 {
-            found.push((path, Kind::File));
+        if (meta.is_dir() || meta.is_file()) && !world_readable(&meta) {
+            let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
+            found.push((entry.path(), kind));
         }
     }
 }

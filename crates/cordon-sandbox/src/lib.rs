@@ -1,1 +1,154 @@
-//! placeholder
+//! cordon's sandbox layer: a resolved [`Plan`] in, a contained, supervised
+//! process out.
+//!
+//! `layout` turns the plan's filesystem into ordered mount operations (shared
+//! by all namespace backends); `native` builds the sandbox with the kernel
+//! interfaces directly; `supervisor` waits, enforces the deadline and kills the
+//! whole sandbox on cordon's own termination.
+
+pub mod layout;
+pub mod native;
+pub mod probe;
+pub mod supervisor;
+mod sys;
+
+use std::time::Duration;
+
+use cordon_policy::plan::{Containment, Plan};
+use supervisor::{ChildReport, ChildStatus};
+
+/// Exit code of a run that hit its timeout.
+pub const EXIT_TIMEOUT: i32 = 124;
+/// Exit code when cordon itself failed (config, policy, backend).
+pub const EXIT_CORDON_FAILED: i32 = 125;
+
+/// Why cordon could not run the command.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SandboxError {
+    /// The selected backend cannot run on this host.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The backend is available but building the sandbox failed.
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl SandboxError {
+    pub fn unavailable(msg: impl Into<String>) -> Self {
+        SandboxError::Unavailable(msg.into())
+    }
+    pub fn setup(msg: impl Into<String>) -> Self {
+        SandboxError::Setup(msg.into())
+    }
+    /// MXC error code for this failure.
+    pub fn code(&self) -> cordon_policy::ErrorCode {
+        match self {
+            SandboxError::Unavailable(_) => cordon_policy::ErrorCode::BackendUnavailable,
+            SandboxError::Setup(_) => cordon_policy::ErrorCode::BackendError,
+        }
+    }
+}
+
+/// Options of a run that are not policy.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub debug: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The exit code cordon should return (SPEC §5).
+    pub exit_code: i32,
+    /// The workload's own exit code, when it exited.
+    pub code: Option<i32>,
+    /// The signal that killed the workload, when one did.
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    /// cordon received this signal and killed the sandbox.
+    pub interrupted: Option<i32>,
+    /// `/bin/sh` could not be started inside the sandbox.
+    pub exec_error: Option<String>,
+    pub duration: Duration,
+    /// From the deadline to the sandbox being gone (timeouts only).
+    pub kill_latency: Option<Duration>,
+    pub backend: &'static str,
+}
+
+impl Outcome {
+    fn from_report(
+        report: ChildReport,
+        duration: Duration,
+        backend: &'static str,
+        _opts: &RunOptions,
+    ) -> Self {
+        let mut outcome = Outcome {
+            exit_code: 0,
+            code: None,
+            signal: None,
+            timed_out: report.timed_out,
+            interrupted: report.interrupted,
+            exec_error: None,
+            duration,
+            kill_latency: report.kill_latency,
+            backend,
+        };
+        match report.status {
+            ChildStatus::Exited(code) => {
+                outcome.code = Some(code);
+                outcome.exit_code = code;
+            }
+            ChildStatus::Signaled(sig) => {
+                outcome.signal = Some(sig);
+                outcome.exit_code = 128 + sig;
+            }
+            ChildStatus::ExecFailed(code, msg) => {
+                outcome.exec_error = Some(msg);
+                outcome.exit_code = code;
+            }
+            ChildStatus::SetupFailed(_) | ChildStatus::Killed => {
+                outcome.exit_code = EXIT_CORDON_FAILED;
+            }
+        }
+        if report.timed_out {
+            outcome.exit_code = EXIT_TIMEOUT;
+        } else if let Some(sig) = report.interrupted {
+            outcome.exit_code = 128 + sig;
+        }
+        outcome
+    }
+}
+
+/// The concrete backend a plan's containment resolves to on this host.
+pub fn select_backend(containment: &Containment) -> Result<&'static str, SandboxError> {
+    match containment {
+        Containment::Process | Containment::Native => {
+            native::availability().map_err(|why| {
+                SandboxError::unavailable(format!("native backend unavailable: {why}"))
+            })?;
+            Ok("native")
+        }
+        Containment::Bubblewrap => Err(SandboxError::unavailable(
+            "containment \"bubblewrap\": the bubblewrap backend is not built yet; use \"process\" \
+             or \"native\"",
+        )),
+        Containment::Lxc { .. } => Err(SandboxError::unavailable(
+            "containment \"lxc\": the lxc backend is not built yet; use \"process\" or \"native\"",
+        )),
+        Containment::MicroVm => Err(SandboxError::unavailable(
+            "containment \"microvm\": no micro-VM backend is available on this host yet; use \
+             \"process\" or \"native\"",
+        )),
+    }
+}
+
+/// Run a plan to completion on the backend its containment selects.
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    match select_backend(&plan.containment)? {
+        "native" => {
+            let outcome = native::run(plan, opts)?;
+            Ok(outcome)
+        }
+        other => Err(SandboxError::unavailable(format!("backend {other} is not available"))),
+    }
+}

@@ -1,0 +1,201 @@
+//! `cordon run` flags, turned into the same config document a file would hold,
+//! so flags and files go through one parser and one resolver.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use cordon_policy::{Config, PolicyError};
+use serde_json::{json, Map, Value};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Start from this config file; flags add to it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Readable, not writable (repeatable).
+    #[arg(long = "ro", value_name = "PATH")]
+    pub readonly: Vec<String>,
+    /// Readable and writable; writes land on the host (repeatable).
+    #[arg(long = "rw", value_name = "PATH")]
+    pub readwrite: Vec<String>,
+    /// Not readable, listable, writable or executable, even inside an allowed path (repeatable).
+    #[arg(long = "deny", value_name = "PATH")]
+    pub denied: Vec<String>,
+    /// Network: none (own loopback only) or host (share the host's network).
+    #[arg(long, value_enum)]
+    pub net: Option<NetMode>,
+    /// Allow outbound connections to this host name, IP or CIDR (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Kill the whole sandbox after this long (e.g. 500ms, 10s, 2m; a bare number is ms).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Set an environment variable (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory inside the sandbox.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// Backend or intent: process, native, bubblewrap, lxc, microvm.
+    #[arg(long, value_name = "NAME")]
+    pub backend: Option<String>,
+    /// Give the command a terminal.
+    #[arg(long)]
+    pub pty: bool,
+    /// The command and its arguments.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetMode {
+    None,
+    Host,
+}
+
+/// Quote one word for `/bin/sh`.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+/// Parse `10s`, `500ms`, `2m`, or a bare number of milliseconds.
+pub fn parse_duration_ms(text: &str) -> Result<u64, PolicyError> {
+    let bad = || {
+        PolicyError::malformed(format!(
+            "--timeout: {text:?} is not a duration (e.g. 500ms, 10s, 2m)"
+        ))
+    };
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000)
+    } else if let Some(n) = text.strip_suffix('h') {
+        (n, 3_600_000)
+    } else {
+        (text, 1)
+    };
+    let value: u64 = number.trim().parse().map_err(|_| bad())?;
+    value.checked_mul(scale).ok_or_else(bad)
+}
+
+fn object<'a>(map: &'a mut Map<String, Value>, key: &str) -> Result<&'a mut Map<String, Value>, PolicyError> {
+    let slot = map.entry(key).or_insert_with(|| json!({}));
+    if slot.is_null() {
+        *slot = json!({});
+    }
+    slot.as_object_mut()
+        .ok_or_else(|| PolicyError::malformed(format!("{key}: must be an object")))
+}
+
+fn append(map: &mut Map<String, Value>, key: &str, values: &[String]) -> Result<(), PolicyError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let slot = map.entry(key).or_insert_with(|| json!([]));
+    if slot.is_null() {
+        *slot = json!([]);
+    }
+    let list = slot
+        .as_array_mut()
+        .ok_or_else(|| PolicyError::malformed(format!("{key}: must be an array")))?;
+    list.extend(values.iter().cloned().map(Value::String));
+    Ok(())
+}
+
+/// Build the config a `cordon run` invocation describes.
+pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
+    if args.pty {
+        return Err(PolicyError::not_supported_yet("--pty"));
+    }
+    let mut doc = match &args.config {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                PolicyError::malformed(format!("cannot read config {}: {e}", path.display()))
+            })?;
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|e| PolicyError::malformed(format!("config is not valid JSON: {e}")))?
+        }
+        None => json!({}),
+    };
+    let root = doc
+        .as_object_mut()
+        .ok_or_else(|| PolicyError::malformed("config must be a JSON object"))?;
+    if args.config.is_none() && args.net == Some(NetMode::Host) {
+        root.insert("version".into(), json!("0.8.0"));
+    }
+    if let Some(backend) = &args.backend {
+        root.insert("containment".into(), json!(backend));
+    }
+    {
+        let process = object(root, "process")?;
+        if !args.command.is_empty() {
+            let line: Vec<String> = args.command.iter().map(|w| shell_quote(w)).collect();
+            process.insert("commandLine".into(), json!(line.join(" ")));
+        }
+        if let Some(cwd) = &args.cwd {
+            process.insert("cwd".into(), json!(cwd));
+        }
+        append(process, "env", &args.env)?;
+        if let Some(t) = &args.timeout {
+            let ms = parse_duration_ms(t)?;
+            let ms = u32::try_from(ms)
+                .map_err(|_| PolicyError::malformed("--timeout: longer than 49 days"))?;
+            process.insert("timeout".into(), json!(ms));
+        }
+    }
+    if !args.readonly.is_empty() || !args.readwrite.is_empty() || !args.denied.is_empty() {
+        let fs = object(root, "filesystem")?;
+        append(fs, "readonlyPaths", &args.readonly)?;
+        append(fs, "readwritePaths", &args.readwrite)?;
+        append(fs, "deniedPaths", &args.denied)?;
+    }
+    match args.net {
+        Some(NetMode::Host) => {
+            let net = object(root, "network")?;
+            net.insert("defaultPolicy".into(), json!("allow"));
+            net.insert("allowLocalNetwork".into(), json!(true));
+        }
+        Some(NetMode::None) => {
+            root.remove("network");
+        }
+        None => {}
+    }
+    if !args.allow_host.is_empty() {
+        let net = object(root, "network")?;
+        net.entry("defaultPolicy").or_insert(json!("block"));
+        append(net, "allowedHosts", &args.allow_host)?;
+    }
+    cordon_policy::config_from_value(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_round_trips_through_sh() {
+        assert_eq!(shell_quote("true"), "true");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("500ms").unwrap(), 500);
+        assert_eq!(parse_duration_ms("2s").unwrap(), 2000);
+        assert_eq!(parse_duration_ms("1m").unwrap(), 60000);
+        assert_eq!(parse_duration_ms("250").unwrap(), 250);
+        assert!(parse_duration_ms("soon").is_err());
+    }
+}

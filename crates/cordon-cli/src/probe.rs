@@ -1,0 +1,63 @@
+//! `cordon probe`: the host report, for people (default) or programs (`--json`).
+
+use serde_json::json;
+
+pub fn print(as_json: bool) -> i32 {
+    let report = cordon_sandbox::probe::probe();
+    if as_json {
+        let backends: Vec<_> = report
+            .backends
+            .iter()
+            .map(|b| {
+                json!({"name": b.name, "available": b.available, "detail": b.detail, "version": b.version})
+            })
+            .collect();
+        let doc = json!({
+            "isSupported": report.backends.iter().any(|b| b.available),
+            "platform": "linux",
+            "kernel": report.kernel,
+            "features": {
+                "userNamespaces": {"usable": report.user_namespaces.is_ok(), "detail": report.user_namespaces.as_ref().err()},
+                "landlockAbi": report.landlock_abi,
+                "seccomp": report.seccomp,
+                "cgroupMode": report.cgroup_mode,
+                "kvm": {"usable": report.kvm.is_ok(), "detail": report.kvm.as_ref().err()},
+            },
+            "backends": backends,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return 0;
+    }
+    println!("kernel            {}", report.kernel);
+    println!(
+        "user namespaces   {}",
+        match &report.user_namespaces {
+            Ok(()) => "usable".to_string(),
+            Err(e) => format!("unusable: {e}"),
+        }
+    );
+    println!(
+        "landlock          {}",
+        report.landlock_abi.map_or("unavailable".into(), |v| format!("ABI {v}"))
+    );
+    println!("seccomp           {}", if report.seccomp { "available" } else { "unavailable" });
+    println!("cgroup mode       {}", report.cgroup_mode);
+    println!(
+        "kvm               {}",
+        match &report.kvm {
+            Ok(()) => "usable".to_string(),
+            Err(e) => format!("unusable: {e}"),
+        }
+    );
+    println!();
+    for b in &report.backends {
+        println!(
+            "{:<11} {:<13} {}{}",
+            b.name,
+            if b.available { "available" } else { "unavailable" },
+            b.detail,
+            b.version.as_ref().map(|v| format!(" [{v}]")).unwrap_or_default()
+        );
+    }
+    0
+}

@@ -1,0 +1,190 @@
+//! The sandbox's filesystem view as an ordered list of mount operations.
+//!
+//! Computed once from the resolved [`FsPlan`], before any namespace exists, so
+//! that the (single-threaded, forked) sandbox init only executes it. Operations
+//! are ordered shallow to deep: a later, deeper mount wins, which is exactly
+//! "most specific path wins".
+
+use std::path::{Path, PathBuf};
+
+use cordon_policy::plan::{path_depth, Access, FsPlan, Kind};
+
+/// Files under /proc that host root's sandbox (uid 0, no capabilities) could
+/// still write through owner permission bits, made read-only.
+pub const PROC_READONLY_FOR_ROOT: &[&str] = &[
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+    "/proc/irq",
+    "/proc/bus",
+    "/proc/fs",
+];
+
+/// Device nodes of the minimal /dev (SPEC §2.1), bound from the host.
+pub const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountOp {
+    /// Bind the host object at `src` to `dst`.
+    Bind {
+        src: PathBuf,
+        dst: PathBuf,
+        readonly: bool,
+        kind: Kind,
+    },
+    /// Hide a directory: an empty, read-only tmpfs that cannot be listed.
+    /// `traversable` when an allowed path lies below it (mode 0111, else 0000).
+    MaskDir { dst: PathBuf, traversable: bool },
+    /// Hide a file: an empty, unreadable, read-only file bound over it.
+    MaskFile { dst: PathBuf },
+    /// Recreate a host symlink (merged-/usr `/bin -> usr/bin`).
+    Symlink { target: PathBuf, dst: PathBuf },
+    /// A fresh procfs of the sandbox's PID namespace.
+    Proc { dst: PathBuf },
+    /// A minimal /dev.
+    Dev { dst: PathBuf },
+    /// An empty private tmpfs (the sandbox's /tmp).
+    Tmp { dst: PathBuf },
+    /// Bind a path of the sandbox onto itself read-only.
+    ReadonlySelf { dst: PathBuf },
+}
+
+impl MountOp {
+    pub fn dst(&self) -> &Path {
+        match self {
+            MountOp::Bind { dst, .. }
+            | MountOp::MaskDir { dst, .. }
+            | MountOp::MaskFile { dst }
+            | MountOp::Symlink { dst, .. }
+            | MountOp::Proc { dst }
+            | MountOp::Dev { dst }
+            | MountOp::Tmp { dst }
+            | MountOp::ReadonlySelf { dst } => dst,
+        }
+    }
+}
+
+/// Build the ordered mount list for a plan. `caller_is_root` adds the /proc
+/// hardening that only matters when the sandbox's uid is host uid 0.
+pub fn mount_ops(fs: &FsPlan, caller_is_root: bool) -> Vec<MountOp> {
+    let mut ops: Vec<(usize, MountOp)> = Vec::new();
+    for entry in &fs.entries {
+        let op = match (entry.access, entry.kind) {
+            (Access::Denied, Kind::File) => MountOp::MaskFile {
+                dst: entry.path.clone(),
+            },
+            (Access::Denied, _) => MountOp::MaskDir {
+                dst: entry.path.clone(),
+                traversable: false,
+            },
+            (access, kind) => MountOp::Bind {
+                src: entry.path.clone(),
+                dst: entry.path.clone(),
+                readonly: access == Access::ReadOnly,
+                kind,
+            },
+        };
+        ops.push((entry.depth(), op));
+    }
+    // Merged-/usr symlinks of the baseline.
+    for base in cordon_policy::resolve::BASELINE {
+        let path = Path::new(base);
+        if fs.entries.iter().any(|e| e.path == path) {
+            continue;
+        }
+        if let Ok(target) = std::fs::read_link(path) {
+            ops.push((
+                1,
+                MountOp::Symlink {
+                    target,
+                    dst: path.to_path_buf(),
+                },
+            ));
+        }
+    }
+    ops.push((
+        1,
+        MountOp::Proc {
+            dst: PathBuf::from("/proc"),
+        },
+    ));
+    if caller_is_root {
+        for p in PROC_READONLY_FOR_ROOT {
+            ops.push((
+                path_depth(Path::new(p)),
+                MountOp::ReadonlySelf {
+                    dst: PathBuf::from(p),
+                },
+            ));
+        }
+    }
+    ops.push((
+        1,
+        MountOp::Dev {
+            dst: PathBuf::from("/dev"),
+        },
+    ));
+    if fs.private_tmp {
+        ops.push((
+            1,
+            MountOp::Tmp {
+                dst: PathBuf::from("/tmp"),
+            },
+        ));
+    }
+    // Stable: for equal depth, specials come after listed paths of the same depth.
+    ops.sort_by_key(|(depth, _)| *depth);
+    let mut ops: Vec<MountOp> = ops.into_iter().map(|(_, op)| op).collect();
+
+    // A mask with something mounted below it must stay traversable.
+    let dsts: Vec<PathBuf> = ops.iter().map(|op| op.dst().to_path_buf()).collect();
+    for op in &mut ops {
+        if let MountOp::MaskDir { dst, traversable } = op {
+            *traversable = dsts.iter().any(|d| d != dst && d.starts_with(&*dst));
+        }
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_policy::plan::{FsEntry, Origin};
+
+    fn entry(path: &str, access: Access, kind: Kind) -> FsEntry {
+        FsEntry {
+            path: PathBuf::from(path),
+            access,
+            kind,
+            origin: Origin::Listed,
+        }
+    }
+
+    #[test]
+    fn deeper_paths_come_later_and_masks_with_children_stay_traversable() {
+        let fs = FsPlan {
+            entries: vec![
+                entry("/data", Access::Denied, Kind::Dir),
+                entry("/data/child", Access::ReadWrite, Kind::Dir),
+                entry("/proj/secret", Access::Denied, Kind::Dir),
+            ],
+            private_tmp: true,
+            placeholders: vec![],
+        };
+        let ops = mount_ops(&fs, false);
+        let pos = |p: &str| ops.iter().position(|o| o.dst() == Path::new(p)).unwrap();
+        assert!(pos("/data") < pos("/data/child"));
+        assert!(ops.contains(&MountOp::MaskDir {
+            dst: "/data".into(),
+            traversable: true
+        }));
+        assert!(ops.contains(&MountOp::MaskDir {
+            dst: "/proj/secret".into(),
+            traversable: false
+        }));
+        assert!(ops.iter().any(|o| matches!(o, MountOp::Tmp { .. })));
+        assert!(!ops.iter().any(|o| matches!(o, MountOp::ReadonlySelf { .. })));
+        assert!(mount_ops(&fs, true)
+            .iter()
+            .any(|o| o.dst() == Path::new("/proc/sysrq-trigger")));
+    }
+}

@@ -1,0 +1,149 @@
+//! Process confinement applied by the sandbox init before the command starts:
+//! resource limits, `no_new_privs`, Landlock, and dropping every capability.
+
+use std::path::PathBuf;
+
+use landlock::{
+    Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
+};
+
+use crate::sys;
+
+/// The newest Landlock ABI cordon knows; older kernels get a best-effort subset.
+const LANDLOCK_ABI: ABI = ABI::V7;
+
+/// What a Landlock rule grants beneath a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// List directories only (the synthetic root).
+    ListOnly,
+    /// Read and execute.
+    ReadExec,
+    /// Everything.
+    Full,
+    /// Read and write existing files, no execution, no creation (/proc).
+    ReadWriteFiles,
+    /// Device nodes: read, write, truncate, ioctl.
+    Devices,
+}
+
+impl Grant {
+    fn access(self) -> BitFlags<AccessFs> {
+        let abi = LANDLOCK_ABI;
+        match self {
+            Grant::ListOnly => AccessFs::ReadDir.into(),
+            Grant::ReadExec => AccessFs::from_read(abi),
+            Grant::Full => AccessFs::from_all(abi),
+            Grant::ReadWriteFiles => {
+                AccessFs::ReadFile | AccessFs::ReadDir | AccessFs::WriteFile
+            }
+            Grant::Devices => {
+                AccessFs::ReadFile
+                    | AccessFs::ReadDir
+                    | AccessFs::WriteFile
+                    | AccessFs::Truncate
+                    | AccessFs::IoctlDev
+            }
+        }
+    }
+}
+
+/// One Landlock rule: a path of the sandbox and what it grants beneath it.
+#[derive(Debug, Clone)]
+pub struct LandlockRule {
+    pub path: PathBuf,
+    pub grant: Grant,
+}
+
+/// What the Landlock layer achieved, for `--debug` and `probe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LandlockOutcome {
+    Full,
+    Partial,
+    Unavailable,
+}
+
+/// Apply the Landlock allow-list to the calling process (and its future children).
+pub fn apply_landlock(rules: &[LandlockRule], scope_ipc: bool) -> Result<LandlockOutcome, String> {
+    let handled = AccessFs::from_all(LANDLOCK_ABI);
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .handle_access(handled)
+        .map_err(|e| format!("landlock: {e}"))?;
+    if scope_ipc {
+        ruleset = ruleset
+            .scope(Scope::AbstractUnixSocket | Scope::Signal)
+            .map_err(|e| format!("landlock: {e}"))?;
+    }
+    let mut created = ruleset.create().map_err(|e| format!("landlock: {e}"))?;
+    for rule in rules {
+        let Ok(fd) = PathFd::new(&rule.path) else {
+            // A path that is not in the sandbox needs no rule.
+            continue;
+        };
+        let mut access = rule.grant.access();
+        let is_dir = std::fs::metadata(&rule.path).map(|m| m.is_dir()).unwrap_or(false);
+        if !is_dir {
+            access &= AccessFs::from_file(LANDLOCK_ABI);
+        }
+        created = created
+            .add_rule(PathBeneath::new(fd, access))
+            .map_err(|e| format!("landlock rule for {}: {e}", rule.path.display()))?;
+    }
+    let status = created
+        .restrict_self()
+        .map_err(|e| format!("landlock: {e}"))?;
+    Ok(match status.ruleset {
+        RulesetStatus::FullyEnforced => LandlockOutcome::Full,
+        RulesetStatus::PartiallyEnforced => LandlockOutcome::Partial,
+        RulesetStatus::NotEnforced => LandlockOutcome::Unavailable,
+    })
+}
+
+/// Set a resource limit (soft and hard) for this process and its children.
+pub fn set_rlimit(resource: nix::sys::resource::Resource, value: u64) -> Result<(), String> {
+    nix::sys::resource::setrlimit(resource, value, value)
+        .map_err(|e| format!("setting {resource:?} to {value}: {e}"))
+}
+
+/// Drop every capability for good: bounding set, ambient set, the three
+/// process sets, and lock the securebits so uid 0 regains nothing on exec.
+pub fn drop_capabilities(last_cap: u32) -> Result<(), String> {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+    const SECBIT_KEEP_CAPS_LOCKED: libc::c_ulong = 1 << 5;
+    const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
+    const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
+    sys::prctl(
+        libc::PR_SET_SECUREBITS,
+        SECBIT_NOROOT
+            | SECBIT_NOROOT_LOCKED
+            | SECBIT_NO_SETUID_FIXUP
+            | SECBIT_NO_SETUID_FIXUP_LOCKED
+            | SECBIT_KEEP_CAPS_LOCKED
+            | SECBIT_NO_CAP_AMBIENT_RAISE
+            | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+    )
+    .map_err(|e| format!("locking securebits: {e}"))?;
+    for cap in 0..=last_cap {
+        sys::prctl(libc::PR_CAPBSET_DROP, cap.into())
+            .map_err(|e| format!("dropping capability {cap} from the bounding set: {e}"))?;
+    }
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no pointers.
+    if unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) } == -1
+    {
+        return Err(format!(
+            "clearing ambient capabilities: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    sys::clear_capability_sets().map_err(|e| format!("clearing capabilities: {e}"))
+}
+
+/// `no_new_privs`: setuid binaries and file capabilities grant nothing.
+pub fn no_new_privs() -> Result<(), String> {
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(|e| format!("no_new_privs: {e}"))
+}

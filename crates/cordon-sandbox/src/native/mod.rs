@@ -1,0 +1,348 @@
+//! The `native` backend: namespaces, mounts, Landlock and capabilities set up
+//! directly with the kernel interfaces, no external program.
+//!
+//! Process tree of a run:
+//!
+//! ```text
+//! cordon (supervisor, host)          waits on a pidfd; kills on timeout/signal
+//!  └─ sandbox init (PID 1 inside)    builds the root, confines itself, reaps
+//!      └─ /bin/sh -c CMD (PID 2)     the workload, in its own session
+//! ```
+//!
+//! When the init exits or is killed, the kernel kills every process left in the
+//! PID namespace, so nothing a workload started outlives the run. The init has
+//! `PDEATHSIG=SIGKILL`, so killing cordon itself tears the sandbox down too.
+
+mod confine;
+mod mounts;
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+
+use cordon_policy::plan::{Access, Kind, NetworkPlan, Plan};
+pub use confine::LandlockOutcome;
+use confine::{Grant, LandlockRule};
+
+use crate::layout::{self, MountOp};
+use crate::supervisor;
+use crate::sys::{self, Forked};
+use crate::{Outcome, RunOptions, SandboxError};
+
+/// Everything the sandbox init needs, computed before the clone so that the
+/// child only executes.
+struct Prepared {
+    uid: u32,
+    gid: u32,
+    mounts: Vec<MountOp>,
+    landlock: Vec<LandlockRule>,
+    isolate_network: bool,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    cwd: CString,
+    cwd_display: String,
+    max_file_size: Option<u64>,
+    max_open_files: Option<u64>,
+    last_cap: u32,
+}
+
+impl Prepared {
+    fn new(plan: &Plan) -> Result<Self, SandboxError> {
+        let caller = cordon_policy::Caller::current();
+        let cstr = |s: &str| {
+            CString::new(s).map_err(|_| SandboxError::setup(format!("{s:?} contains NUL")))
+        };
+        let argv = plan
+            .argv()
+            .iter()
+            .map(|a| cstr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let envp = plan
+            .env
+            .iter()
+            .map(|(k, v)| cstr(&format!("{k}={v}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Prepared {
+            uid: caller.uid,
+            gid: caller.gid,
+            mounts: layout::mount_ops(&plan.filesystem, caller.is_root()),
+            landlock: landlock_rules(plan),
+            isolate_network: plan.network == NetworkPlan::Isolated,
+            argv,
+            envp,
+            cwd: cstr(&plan.cwd.to_string_lossy())?,
+            cwd_display: plan.cwd.display().to_string(),
+            max_file_size: plan.resources.max_file_size_bytes,
+            max_open_files: plan.resources.max_open_files,
+            last_cap: sys::last_capability(),
+        })
+    }
+}
+
+/// The same allow-list as the mounts, as Landlock rules (second layer).
+fn landlock_rules(plan: &Plan) -> Vec<LandlockRule> {
+    let mut rules = vec![
+        LandlockRule {
+            path: PathBuf::from("/"),
+            grant: Grant::ListOnly,
+        },
+        LandlockRule {
+            path: PathBuf::from("/proc"),
+            grant: Grant::ReadWriteFiles,
+        },
+        LandlockRule {
+            path: PathBuf::from("/dev"),
+            grant: Grant::Devices,
+        },
+        LandlockRule {
+            path: PathBuf::from("/dev/shm"),
+            grant: Grant::Full,
+        },
+    ];
+    if plan.filesystem.private_tmp {
+        rules.push(LandlockRule {
+            path: PathBuf::from("/tmp"),
+            grant: Grant::Full,
+        });
+    }
+    for entry in &plan.filesystem.entries {
+        let grant = match (entry.access, entry.kind) {
+            (Access::Denied, _) | (_, Kind::Missing) => continue,
+            (Access::ReadOnly, _) => Grant::ReadExec,
+            (Access::ReadWrite, _) if entry.path.starts_with("/dev") => Grant::Devices,
+            (Access::ReadWrite, _) => Grant::Full,
+        };
+        rules.push(LandlockRule {
+            path: entry.path.clone(),
+            grant,
+        });
+    }
+    rules
+}
+
+/// Namespaces of every sandbox; the network one only when the plan isolates it.
+fn namespace_flags(isolate_network: bool) -> u64 {
+    let mut flags = libc::CLONE_NEWUSER
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWCGROUP;
+    if isolate_network {
+        flags |= libc::CLONE_NEWNET;
+    }
+    flags as u64
+}
+
+/// Run one plan to completion with the native backend.
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    let prepared = Prepared::new(plan)?;
+    let placeholders = Placeholders::create(&plan.filesystem.placeholders)?;
+    let signals = supervisor::SignalWatch::install()?;
+    let (report_r, report_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let started = std::time::Instant::now();
+
+    let forked = sys::clone_process(namespace_flags(prepared.isolate_network)).map_err(|e| {
+        SandboxError::unavailable(format!(
+            "cannot create the sandbox's namespaces: {e} (are unprivileged user namespaces \
+             disabled? see `cordon probe`)"
+        ))
+    })?;
+    match forked {
+        Forked::Child => {
+            drop(report_r);
+            drop(life_w);
+            init_main(&prepared, report_w.as_raw_fd(), life_r)
+        }
+        Forked::Parent { pid, pidfd } => {
+            drop(report_w);
+            drop(life_r);
+            let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
+            drop(life_w);
+            signals.restore();
+            drop(placeholders);
+            let report = result?;
+            if let supervisor::ChildStatus::SetupFailed(message) = &report.status {
+                if !report.timed_out && report.interrupted.is_none() {
+                    return Err(SandboxError::setup(message.clone()));
+                }
+            }
+            Ok(Outcome::from_report(report, started.elapsed(), "native", opts))
+        }
+    }
+}
+
+/// Placeholders for missing denied paths in writable trees, removed after the run.
+struct Placeholders(Vec<PathBuf>);
+
+impl Placeholders {
+    fn create(paths: &[PathBuf]) -> Result<Self, SandboxError> {
+        let mut made = Placeholders(Vec::new());
+        for path in paths {
+            match std::fs::create_dir(path) {
+                Ok(()) => made.0.push(path.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(SandboxError::setup(format!(
+                        "denied path {} appeared while the sandbox was being prepared; refusing",
+                        path.display()
+                    )))
+                }
+                Err(e) => {
+                    return Err(SandboxError::setup(format!(
+                        "cannot reserve denied path {}: {e}",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        Ok(made)
+    }
+}
+
+impl Drop for Placeholders {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_dir(path);
+        }
+    }
+}
+
+/// Send one line to the supervisor.
+fn report(fd: RawFd, line: &str) {
+    sys::write_all(fd, line.as_bytes());
+    sys::write_all(fd, b"\n");
+}
+
+fn fail(fd: RawFd, message: &str) -> ! {
+    report(fd, &format!("error:{}", message.replace('\n', " ")));
+    sys::exit_now(125)
+}
+
+/// PID 1 of the sandbox.
+fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
+    if let Err(message) = init_setup(p, lifeline) {
+        fail(report_fd, &message);
+    }
+    match sys::fork() {
+        Err(e) => fail(report_fd, &format!("fork: {e}")),
+        Ok(None) => workload_main(p, report_fd),
+        Ok(Some(workload)) => reap_until(workload, report_fd),
+    }
+}
+
+fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
+    // Die with the supervisor, including if it died before this line ran.
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+        .map_err(|e| format!("PDEATHSIG: {e}"))?;
+    let mut poll = [libc::pollfd {
+        fd: lifeline.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: `poll` is a valid one-element array for the call.
+    if unsafe { libc::poll(poll.as_mut_ptr(), 1, 0) } > 0 && poll[0].revents & libc::POLLHUP != 0 {
+        sys::exit_now(125);
+    }
+    drop(lifeline);
+
+    // Inside, the caller keeps its own uid and gid; nothing else is mapped.
+    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| format!("setgroups: {e}"))?;
+    std::fs::write("/proc/self/uid_map", format!("{0} {0} 1", p.uid))
+        .map_err(|e| format!("uid_map: {e}"))?;
+    std::fs::write("/proc/self/gid_map", format!("{0} {0} 1", p.gid))
+        .map_err(|e| format!("gid_map: {e}"))?;
+
+    mounts::build_root(&p.mounts)?;
+    nix::unistd::sethostname("cordon").map_err(|e| format!("hostname: {e}"))?;
+    if p.isolate_network {
+        sys::loopback_up().map_err(|e| format!("loopback: {e}"))?;
+    }
+    use nix::sys::resource::Resource;
+    if let Some(bytes) = p.max_file_size {
+        confine::set_rlimit(Resource::RLIMIT_FSIZE, bytes)?;
+    }
+    if let Some(files) = p.max_open_files {
+        confine::set_rlimit(Resource::RLIMIT_NOFILE, files)?;
+    }
+    confine::no_new_privs()?;
+    // With the host network shared, abstract sockets and signals are the host's:
+    // Landlock scoping keeps the sandbox away from them.
+    confine::apply_landlock(&p.landlock, true)?;
+    confine::drop_capabilities(p.last_cap)?;
+    // The init holds no secrets, but nothing in the sandbox may ptrace it.
+    sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| format!("dumpable: {e}"))?;
+    Ok(())
+}
+
+/// The sandboxed command (PID 2).
+fn workload_main(p: &Prepared, report_fd: RawFd) -> ! {
+    // The supervisor blocked these to receive them via signalfd; restore defaults.
+    let empty = nix::sys::signal::SigSet::empty();
+    let _ = nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(&empty), None);
+    if let Err(e) = nix::unistd::setsid() {
+        fail(report_fd, &format!("setsid: {e}"));
+    }
+    // SAFETY: chdir with a NUL-terminated path.
+    if unsafe { libc::chdir(p.cwd.as_ptr()) } != 0 {
+        let e = std::io::Error::last_os_error();
+        fail(
+            report_fd,
+            &format!("process.cwd: {} is not usable inside the sandbox: {e}", p.cwd_display),
+        );
+    }
+    let _ = sys::cloexec_from_3();
+    let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated
+    // strings that live until execve replaces the process image.
+    unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
+    let e = std::io::Error::last_os_error();
+    let code = if e.raw_os_error() == Some(libc::ENOENT) { 127 } else { 126 };
+    report(report_fd, &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"));
+    sys::exit_now(code)
+}
+
+/// Reap everything; when the workload ends, report its status and exit, which
+/// makes the kernel kill whatever it left behind.
+fn reap_until(workload: libc::pid_t, report_fd: RawFd) -> ! {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a valid local.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == workload {
+            let (line, code) = if libc::WIFSIGNALED(status) {
+                let sig = libc::WTERMSIG(status);
+                (format!("signaled:{sig}"), 128 + sig)
+            } else {
+                let code = libc::WEXITSTATUS(status);
+                (format!("exited:{code}"), code)
+            };
+            report(report_fd, &line);
+            sys::exit_now(code);
+        }
+        if pid == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
+            fail(report_fd, "the workload disappeared");
+        }
+    }
+}
+
+/// Whether this host lets cordon build a native sandbox (user namespaces).
+pub fn availability() -> Result<(), String> {
+    if let Ok(max) = std::fs::read_to_string("/proc/sys/user/max_user_namespaces") {
+        if max.trim() == "0" {
+            return Err("user namespaces are disabled (user.max_user_namespaces = 0)".into());
+        }
+    }
+    if let Ok(v) = std::fs::read_to_string("/proc/sys/kernel/unprivileged_userns_clone") {
+        if v.trim() == "0" && cordon_policy::Caller::current().uid != 0 {
+            return Err(
+                "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}

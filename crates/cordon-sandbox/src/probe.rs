@@ -1,0 +1,143 @@
+//! What this host offers: backends and the kernel features they rely on.
+//! This is what `cordon probe` prints and the SDKs' `getPlatformSupport()` return.
+
+use std::os::fd::AsRawFd;
+
+use crate::sys::{self, Forked};
+
+#[derive(Debug, Clone)]
+pub struct BackendReport {
+    pub name: &'static str,
+    pub available: bool,
+    /// Why not, or what it uses.
+    pub detail: String,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HostReport {
+    pub kernel: String,
+    pub user_namespaces: Result<(), String>,
+    pub landlock_abi: Option<u32>,
+    pub seccomp: bool,
+    pub cgroup_mode: &'static str,
+    pub kvm: Result<(), String>,
+    pub backends: Vec<BackendReport>,
+}
+
+/// Really try to create a user namespace: sysctls and LSMs (AppArmor) only
+/// show their verdict when one is created.
+pub fn user_namespaces_usable() -> Result<(), String> {
+    crate::native::availability()?;
+    match sys::clone_process((libc::CLONE_NEWUSER | libc::CLONE_NEWNS) as u64) {
+        Ok(Forked::Child) => sys::exit_now(0),
+        Ok(Forked::Parent { pidfd, .. }) => {
+            // SAFETY: siginfo_t is plain data; waitid fills it for our own child.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: valid pidfd of our child and a valid siginfo_t.
+            unsafe {
+                libc::waitid(libc::P_PIDFD, pidfd.as_raw_fd() as libc::id_t, &mut info, libc::WEXITED)
+            };
+            Ok(())
+        }
+        Err(e) => Err(format!("creating a user namespace failed: {e}")),
+    }
+}
+
+/// The Landlock ABI version of the running kernel, if Landlock is enabled.
+pub fn landlock_abi() -> Option<u32> {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: the version query takes no ruleset attribute and size 0.
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    (v > 0).then_some(v as u32)
+}
+
+fn cgroup_mode() -> &'static str {
+    match nix::sys::statfs::statfs("/sys/fs/cgroup") {
+        Ok(s) if s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC => "v2",
+        Ok(_) if std::path::Path::new("/sys/fs/cgroup/unified").exists() => "hybrid",
+        Ok(_) => "v1",
+        Err(_) => "none",
+    }
+}
+
+fn kvm_usable() -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .map(drop)
+        .map_err(|e| format!("/dev/kvm: {e}"))
+}
+
+pub fn probe() -> HostReport {
+    let user_namespaces = user_namespaces_usable();
+    let kvm = kvm_usable();
+    let landlock = landlock_abi();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let native = match &user_namespaces {
+        Ok(()) => BackendReport {
+            name: "native",
+            available: true,
+            detail: format!(
+                "user, mount, pid, ipc, uts, cgroup and network namespaces; Landlock {}; no capabilities; no_new_privs",
+                landlock.map_or("unavailable".to_string(), |v| format!("ABI {v}"))
+            ),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        },
+        Err(why) => BackendReport {
+            name: "native",
+            available: false,
+            detail: why.clone(),
+            version: None,
+        },
+    };
+    let bwrap_version = std::process::Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let backends = vec![
+        native,
+        BackendReport {
+            name: "bubblewrap",
+            available: false,
+            detail: "not built yet in this cordon version".into(),
+            version: bwrap_version,
+        },
+        BackendReport {
+            name: "lxc",
+            available: false,
+            detail: "not built yet in this cordon version".into(),
+            version: None,
+        },
+        BackendReport {
+            name: "microvm",
+            available: false,
+            detail: match &kvm {
+                Ok(()) => "KVM is usable but no micro-VM backend is built yet".into(),
+                Err(e) => format!("KVM unusable ({e}) and no micro-VM backend is built yet"),
+            },
+            version: None,
+        },
+    ];
+    HostReport {
+        kernel,
+        user_namespaces,
+        landlock_abi: landlock,
+        seccomp: std::path::Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
+        cgroup_mode: cgroup_mode(),
+        kvm,
+        backends,
+    }
+}

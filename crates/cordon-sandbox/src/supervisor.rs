@@ -1,0 +1,229 @@
+//! The supervisor side of a run: wait for the sandbox init, enforce the
+//! deadline, turn cordon's own termination signals into a sandbox kill, and
+//! collect what the init reported.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::SandboxError;
+
+/// Signals that end cordon politely; each one kills the sandbox first.
+const TERMINATING: &[Signal] = &[
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
+
+/// cordon's terminating signals, redirected to a descriptor for the run.
+pub struct SignalWatch {
+    fd: SignalFd,
+    previous: SigSet,
+}
+
+impl SignalWatch {
+    pub fn install() -> Result<Self, SandboxError> {
+        let mut set = SigSet::empty();
+        for sig in TERMINATING {
+            set.add(*sig);
+        }
+        let mut previous = SigSet::empty();
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut previous))
+            .map_err(|e| SandboxError::setup(format!("blocking signals: {e}")))?;
+        let fd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .map_err(|e| SandboxError::setup(format!("signalfd: {e}")))?;
+        Ok(SignalWatch { fd, previous })
+    }
+
+    /// Put the signal mask back as it was before the run.
+    pub fn restore(&self) {
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.previous), None);
+    }
+}
+
+/// How the workload ended, as far as the supervisor knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildStatus {
+    Exited(i32),
+    Signaled(i32),
+    /// The sandbox could not be built; nothing ran.
+    SetupFailed(String),
+    /// `/bin/sh` could not be executed inside the sandbox.
+    ExecFailed(i32, String),
+    /// Killed by the supervisor (timeout or signal) before it reported.
+    Killed,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChildReport {
+    pub status: ChildStatus,
+    pub timed_out: bool,
+    /// cordon received this signal and killed the sandbox.
+    pub interrupted: Option<i32>,
+    /// From the deadline to the sandbox being gone.
+    pub kill_latency: Option<Duration>,
+}
+
+fn kill(pidfd: &OwnedFd) {
+    // SAFETY: pidfd_send_signal with a valid pidfd and no siginfo.
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        );
+    }
+}
+
+/// Wait for the sandbox, enforcing `timeout` and forwarding termination as a kill.
+pub fn supervise(
+    _pid: libc::pid_t,
+    pidfd: &OwnedFd,
+    report: OwnedFd,
+    timeout: Option<Duration>,
+    signals: &SignalWatch,
+) -> Result<ChildReport, SandboxError> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut timed_out = false;
+    let mut interrupted = None;
+    let mut kill_latency = None;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: signals.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if remaining == Some(Duration::ZERO) {
+            let fired = Instant::now();
+            kill(pidfd);
+            wait_exit(pidfd);
+            kill_latency = Some(fired.elapsed() + deadline.map(|d| fired - d).unwrap_or_default());
+            timed_out = true;
+            break;
+        }
+        let ts = remaining.map(|r| libc::timespec {
+            tv_sec: r.as_secs() as libc::time_t,
+            tv_nsec: r.subsec_nanos() as libc::c_long,
+        });
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: `fds` is a valid array of two pollfds; `ts_ptr` is null or
+        // points to a live timespec; no signal mask change.
+        let n = unsafe { libc::ppoll(fds.as_mut_ptr(), 2, ts_ptr, std::ptr::null()) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            kill(pidfd);
+            wait_exit(pidfd);
+            return Err(SandboxError::setup(format!("waiting for the sandbox: {e}")));
+        }
+        if fds[1].revents & libc::POLLIN != 0 {
+            if let Ok(Some(info)) = signals.fd.read_signal() {
+                kill(pidfd);
+                wait_exit(pidfd);
+                interrupted = Some(info.ssi_signo as i32);
+                break;
+            }
+        }
+        if fds[0].revents & libc::POLLIN != 0 {
+            break;
+        }
+    }
+    let status = reap(pidfd)?;
+    let mut text = String::new();
+    let _ = std::fs::File::from(report).read_to_string(&mut text);
+    let mut child = ChildStatus::Killed;
+    for line in text.lines() {
+        if let Some(msg) = line.strip_prefix("error:") {
+            child = ChildStatus::SetupFailed(msg.to_string());
+        } else if let Some(rest) = line.strip_prefix("exec:") {
+            let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
+            child = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
+        } else if let Some(code) = line.strip_prefix("exited:") {
+            child = ChildStatus::Exited(code.parse().unwrap_or(1));
+        } else if let Some(sig) = line.strip_prefix("signaled:") {
+            child = ChildStatus::Signaled(sig.parse().unwrap_or(9));
+        }
+    }
+    if child == ChildStatus::Killed && !timed_out && interrupted.is_none() {
+        // The init died without a word: it was killed from outside.
+        child = match status {
+            InitStatus::Signaled(sig) => ChildStatus::SetupFailed(format!(
+                "the sandbox init was killed by signal {sig}"
+            )),
+            InitStatus::Exited(code) => ChildStatus::SetupFailed(format!(
+                "the sandbox init exited with {code} without reporting"
+            )),
+        };
+    }
+    Ok(ChildReport {
+        status: child,
+        timed_out,
+        interrupted,
+        kill_latency,
+    })
+}
+
+enum InitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// Block until the process behind `pidfd` has exited (without reaping it).
+fn wait_exit(pidfd: &OwnedFd) {
+    let mut fds = [libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: valid one-element pollfd array.
+    while unsafe { libc::poll(fds.as_mut_ptr(), 1, -1) } < 0 {}
+}
+
+fn reap(pidfd: &OwnedFd) -> Result<InitStatus, SandboxError> {
+    // SAFETY: siginfo_t is plain data; zeroed is valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waitid on our own child's pidfd, writing into a valid siginfo_t.
+        let ret = unsafe {
+            libc::waitid(
+                libc::P_PIDFD,
+                pidfd.as_raw_fd() as libc::id_t,
+                &mut info,
+                libc::WEXITED,
+            )
+        };
+        if ret == 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(SandboxError::setup(format!("reaping the sandbox: {e}")));
+        }
+    }
+    // SAFETY: waitid filled `info` for a CLD_* event.
+    let (code, status) = unsafe { (info.si_code, info.si_status()) };
+    Ok(if code == libc::CLD_EXITED {
+        InitStatus::Exited(status)
+    } else {
+        InitStatus::Signaled(status)
+    })
+}
+
