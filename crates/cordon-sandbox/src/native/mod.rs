@@ -143,6 +143,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let started = std::time::Instant::now();
 
+    phase("pre-clone");
     let forked = sys::clone_process(namespace_flags(prepared.isolate_network)).map_err(|e| {
         SandboxError::unavailable(format!(
             "cannot create the sandbox's namespaces: {e} (are unprivileged user namespaces \
@@ -158,7 +159,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(life_r);
+            phase("cloned");
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
+            phase("reaped");
             drop(life_w);
             signals.restore();
             drop(placeholders);
@@ -231,7 +234,17 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     }
 }
 
+pub(crate) fn phase(name: &str) {
+    if std::env::var_os("CORDON_TIMING").is_some() {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes into a valid timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        eprintln!("timing {name} {}.{:06}", ts.tv_sec, ts.tv_nsec / 1000);
+    }
+}
+
 fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
+    phase("init-start");
     // Die with the supervisor, including if it died before this line ran.
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
         .map_err(|e| format!("PDEATHSIG: {e}"))?;
@@ -253,7 +266,9 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     std::fs::write("/proc/self/gid_map", format!("{0} {0} 1", p.gid))
         .map_err(|e| format!("gid_map: {e}"))?;
 
+    phase("maps");
     mounts::build_root(&p.mounts)?;
+    phase("mounts");
     nix::unistd::sethostname("cordon").map_err(|e| format!("hostname: {e}"))?;
     if p.isolate_network {
         sys::loopback_up().map_err(|e| format!("loopback: {e}"))?;
@@ -265,11 +280,14 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     if let Some(files) = p.max_open_files {
         confine::set_rlimit(Resource::RLIMIT_NOFILE, files)?;
     }
+    phase("net");
     confine::no_new_privs()?;
     // With the host network shared, abstract sockets and signals are the host's:
     // Landlock scoping keeps the sandbox away from them.
     confine::apply_landlock(&p.landlock, true)?;
+    phase("landlock");
     confine::drop_capabilities(p.last_cap)?;
+    phase("caps");
     // The init holds no secrets, but nothing in the sandbox may ptrace it.
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| format!("dumpable: {e}"))?;
     Ok(())
@@ -292,6 +310,7 @@ fn workload_main(p: &Prepared, report_fd: RawFd) -> ! {
         );
     }
     let _ = sys::cloexec_from_3();
+    phase("exec");
     let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let mut envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).collect();
@@ -321,6 +340,7 @@ fn reap_until(workload: libc::pid_t, report_fd: RawFd) -> ! {
                 (format!("exited:{code}"), code)
             };
             report(report_fd, &line);
+            phase("workload-exited");
             sys::exit_now(code);
         }
         if pid == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
