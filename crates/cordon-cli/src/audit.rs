@@ -21,7 +21,9 @@ pub fn new_sandbox_id(backend: &str) -> String {
     let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
     if n != bytes.len() as isize {
         // Fall back to time and pid: ids label records, they guard nothing here.
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         bytes[..8].copy_from_slice(&(t.as_nanos() as u64).to_le_bytes());
         bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
     }
@@ -38,13 +40,18 @@ fn now_ms() -> u128 {
 
 impl AuditLog {
     pub fn open(path: Option<&Path>) -> Self {
-        let file = path.and_then(|p| match OpenOptions::new().create(true).append(true).open(p) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                eprintln!("cordon: warning: cannot open audit log {}: {e}", p.display());
-                None
-            }
-        });
+        let file = path.and_then(
+            |p| match OpenOptions::new().create(true).append(true).open(p) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    eprintln!(
+                        "cordon: warning: cannot open audit log {}: {e}",
+                        p.display()
+                    );
+                    None
+                }
+            },
+        );
         AuditLog { file }
     }
 

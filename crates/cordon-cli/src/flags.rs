@@ -87,7 +87,10 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, PolicyError> {
     value.checked_mul(scale).ok_or_else(bad)
 }
 
-fn object<'a>(map: &'a mut Map<String, Value>, key: &str) -> Result<&'a mut Map<String, Value>, PolicyError> {
+fn object<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+) -> Result<&'a mut Map<String, Value>, PolicyError> {
     let slot = map.entry(key).or_insert_with(|| json!({}));
     if slot.is_null() {
         *slot = json!({});

@@ -95,7 +95,10 @@ fn main() -> ExitCode {
         Some(Command::Validate { file }) => validate(&file, &cli.mxc.common),
         Some(Command::Probe) => probe::print(cli.mxc.common.json),
         Some(Command::Schema) => {
-            println!("{}", include_str!("../../../schema/cordon-config.schema.json").trim_end());
+            println!(
+                "{}",
+                include_str!("../../../schema/cordon-config.schema.json").trim_end()
+            );
             0
         }
         None => mxc_invocation(&cli.mxc),
@@ -152,7 +155,10 @@ fn lifecycle_phase(phase: &str, _config: &Config) -> i32 {
     } else {
         (
             ErrorCode::MalformedRequest,
-            format!("phase: unknown phase {phase:?}; expected one of {}", known.join(", ")),
+            format!(
+                "phase: unknown phase {phase:?}; expected one of {}",
+                known.join(", ")
+            ),
         )
     };
     println!(
@@ -207,7 +213,9 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
         })
         .collect();
     let network = match &plan.network {
-        cordon_policy::NetworkPlan::Isolated => json!({"model": "none", "detail": "own loopback only"}),
+        cordon_policy::NetworkPlan::Isolated => {
+            json!({"model": "none", "detail": "own loopback only"})
+        }
         cordon_policy::NetworkPlan::HostShared { proxy } => {
             json!({"model": "host", "detail": "shares the host's network", "proxy": proxy})
         }
@@ -293,7 +301,10 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
             outcome.duration.as_secs_f64() * 1000.0,
             outcome
                 .kill_latency
-                .map(|l| format!("; sandbox gone {:.3} ms past the deadline", l.as_secs_f64() * 1000.0))
+                .map(|l| format!(
+                    "; sandbox gone {:.3} ms past the deadline",
+                    l.as_secs_f64() * 1000.0
+                ))
                 .unwrap_or_default()
         );
     }

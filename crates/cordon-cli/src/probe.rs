@@ -38,9 +38,18 @@ pub fn print(as_json: bool) -> i32 {
     );
     println!(
         "landlock          {}",
-        report.landlock_abi.map_or("unavailable".into(), |v| format!("ABI {v}"))
+        report
+            .landlock_abi
+            .map_or("unavailable".into(), |v| format!("ABI {v}"))
     );
-    println!("seccomp           {}", if report.seccomp { "available" } else { "unavailable" });
+    println!(
+        "seccomp           {}",
+        if report.seccomp {
+            "available"
+        } else {
+            "unavailable"
+        }
+    );
     println!("cgroup mode       {}", report.cgroup_mode);
     println!(
         "kvm               {}",
@@ -54,9 +63,16 @@ pub fn print(as_json: bool) -> i32 {
         println!(
             "{:<11} {:<13} {}{}",
             b.name,
-            if b.available { "available" } else { "unavailable" },
+            if b.available {
+                "available"
+            } else {
+                "unavailable"
+            },
             b.detail,
-            b.version.as_ref().map(|v| format!(" [{v}]")).unwrap_or_default()
+            b.version
+                .as_ref()
+                .map(|v| format!(" [{v}]"))
+                .unwrap_or_default()
         );
     }
     0

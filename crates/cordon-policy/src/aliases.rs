@@ -60,7 +60,9 @@ fn scan_secrets(dir: &Path, found: &mut Vec<(PathBuf, Kind)>) {
     };
     for entry in read.flatten() {
         // Symlinks have mode 0777; what they point to is checked where it lives.
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_symlink() {
             continue;
         }
@@ -185,7 +187,9 @@ fn unescape(field: &str) -> String {
         if bytes[i] == b'\\' && i + 4 <= bytes.len() {
             let digits = &bytes[i + 1..i + 4];
             if digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                let value = digits.iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                let value = digits
+                    .iter()
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
                 if let Ok(v) = u8::try_from(value) {
                     out.push(v);
                     i += 4;

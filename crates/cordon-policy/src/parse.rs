@@ -65,7 +65,10 @@ mod tests {
     fn unknown_field_names_path_and_valid_names() {
         let msg = err(r#"{"network":{"egress":{"defualt":"deny"}}}"#);
         assert!(msg.starts_with("network.egress.defualt:"), "{msg}");
-        assert!(msg.contains("defualt") && msg.contains("`default`"), "{msg}");
+        assert!(
+            msg.contains("defualt") && msg.contains("`default`"),
+            "{msg}"
+        );
         let top = err(r#"{"proces":{}}"#);
         assert!(top.contains("proces") && top.contains("`process`"), "{top}");
     }

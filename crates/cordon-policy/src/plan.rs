@@ -16,7 +16,10 @@ pub enum Containment {
     Process,
     Native,
     Bubblewrap,
-    Lxc { distribution: String, release: String },
+    Lxc {
+        distribution: String,
+        release: String,
+    },
     /// `microvm` or `vm`: hardware-virtualised isolation.
     MicroVm,
 }

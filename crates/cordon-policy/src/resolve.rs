@@ -12,9 +12,7 @@ use std::time::Duration;
 use crate::aliases;
 use crate::config::Config;
 use crate::error::{ErrorCode, PolicyError, Result};
-use crate::plan::{
-    path_depth, Access, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan,
-};
+use crate::plan::{path_depth, Access, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan};
 use crate::validate;
 
 /// The read-only baseline every sandbox sees (SPEC §2.1).
@@ -347,9 +345,8 @@ fn resolve_one(field: &str, raw: &str, access: Access, caller: Caller) -> Result
     let raw_path = Path::new(raw);
     match std::fs::canonicalize(raw_path) {
         Ok(path) => {
-            let meta = std::fs::metadata(&path).map_err(|e| {
-                PolicyError::policy(format!("{field}: cannot inspect {raw}: {e}"))
-            })?;
+            let meta = std::fs::metadata(&path)
+                .map_err(|e| PolicyError::policy(format!("{field}: cannot inspect {raw}: {e}")))?;
             let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
             if access != Access::Denied {
                 check_delegation(field, &path, access, kind, caller)?;
@@ -447,12 +444,12 @@ fn check_delegation(
     let rc = unsafe { libc::faccessat(libc::AT_FDCWD, cpath.as_ptr(), mode, libc::AT_EACCESS) };
     if rc != 0 {
         let what = if access == Access::ReadWrite {
-            "write"
+            "writable"
         } else {
-            "read"
+            "readable"
         };
         return Err(PolicyError::policy(format!(
-            "{field}: {} is not {what}able by the invoking user (uid {}); a grant cannot exceed \
+            "{field}: {} is not {what} by the invoking user (uid {}); a grant cannot exceed \
              the caller's own access ({})",
             path.display(),
             caller.uid,

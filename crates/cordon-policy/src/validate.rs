@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::config::{
-    Action, Config, Egress, EnforcementMode, LegacyDefault, Network, PortSelector, Protocol,
-    Proxy, Rule,
+    Action, Config, Egress, EnforcementMode, LegacyDefault, Network, PortSelector, Protocol, Proxy,
+    Rule,
 };
 use crate::error::{ErrorCode, PolicyError, Result};
 use crate::plan::{Containment, NetworkPlan, ResourcePlan};
@@ -175,7 +175,9 @@ pub fn containment(config: &Config, version: SchemaVersion) -> Result<Containmen
 /// A non-empty string without NUL.
 pub fn check_text(field: &str, value: &str) -> Result<()> {
     if value.is_empty() {
-        return Err(PolicyError::malformed(format!("{field}: must not be empty")));
+        return Err(PolicyError::malformed(format!(
+            "{field}: must not be empty"
+        )));
     }
     if value.contains('\0') {
         return Err(PolicyError::malformed(format!(
@@ -239,11 +241,13 @@ pub fn ui(config: &Config) -> Result<()> {
     }
     if let Some(clipboard) = ui.clipboard {
         if clipboard != crate::config::Clipboard::None {
-            return Err(PolicyError::policy(format!(
-                "ui.clipboard: {clipboard:?} cannot be granted on Linux; the sandbox has no \
+            return Err(PolicyError::policy(
+                format!(
+                    "ui.clipboard: {clipboard:?} cannot be granted on Linux; the sandbox has no \
                  access to the host session's clipboard (use \"none\")"
-            )
-            .to_lowercase()));
+                )
+                .to_lowercase(),
+            ));
         }
     }
     if ui.injection == Some(true) {
@@ -356,10 +360,12 @@ fn legacy_network(
     notices: &mut Vec<String>,
 ) -> Result<NetworkPlan> {
     let modern = version >= SchemaVersion::V0_8;
-    if modern && matches!(
-        net.enforcement_mode,
-        Some(EnforcementMode::Firewall | EnforcementMode::Both)
-    ) {
+    if modern
+        && matches!(
+            net.enforcement_mode,
+            Some(EnforcementMode::Firewall | EnforcementMode::Both)
+        )
+    {
         return Err(PolicyError::policy(
             "network.enforcementMode: enforcementMode='firewall' and 'both' are not supported on \
              schema 0.8+; rules are enforced inside the sandbox's own network stack",
@@ -514,7 +520,13 @@ fn check_rule(field: &str, rule: &Rule) -> Result<()> {
                 }
                 (Some(cidr), None) => {
                     let net = parse_cidr(&format!("{field}.cidr"), cidr)?;
-                    for (j, ex) in peer.except.as_deref().unwrap_or_default().iter().enumerate() {
+                    for (j, ex) in peer
+                        .except
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
                         let ex_field = format!("{field}.except[{j}]");
                         let ex_net = parse_cidr(&ex_field, ex)?;
                         if !net.contains(&ex_net) {
@@ -691,7 +703,9 @@ pub fn check_proxy_url(field: &str, url: &str, loopback_only: bool) -> Result<()
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let Some((h, after)) = v6.split_once(']') else {
-            return Err(PolicyError::malformed(format!("{field}: malformed IPv6 host")));
+            return Err(PolicyError::malformed(format!(
+                "{field}: malformed IPv6 host"
+            )));
         };
         (format!("[{h}]"), after.strip_prefix(':'))
     } else {
@@ -752,7 +766,8 @@ mod tests {
     fn legacy_allow_shares_host_only_where_spec_says() {
         let v07 = r#"{"version":"0.7.0","network":{"defaultPolicy":"allow"}}"#;
         assert!(matches!(net(v07).unwrap(), NetworkPlan::HostShared { .. }));
-        let v08 = r#"{"version":"0.8.0","network":{"defaultPolicy":"allow","allowLocalNetwork":true}}"#;
+        let v08 =
+            r#"{"version":"0.8.0","network":{"defaultPolicy":"allow","allowLocalNetwork":true}}"#;
         assert!(matches!(net(v08).unwrap(), NetworkPlan::HostShared { .. }));
         let nat = r#"{"version":"0.8.0","network":{"defaultPolicy":"allow"}}"#;
         assert!(net(nat).unwrap_err().message.contains("not supported yet"));
@@ -785,7 +800,10 @@ mod tests {
     fn proxy_urls_are_strict_and_secrets_not_echoed() {
         let creds = r#"{"network":{"proxy":{"url":"http://user:hunter2@127.0.0.1:8080"}}}"#;
         let msg = net(creds).unwrap_err().message;
-        assert!(msg.contains("credentials") && !msg.contains("hunter2"), "{msg}");
+        assert!(
+            msg.contains("credentials") && !msg.contains("hunter2"),
+            "{msg}"
+        );
         let no_port = r#"{"network":{"proxy":{"url":"http://127.0.0.1"}}}"#;
         assert!(net(no_port).unwrap_err().message.contains("explicit port"));
         let ftp = r#"{"network":{"proxy":{"url":"ftp://127.0.0.1:21"}}}"#;
@@ -814,7 +832,13 @@ mod tests {
 
     #[test]
     fn foreign_backends_are_unsupported_containment() {
-        for name in ["processcontainer", "windows_sandbox", "wslc", "seatbelt", "hyperlight"] {
+        for name in [
+            "processcontainer",
+            "windows_sandbox",
+            "wslc",
+            "seatbelt",
+            "hyperlight",
+        ] {
             let err = containment_of(&format!(r#"{{"containment":"{name}"}}"#)).unwrap_err();
             assert_eq!(err.code, ErrorCode::UnsupportedContainment, "{name}");
             assert!(err.message.contains("on Linux use"), "{err}");
@@ -823,9 +847,12 @@ mod tests {
 
     #[test]
     fn only_the_selected_backend_section_is_allowed() {
-        let err = containment_of(r#"{"containment":"native","lxc":{"distribution":"a","release":"1"}}"#)
-            .unwrap_err();
-        assert!(err.message.contains("multiple containment backends configured"));
+        let err =
+            containment_of(r#"{"containment":"native","lxc":{"distribution":"a","release":"1"}}"#)
+                .unwrap_err();
+        assert!(err
+            .message
+            .contains("multiple containment backends configured"));
         let err = containment_of(r#"{"processContainer":{},"appContainer":{}}"#).unwrap_err();
         assert!(err.message.contains("same section"));
         let err = containment_of(r#"{"experimental":{"seatbelt":{}}}"#).unwrap_err();
@@ -833,8 +860,8 @@ mod tests {
         let err = containment_of(r#"{"experimental":{"wslc":{}}}"#).unwrap_err();
         assert!(err.message.contains("multiple containment backends"));
         assert!(containment_of(r#"{"experimental":{"telemetry":{}}}"#).is_ok());
-        let err = containment_of(r#"{"containment":"lxc","lxc":{"distribution":"debian"}}"#)
-            .unwrap_err();
+        let err =
+            containment_of(r#"{"containment":"lxc","lxc":{"distribution":"debian"}}"#).unwrap_err();
         assert!(err.message.contains("lxc.release"));
     }
 
@@ -854,9 +881,15 @@ mod tests {
 
     #[test]
     fn env_entries_are_checked() {
-        assert!(environment(&["NOEQUALS".into()]).unwrap_err().message.contains("process.env[0]"));
+        assert!(environment(&["NOEQUALS".into()])
+            .unwrap_err()
+            .message
+            .contains("process.env[0]"));
         assert!(environment(&["=x".into()]).is_err());
         let env = environment(&["A=1".into(), "B=x=y".into(), "A=2".into()]).unwrap();
-        assert_eq!(env, vec![("B".into(), "x=y".into()), ("A".into(), "2".into())]);
+        assert_eq!(
+            env,
+            vec![("B".into(), "x=y".into()), ("A".into(), "2".into())]
+        );
     }
 }

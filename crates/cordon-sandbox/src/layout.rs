@@ -182,7 +182,9 @@ mod tests {
             traversable: false
         }));
         assert!(ops.iter().any(|o| matches!(o, MountOp::Tmp { .. })));
-        assert!(!ops.iter().any(|o| matches!(o, MountOp::ReadonlySelf { .. })));
+        assert!(!ops
+            .iter()
+            .any(|o| matches!(o, MountOp::ReadonlySelf { .. })));
         assert!(mount_ops(&fs, true)
             .iter()
             .any(|o| o.dst() == Path::new("/proc/sysrq-trigger")));

@@ -149,6 +149,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             let outcome = native::run(plan, opts)?;
             Ok(outcome)
         }
-        other => Err(SandboxError::unavailable(format!("backend {other} is not available"))),
+        other => Err(SandboxError::unavailable(format!(
+            "backend {other} is not available"
+        ))),
     }
 }

@@ -36,7 +36,12 @@ pub fn user_namespaces_usable() -> Result<(), String> {
             let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
             // SAFETY: valid pidfd of our child and a valid siginfo_t.
             unsafe {
-                libc::waitid(libc::P_PIDFD, pidfd.as_raw_fd() as libc::id_t, &mut info, libc::WEXITED)
+                libc::waitid(
+                    libc::P_PIDFD,
+                    pidfd.as_raw_fd() as libc::id_t,
+                    &mut info,
+                    libc::WEXITED,
+                )
             };
             Ok(())
         }

@@ -152,7 +152,9 @@ pub fn supervise(
     let mut child = ChildStatus::Killed;
     for line in text.lines() {
         if let Some(msg) = line.strip_prefix("error:") {
+            // A setup error means the command never ran, whatever follows.
             child = ChildStatus::SetupFailed(msg.to_string());
+            break;
         } else if let Some(rest) = line.strip_prefix("exec:") {
             let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
             child = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
@@ -165,9 +167,9 @@ pub fn supervise(
     if child == ChildStatus::Killed && !timed_out && interrupted.is_none() {
         // The init died without a word: it was killed from outside.
         child = match status {
-            InitStatus::Signaled(sig) => ChildStatus::SetupFailed(format!(
-                "the sandbox init was killed by signal {sig}"
-            )),
+            InitStatus::Signaled(sig) => {
+                ChildStatus::SetupFailed(format!("the sandbox init was killed by signal {sig}"))
+            }
             InitStatus::Exited(code) => ChildStatus::SetupFailed(format!(
                 "the sandbox init exited with {code} without reporting"
             )),
@@ -226,4 +228,3 @@ fn reap(pidfd: &OwnedFd) -> Result<InitStatus, SandboxError> {
         InitStatus::Signaled(status)
     })
 }
-

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use landlock::{
-    Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
+    Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 
 use crate::sys;
@@ -35,9 +35,7 @@ impl Grant {
             Grant::ListOnly => AccessFs::ReadDir.into(),
             Grant::ReadExec => AccessFs::from_read(abi),
             Grant::Full => AccessFs::from_all(abi),
-            Grant::ReadWriteFiles => {
-                AccessFs::ReadFile | AccessFs::ReadDir | AccessFs::WriteFile
-            }
+            Grant::ReadWriteFiles => AccessFs::ReadFile | AccessFs::ReadDir | AccessFs::WriteFile,
             Grant::Devices => {
                 AccessFs::ReadFile
                     | AccessFs::ReadDir
@@ -83,7 +81,9 @@ pub fn apply_landlock(rules: &[LandlockRule], scope_ipc: bool) -> Result<Landloc
             continue;
         };
         let mut access = rule.grant.access();
-        let is_dir = std::fs::metadata(&rule.path).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::metadata(&rule.path)
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         if !is_dir {
             access &= AccessFs::from_file(LANDLOCK_ABI);
         }
@@ -133,7 +133,15 @@ pub fn drop_capabilities(last_cap: u32) -> Result<(), String> {
             .map_err(|e| format!("dropping capability {cap} from the bounding set: {e}"))?;
     }
     // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no pointers.
-    if unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) } == -1
+    if unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    } == -1
     {
         return Err(format!(
             "clearing ambient capabilities: {}",

@@ -20,9 +20,9 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
-use cordon_policy::plan::{Access, Kind, NetworkPlan, Plan};
 pub use confine::LandlockOutcome;
 use confine::{Grant, LandlockRule};
+use cordon_policy::plan::{Access, Kind, NetworkPlan, Plan};
 
 use crate::layout::{self, MountOp};
 use crate::supervisor;
@@ -139,7 +139,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let prepared = Prepared::new(plan)?;
     let placeholders = Placeholders::create(&plan.filesystem.placeholders)?;
     let signals = supervisor::SignalWatch::install()?;
-    let (report_r, report_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let (report_r, report_w) =
+        sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let started = std::time::Instant::now();
 
@@ -171,7 +172,12 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                     return Err(SandboxError::setup(message.clone()));
                 }
             }
-            Ok(Outcome::from_report(report, started.elapsed(), "native", opts))
+            Ok(Outcome::from_report(
+                report,
+                started.elapsed(),
+                "native",
+                opts,
+            ))
         }
     }
 }
@@ -236,7 +242,10 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
 
 pub(crate) fn phase(name: &str) {
     if std::env::var_os("CORDON_TIMING").is_some() {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: clock_gettime writes into a valid timespec.
         unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
         eprintln!("timing {name} {}.{:06}", ts.tv_sec, ts.tv_nsec / 1000);
@@ -297,7 +306,11 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
 fn workload_main(p: &Prepared, report_fd: RawFd) -> ! {
     // The supervisor blocked these to receive them via signalfd; restore defaults.
     let empty = nix::sys::signal::SigSet::empty();
-    let _ = nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(&empty), None);
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&empty),
+        None,
+    );
     if let Err(e) = nix::unistd::setsid() {
         fail(report_fd, &format!("setsid: {e}"));
     }
@@ -306,7 +319,10 @@ fn workload_main(p: &Prepared, report_fd: RawFd) -> ! {
         let e = std::io::Error::last_os_error();
         fail(
             report_fd,
-            &format!("process.cwd: {} is not usable inside the sandbox: {e}", p.cwd_display),
+            &format!(
+                "process.cwd: {} is not usable inside the sandbox: {e}",
+                p.cwd_display
+            ),
         );
     }
     let _ = sys::cloexec_from_3();
@@ -319,8 +335,15 @@ fn workload_main(p: &Prepared, report_fd: RawFd) -> ! {
     // strings that live until execve replaces the process image.
     unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
     let e = std::io::Error::last_os_error();
-    let code = if e.raw_os_error() == Some(libc::ENOENT) { 127 } else { 126 };
-    report(report_fd, &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"));
+    let code = if e.raw_os_error() == Some(libc::ENOENT) {
+        127
+    } else {
+        126
+    };
+    report(
+        report_fd,
+        &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"),
+    );
     sys::exit_now(code)
 }
 

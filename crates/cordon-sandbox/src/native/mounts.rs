@@ -24,7 +24,10 @@ const EMPTY_FILE: &str = "/empty";
 
 type SetupResult<T = ()> = Result<T, String>;
 
-fn ctx<T, E: std::fmt::Display>(res: Result<T, E>, what: impl FnOnce() -> String) -> SetupResult<T> {
+fn ctx<T, E: std::fmt::Display>(
+    res: Result<T, E>,
+    what: impl FnOnce() -> String,
+) -> SetupResult<T> {
     res.map_err(|e| format!("{}: {e}", what()))
 }
 
@@ -37,7 +40,13 @@ fn under(prefix: &str, path: &Path) -> PathBuf {
 pub fn build_root(ops: &[MountOp]) -> SetupResult {
     // Nothing done here may propagate back to the host.
     ctx(
-        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>),
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        ),
         || "making the mount namespace private".into(),
     )?;
     ctx(
@@ -74,7 +83,9 @@ pub fn build_root(ops: &[MountOp]) -> SetupResult {
     )?;
     let scratch_c = sys::cstring(Path::new(SCRATCH)).map_err(|e| e.to_string())?;
     let old_c = sys::cstring(Path::new(&scratch(OLD_ROOT))).map_err(|e| e.to_string())?;
-    ctx(sys::pivot_root(&scratch_c, &old_c), || "pivot_root into the scratch tmpfs".into())?;
+    ctx(sys::pivot_root(&scratch_c, &old_c), || {
+        "pivot_root into the scratch tmpfs".into()
+    })?;
     ctx(std::env::set_current_dir("/"), || "chdir /".into())?;
 
     let mut finalize: Vec<(PathBuf, u64)> = Vec::new();
@@ -90,28 +101,52 @@ pub fn build_root(ops: &[MountOp]) -> SetupResult {
     }
     let root_c = sys::cstring(Path::new(NEW_ROOT)).map_err(|e| e.to_string())?;
     ctx(
-        sys::mount_setattr(&root_c, sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, false),
+        sys::mount_setattr(
+            &root_c,
+            sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            false,
+        ),
         || "sealing the new root".into(),
     )?;
 
     // Enter the new root; the scratch tmpfs with the host tree below it goes away.
-    ctx(std::env::set_current_dir(NEW_ROOT), || "chdir /newroot".into())?;
+    ctx(std::env::set_current_dir(NEW_ROOT), || {
+        "chdir /newroot".into()
+    })?;
     let dot = sys::cstring(Path::new(".")).map_err(|e| e.to_string())?;
-    ctx(sys::pivot_root(&dot, &dot), || "pivot_root into the new root".into())?;
-    ctx(umount2(".", MntFlags::MNT_DETACH), || "detaching the host tree".into())?;
+    ctx(sys::pivot_root(&dot, &dot), || {
+        "pivot_root into the new root".into()
+    })?;
+    ctx(umount2(".", MntFlags::MNT_DETACH), || {
+        "detaching the host tree".into()
+    })?;
     ctx(std::env::set_current_dir("/"), || "chdir /".into())?;
     Ok(())
 }
 
 fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
-    let sealed = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC;
+    let sealed = sys::MOUNT_ATTR_RDONLY
+        | sys::MOUNT_ATTR_NOSUID
+        | sys::MOUNT_ATTR_NODEV
+        | sys::MOUNT_ATTR_NOEXEC;
     match op {
-        MountOp::Bind { src, dst, readonly, kind } => {
+        MountOp::Bind {
+            src,
+            dst,
+            readonly,
+            kind,
+        } => {
             let source = under(OLD_ROOT, src);
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, *kind)?;
             ctx(
-                mount(Some(&source), &target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>),
+                mount(
+                    Some(&source),
+                    &target,
+                    None::<&str>,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    None::<&str>,
+                ),
                 || format!("binding {}", src.display()),
             )?;
             let mut attrs = sys::MOUNT_ATTR_NOSUID;
@@ -130,9 +165,19 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
         MountOp::MaskDir { dst, traversable } => {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::Dir)?;
-            let mode = if *traversable { "mode=0111" } else { "mode=0000" };
+            let mode = if *traversable {
+                "mode=0111"
+            } else {
+                "mode=0000"
+            };
             ctx(
-                mount(Some("tmpfs"), &target, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some(format!("{mode},size=4k").as_str())),
+                mount(
+                    Some("tmpfs"),
+                    &target,
+                    Some("tmpfs"),
+                    MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                    Some(format!("{mode},size=4k").as_str()),
+                ),
                 || format!("masking {}", dst.display()),
             )?;
             finalize.push((target, sealed));
@@ -141,21 +186,37 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::File)?;
             ctx(
-                mount(Some(EMPTY_FILE), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>),
+                mount(
+                    Some(EMPTY_FILE),
+                    &target,
+                    None::<&str>,
+                    MsFlags::MS_BIND,
+                    None::<&str>,
+                ),
                 || format!("masking {}", dst.display()),
             )?;
             let c = sys::cstring(&target).map_err(|e| e.to_string())?;
-            ctx(sys::mount_setattr(&c, sealed, false), || format!("sealing {}", dst.display()))?;
+            ctx(sys::mount_setattr(&c, sealed, false), || {
+                format!("sealing {}", dst.display())
+            })?;
         }
         MountOp::Symlink { target, dst } => {
             let link = under(NEW_ROOT, dst);
-            ctx(symlink(target, &link), || format!("linking {}", dst.display()))?;
+            ctx(symlink(target, &link), || {
+                format!("linking {}", dst.display())
+            })?;
         }
         MountOp::Proc { dst } => {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::Dir)?;
             ctx(
-                mount(Some("proc"), &target, Some("proc"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>),
+                mount(
+                    Some("proc"),
+                    &target,
+                    Some("proc"),
+                    MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                    None::<&str>,
+                ),
                 || "mounting /proc".into(),
             )?;
         }
@@ -165,18 +226,32 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
                 return Ok(());
             }
             ctx(
-                mount(Some(&target), &target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>),
+                mount(
+                    Some(&target),
+                    &target,
+                    None::<&str>,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    None::<&str>,
+                ),
                 || format!("binding {} read-only", dst.display()),
             )?;
             let c = sys::cstring(&target).map_err(|e| e.to_string())?;
-            ctx(sys::mount_setattr(&c, sealed, true), || format!("sealing {}", dst.display()))?;
+            ctx(sys::mount_setattr(&c, sealed, true), || {
+                format!("sealing {}", dst.display())
+            })?;
         }
         MountOp::Dev { dst } => build_dev(&under(NEW_ROOT, dst), finalize)?,
         MountOp::Tmp { dst } => {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::Dir)?;
             ctx(
-                mount(Some("tmpfs"), &target, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")),
+                mount(
+                    Some("tmpfs"),
+                    &target,
+                    Some("tmpfs"),
+                    MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                    Some("mode=1777"),
+                ),
                 || "mounting /tmp".into(),
             )?;
         }
@@ -188,7 +263,13 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
 fn build_dev(target: &Path, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
     ensure_mount_point(target, Kind::Dir)?;
     ctx(
-        mount(Some("tmpfs"), target, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some("mode=0755,size=64k")),
+        mount(
+            Some("tmpfs"),
+            target,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+            Some("mode=0755,size=64k"),
+        ),
         || "mounting /dev".into(),
     )?;
     for dev in DEVICES {
@@ -199,20 +280,38 @@ fn build_dev(target: &Path, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
         let node = target.join(dev);
         ensure_mount_point(&node, Kind::File)?;
         ctx(
-            mount(Some(&host), &node, None::<&str>, MsFlags::MS_BIND, None::<&str>),
+            mount(
+                Some(&host),
+                &node,
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            ),
             || format!("binding /dev/{dev}"),
         )?;
     }
     let pts = target.join("pts");
     ctx(fs::create_dir(&pts), || "creating /dev/pts".into())?;
     ctx(
-        mount(Some("devpts"), &pts, Some("devpts"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=620")),
+        mount(
+            Some("devpts"),
+            &pts,
+            Some("devpts"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+            Some("newinstance,ptmxmode=0666,mode=620"),
+        ),
         || "mounting /dev/pts".into(),
     )?;
     let shm = target.join("shm");
     ctx(fs::create_dir(&shm), || "creating /dev/shm".into())?;
     ctx(
-        mount(Some("tmpfs"), &shm, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")),
+        mount(
+            Some("tmpfs"),
+            &shm,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=1777"),
+        ),
         || "mounting /dev/shm".into(),
     )?;
     for (name, to) in [
@@ -222,9 +321,14 @@ fn build_dev(target: &Path, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
         ("stdout", "/proc/self/fd/1"),
         ("stderr", "/proc/self/fd/2"),
     ] {
-        ctx(symlink(to, target.join(name)), || format!("linking /dev/{name}"))?;
+        ctx(symlink(to, target.join(name)), || {
+            format!("linking /dev/{name}")
+        })?;
     }
-    finalize.push((target.to_path_buf(), sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC));
+    finalize.push((
+        target.to_path_buf(),
+        sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+    ));
     Ok(())
 }
 
@@ -235,7 +339,10 @@ fn ensure_mount_point(path: &Path, kind: Kind) -> SetupResult {
     }
     if let Some(parent) = path.parent() {
         ctx(
-            fs::DirBuilder::new().recursive(true).mode(0o755).create(parent),
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(parent),
             || format!("creating mount point parent {}", parent.display()),
         )?;
     }

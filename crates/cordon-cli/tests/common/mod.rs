@@ -1,0 +1,327 @@
+//! Test harness: run the real `cordon` binary as the invoking user and, when
+//! the tests run as root, also as an unprivileged user created for the purpose.
+//! Every policy test runs under both identities, because the two code paths
+//! differ (uid 0 inside the sandbox vs. an ordinary uid).
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::os::unix::fs::{chown, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub const TEST_USER: &str = "cordon-test";
+
+/// Who runs cordon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// Whoever runs the test suite (root in CI).
+    Caller,
+    /// An unprivileged user (only when the suite runs as root).
+    Unprivileged,
+}
+
+impl Identity {
+    pub fn uid(self) -> u32 {
+        match self {
+            Identity::Caller => current_uid(),
+            Identity::Unprivileged => test_user().0,
+        }
+    }
+    pub fn gid(self) -> u32 {
+        match self {
+            Identity::Caller => current_gid(),
+            Identity::Unprivileged => test_user().1,
+        }
+    }
+    pub fn is_root(self) -> bool {
+        self.uid() == 0
+    }
+    pub fn home(self) -> PathBuf {
+        match self {
+            Identity::Caller => {
+                PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+            }
+            Identity::Unprivileged => test_user().2.clone(),
+        }
+    }
+}
+
+pub fn current_uid() -> u32 {
+    // SAFETY: geteuid has no failure mode.
+    unsafe { libc::geteuid() }
+}
+
+pub fn current_gid() -> u32 {
+    // SAFETY: getegid has no failure mode.
+    unsafe { libc::getegid() }
+}
+
+/// Identities every policy test runs under.
+pub fn identities() -> Vec<Identity> {
+    if current_uid() == 0 {
+        vec![Identity::Caller, Identity::Unprivileged]
+    } else {
+        eprintln!(
+            "note: not running as root; the unprivileged-user variants run as the caller only"
+        );
+        vec![Identity::Caller]
+    }
+}
+
+/// (uid, gid, home) of the unprivileged test user, created on first use.
+pub fn test_user() -> &'static (u32, u32, PathBuf) {
+    static USER: OnceLock<(u32, u32, PathBuf)> = OnceLock::new();
+    USER.get_or_init(|| {
+        let lookup = || {
+            let out = Command::new("getent")
+                .args(["passwd", TEST_USER])
+                .output()
+                .ok()?;
+            let line = String::from_utf8(out.stdout).ok()?;
+            let f: Vec<&str> = line.trim().split(':').collect();
+            Some((
+                f.get(2)?.parse().ok()?,
+                f.get(3)?.parse().ok()?,
+                PathBuf::from(f.get(5)?),
+            ))
+        };
+        if let Some(u) = lookup() {
+            return u;
+        }
+        let status = Command::new("useradd")
+            .args(["--create-home", "--shell", "/bin/sh", TEST_USER])
+            .status()
+            .expect("useradd");
+        // Another test process may have created it at the same time.
+        let user = lookup().unwrap_or_else(|| panic!("creating {TEST_USER} failed: {status}"));
+        user
+    })
+}
+
+pub fn cordon_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_cordon")
+}
+
+/// Result of one cordon invocation.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        let code = out
+            .status
+            .code()
+            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+        Run {
+            code,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn has(&self, marker: &str) -> bool {
+        self.stdout.lines().any(|l| l.trim() == marker)
+    }
+
+    /// Assert the run printed exactly these marker lines among its output.
+    #[track_caller]
+    pub fn expect(&self, markers: &[&str]) {
+        for m in markers {
+            assert!(self.has(m), "missing {m:?}\n{self}");
+        }
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A command that runs cordon as `who`.
+pub fn command(who: Identity) -> Command {
+    let mut cmd = match who {
+        Identity::Caller => Command::new(cordon_bin()),
+        Identity::Unprivileged => {
+            let (uid, gid, home) = test_user();
+            let mut c = Command::new("setpriv");
+            c.args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={gid}"),
+                "--clear-groups",
+                "--",
+                cordon_bin(),
+            ]);
+            c.env("HOME", home);
+            c.env("USER", TEST_USER);
+            c
+        }
+    };
+    cmd.env_remove("CORDON_AUDIT_LOG");
+    cmd
+}
+
+/// Run cordon with arguments and optional stdin.
+pub fn cordon(who: Identity, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = command(who);
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn cordon");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    Run::from(child.wait_with_output().expect("wait cordon"))
+}
+
+/// Run a one-shot config document.
+pub fn run_config(who: Identity, config: &Value) -> Run {
+    let file = ConfigFile::new(config);
+    cordon(who, &["--config", file.path.to_str().unwrap()], None)
+}
+
+/// A config written to a file any identity can read; removed on drop.
+pub struct ConfigFile {
+    pub path: PathBuf,
+}
+
+impl ConfigFile {
+    pub fn new(config: &Value) -> Self {
+        let path = unique_path("cfg").with_extension("json");
+        std::fs::write(&path, serde_json::to_vec_pretty(config).unwrap()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        ConfigFile { path }
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn unique_path(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    PathBuf::from(format!(
+        "/tmp/cordon-it-{}-{}-{tag}-{n}",
+        std::process::id(),
+        std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "_")
+    ))
+}
+
+/// A scratch directory on the host owned by `who`, removed on drop.
+pub struct Fixture {
+    pub root: PathBuf,
+    who: Identity,
+}
+
+impl Fixture {
+    pub fn new(who: Identity) -> Self {
+        let root = unique_path("fx");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let f = Fixture { root, who };
+        f.own(&f.root);
+        f
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn p(&self, rel: &str) -> String {
+        self.path(rel).to_string_lossy().into_owned()
+    }
+
+    fn own(&self, path: &Path) {
+        if current_uid() == 0 {
+            chown(path, Some(self.who.uid()), Some(self.who.gid())).unwrap();
+        }
+    }
+
+    /// Create a directory (and parents) owned by the identity.
+    pub fn dir(&self, rel: &str) -> String {
+        let path = self.path(rel);
+        std::fs::create_dir_all(&path).unwrap();
+        let mut p = path.as_path();
+        while p != self.root {
+            self.own(p);
+            p = p.parent().unwrap();
+        }
+        path.to_string_lossy().into_owned()
+    }
+
+    /// Create a file with content, owned by the identity.
+    pub fn file(&self, rel: &str, content: &str) -> String {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            if !parent.exists() {
+                self.dir(parent.strip_prefix(&self.root).unwrap().to_str().unwrap());
+            }
+        }
+        std::fs::write(&path, content).unwrap();
+        self.own(&path);
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// PIDs of host processes whose command line is exactly `marker`
+/// (arguments joined by spaces).
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if text.trim_end() == marker {
+                found.push(pid);
+            }
+        }
+    }
+    found
+}
+
+/// A marker unique to this test process and call, for finding leftovers.
+pub fn marker() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}.{}",
+        100 + std::process::id() % 800,
+        N.fetch_add(1, Ordering::Relaxed) + 1000
+    )
+}

@@ -1,0 +1,425 @@
+//! Filesystem policy (SPEC §2.1), attacked from inside the sandbox: every
+//! forbidden access is attempted and must fail, every allowed one must work.
+//! Each test runs as the caller (root in CI) and as an unprivileged user.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// A shell probe: prints `ok` if `cmd` succeeds, else `fail`.
+fn probe(label: &str, cmd: &str) -> String {
+    format!("if {cmd} >/dev/null 2>&1; then echo {label}=ok; else echo {label}=fail; fi; ")
+}
+
+#[test]
+fn home_and_unlisted_dirs_are_invisible() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let unlisted = fx.file("unlisted/secret.txt", "SECRET");
+        let home = who.home();
+        let script = [
+            probe("home", &format!("ls {}", home.display())),
+            probe("root", "ls /root"),
+            probe("unlisted", &format!("cat {unlisted}")),
+            probe("unlisted_dir", &format!("ls {}", fx.p("unlisted"))),
+            probe("var", "ls /var"),
+            probe("hometop", "ls /home"),
+            probe("sys", "ls /sys"),
+            probe("run", "ls /run"),
+            probe("opt", "ls /opt"),
+            probe("usr", "ls /usr/bin/env"),
+            probe("etc", "cat /etc/passwd"),
+        ]
+        .concat();
+        let run = run_config(who, &json!({"process": {"commandLine": script}}));
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "home=fail",
+            "root=fail",
+            "unlisted=fail",
+            "unlisted_dir=fail",
+            "var=fail",
+            "hometop=fail",
+            "sys=fail",
+            "run=fail",
+            "opt=fail",
+            "usr=ok",
+            "etc=ok",
+        ]);
+    }
+}
+
+#[test]
+fn shadow_is_unreadable_even_for_root() {
+    for who in identities() {
+        let run = run_config(
+            who,
+            &json!({"process": {"commandLine": format!("{} {}", probe("shadow", "cat /etc/shadow"), probe("gshadow", "cat /etc/gshadow"))}}),
+        );
+        run.expect(&["shadow=fail", "gshadow=fail"]);
+    }
+}
+
+#[test]
+fn readonly_paths_are_readable_not_writable() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let ro = fx.dir("ro");
+        fx.file("ro/data.txt", "RO_CONTENT");
+        let script = [
+            probe("read", &format!("grep -q RO_CONTENT {ro}/data.txt")),
+            probe("write", &format!("sh -c 'echo x >> {ro}/data.txt'")),
+            probe("create", &format!("touch {ro}/new")),
+            probe("delete", &format!("rm -f {ro}/data.txt")),
+            probe("chmod", &format!("chmod 777 {ro}/data.txt")),
+            probe("mkdir", &format!("mkdir {ro}/sub")),
+        ]
+        .concat();
+        let run = run_config(
+            who,
+            &json!({"process": {"commandLine": script}, "filesystem": {"readonlyPaths": [ro]}}),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "read=ok",
+            "write=fail",
+            "create=fail",
+            "delete=fail",
+            "chmod=fail",
+            "mkdir=fail",
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(fx.path("ro/data.txt")).unwrap(),
+            "RO_CONTENT"
+        );
+        assert!(!fx.path("ro/new").exists());
+    }
+}
+
+#[test]
+fn readwrite_paths_write_through_to_the_host() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let rw = fx.dir("rw");
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": format!("echo written > {rw}/out.txt && mkdir {rw}/d && touch {rw}/d/f && ln -s out.txt {rw}/link")},
+                "filesystem": {"readwritePaths": [rw]}
+            }),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        assert_eq!(
+            std::fs::read_to_string(fx.path("rw/out.txt")).unwrap(),
+            "written\n"
+        );
+        assert!(fx.path("rw/d/f").exists());
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(fx.path("rw/out.txt")).unwrap();
+        assert_eq!(
+            meta.uid(),
+            who.uid(),
+            "files are owned by the invoking user"
+        );
+    }
+}
+
+#[test]
+fn denied_file_and_dir_inside_allowed_tree() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let base = fx.dir("proj");
+        fx.file("proj/visible.txt", "VISIBLE");
+        let secret_file = fx.file("proj/secret.txt", "FILE_SECRET");
+        let secret_dir = fx.dir("proj/secrets");
+        fx.file("proj/secrets/key.txt", "DIR_SECRET");
+        let script = [
+            probe("visible", &format!("grep -q VISIBLE {base}/visible.txt")),
+            probe("file_read", &format!("grep -q FILE_SECRET {secret_file}")),
+            probe("file_write", &format!("sh -c 'echo x > {secret_file}'")),
+            probe("file_exec", &secret_file),
+            probe("file_rm", &format!("rm -f {secret_file}")),
+            probe("file_mv", &format!("mv {secret_file} {base}/moved")),
+            probe("dir_list", &format!("ls {secret_dir}")),
+            probe("dir_read", &format!("cat {secret_dir}/key.txt")),
+            probe("dir_write", &format!("touch {secret_dir}/new")),
+            probe("dir_cd", &format!("cd {secret_dir}")),
+            probe("dir_rm", &format!("rm -rf {secret_dir}")),
+            probe("sibling_write", &format!("touch {base}/fine")),
+            format!("if [ -d {secret_file} ]; then echo file_is_dir=yes; else echo file_is_dir=no; fi; "),
+        ]
+        .concat();
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": script},
+                "filesystem": {"readwritePaths": [base], "deniedPaths": [secret_file, secret_dir]}
+            }),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "visible=ok",
+            "file_read=fail",
+            "file_write=fail",
+            "file_exec=fail",
+            "file_rm=fail",
+            "file_mv=fail",
+            "dir_list=fail",
+            "dir_read=fail",
+            "dir_write=fail",
+            "dir_cd=fail",
+            "dir_rm=fail",
+            "sibling_write=ok",
+            "file_is_dir=no",
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(fx.path("proj/secret.txt")).unwrap(),
+            "FILE_SECRET"
+        );
+        assert_eq!(
+            std::fs::read_to_string(fx.path("proj/secrets/key.txt")).unwrap(),
+            "DIR_SECRET"
+        );
+        assert!(!fx.path("proj/secrets/new").exists());
+        assert!(fx.path("proj/fine").exists());
+    }
+}
+
+#[test]
+fn most_specific_path_wins_in_every_direction() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let rw = fx.dir("rw");
+        let ro_in_rw = fx.dir("rw/ro");
+        let ro = fx.dir("ro");
+        let rw_in_ro = fx.dir("ro/rw");
+        let denied = fx.dir("denied");
+        let allowed_in_denied = fx.dir("denied/child");
+        fx.file("denied/sibling.txt", "PARENT_SECRET");
+        fx.file("denied/child/keep.txt", "CHILD_KEPT");
+        let script = [
+            probe("rw", &format!("touch {rw}/a")),
+            probe("ro_in_rw", &format!("touch {ro_in_rw}/a")),
+            probe("ro", &format!("touch {ro}/a")),
+            probe("rw_in_ro", &format!("touch {rw_in_ro}/a")),
+            probe("denied_sibling", &format!("cat {denied}/sibling.txt")),
+            probe("denied_list", &format!("ls {denied}")),
+            probe(
+                "child_read",
+                &format!("grep -q CHILD_KEPT {allowed_in_denied}/keep.txt"),
+            ),
+            probe("child_write", &format!("touch {allowed_in_denied}/new")),
+        ]
+        .concat();
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": script},
+                "filesystem": {
+                    "readwritePaths": [rw, rw_in_ro, allowed_in_denied],
+                    "readonlyPaths": [ro_in_rw, ro],
+                    "deniedPaths": [denied]
+                }
+            }),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "rw=ok",
+            "ro_in_rw=fail",
+            "ro=fail",
+            "rw_in_ro=ok",
+            "denied_sibling=fail",
+            "denied_list=fail",
+            "child_read=ok",
+            "child_write=ok",
+        ]);
+    }
+}
+
+#[test]
+fn duplicate_and_aliased_paths_take_the_most_restrictive_intent() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let dup = fx.dir("dup");
+        let target = fx.dir("target");
+        let link = fx.path("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let script = [
+            probe("dup_write", &format!("touch {dup}/x")),
+            probe("dup_read", &format!("ls {dup}")),
+            probe("alias_write", &format!("touch {target}/x")),
+        ]
+        .concat();
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": script},
+                "filesystem": {
+                    "readwritePaths": [dup, target],
+                    "readonlyPaths": [dup, link.to_str().unwrap()]
+                }
+            }),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["dup_write=fail", "dup_read=ok", "alias_write=fail"]);
+    }
+}
+
+#[test]
+fn hard_link_to_a_denied_file_is_denied_too() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let tree = fx.dir("tree");
+        let secret = fx.file("tree/secret.txt", "LINKED_SECRET");
+        let other = fx.dir("tree/other");
+        std::fs::hard_link(&secret, fx.path("tree/other/innocent.txt")).unwrap();
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": format!("{}{}", probe("direct", &format!("grep -q LINKED_SECRET {secret}")), probe("link", &format!("grep -q LINKED_SECRET {other}/innocent.txt")))},
+                "filesystem": {"readwritePaths": [tree], "deniedPaths": [secret]}
+            }),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["direct=fail", "link=fail"]);
+    }
+}
+
+#[test]
+fn missing_denied_path_cannot_be_created_and_leaves_nothing_behind() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let tree = fx.dir("tree");
+        let missing = fx.p("tree/later/secret");
+        let script = [
+            probe("mkdir", &format!("mkdir -p {missing}")),
+            probe("create_parent", &format!("mkdir {tree}/later")),
+            probe("other", &format!("touch {tree}/other")),
+        ]
+        .concat();
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": script},
+                "filesystem": {"readwritePaths": [tree], "deniedPaths": [missing]}
+            }),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["mkdir=fail", "create_parent=fail", "other=ok"]);
+        assert!(!fx.path("tree/later").exists(), "placeholder left behind");
+    }
+}
+
+#[test]
+fn missing_allowed_path_is_an_error_before_anything_runs() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let marker = fx.p("ran");
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": format!("touch {marker}")},
+                "filesystem": {"readonlyPaths": ["/nonexistent/cordon/path"], "readwritePaths": [fx.p("")]}
+            }),
+        );
+        assert_eq!(run.code, 125, "{run}");
+        assert!(run.stderr.contains("filesystem.readonlyPaths[0]"), "{run}");
+        assert!(run.stderr.contains("does not exist"), "{run}");
+        assert!(!fx.path("ran").exists());
+    }
+}
+
+#[test]
+fn grants_cannot_exceed_the_callers_access() {
+    if current_uid() != 0 {
+        return;
+    }
+    // A root-owned, root-only directory: the unprivileged user may not grant it.
+    let fx = Fixture::new(Identity::Caller);
+    let private = fx.dir("private");
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let run = run_config(
+        Identity::Unprivileged,
+        &json!({"process": {"commandLine": "true"}, "filesystem": {"readwritePaths": [private]}}),
+    );
+    assert_eq!(run.code, 125, "{run}");
+    assert!(run.stderr.contains("cannot exceed"), "{run}");
+    let readable = fx.dir("readable");
+    let run = run_config(
+        Identity::Unprivileged,
+        &json!({"process": {"commandLine": "true"}, "filesystem": {"readwritePaths": [readable]}}),
+    );
+    assert_eq!(
+        run.code, 125,
+        "a read-only dir cannot be granted writable\n{run}"
+    );
+    assert!(run.stderr.contains("not writable"), "{run}");
+}
+
+#[test]
+fn bind_mount_alias_of_a_denied_dir_is_denied() {
+    if current_uid() != 0 {
+        return;
+    }
+    // Needs a host bind mount, so root only; runs the sandbox as both identities.
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let secret = fx.dir("secret");
+        fx.file("secret/key.txt", "BIND_SECRET");
+        let tree = fx.dir("tree");
+        let alias = fx.dir("tree/alias");
+        let status = std::process::Command::new("mount")
+            .args(["--bind", &secret, &alias])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": probe("alias", &format!("cat {alias}/key.txt"))},
+                "filesystem": {"readwritePaths": [tree], "deniedPaths": [secret]}
+            }),
+        );
+        let _ = std::process::Command::new("umount").arg(&alias).status();
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["alias=fail"]);
+    }
+}
+
+#[test]
+fn baseline_is_read_only_and_tmp_is_private() {
+    for who in identities() {
+        let host_tmp = format!("/tmp/cordon-host-visible-{}", std::process::id());
+        std::fs::write(&host_tmp, "x").unwrap();
+        let script = [
+            probe("usr_write", "touch /usr/cordon-x"),
+            probe("etc_write", "touch /etc/cordon-x"),
+            probe("root_write", "touch /cordon-x"),
+            probe("tmp_write", "touch /tmp/mine"),
+            probe("host_tmp", &format!("ls {host_tmp}")),
+            probe("devnull", "sh -c 'echo x > /dev/null'"),
+            probe("urandom", "head -c1 /dev/urandom"),
+            probe("proc_self", "cat /proc/self/status"),
+        ]
+        .concat();
+        let run = run_config(who, &json!({"process": {"commandLine": script}}));
+        let _ = std::fs::remove_file(&host_tmp);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "usr_write=fail",
+            "etc_write=fail",
+            "root_write=fail",
+            "tmp_write=ok",
+            "host_tmp=fail",
+            "devnull=ok",
+            "urandom=ok",
+            "proc_self=ok",
+        ]);
+        assert!(!std::path::Path::new("/tmp/mine").exists());
+    }
+}
