@@ -21,8 +21,7 @@ use serde_json::json;
 #[command(
     name = "cordon",
     version,
-    about = "Run untrusted code inside a boundary declared by a JSON policy",
-    args_conflicts_with_subcommands = true
+    about = "Run untrusted code inside a boundary declared by a JSON policy"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -70,7 +69,7 @@ struct CommonArgs {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one command in a fresh sandbox.
-    Run(flags::RunArgs),
+    Run(Box<flags::RunArgs>),
     /// Parse and resolve a config; print the effective policy or the errors. Runs nothing.
     Validate {
         /// The config file.

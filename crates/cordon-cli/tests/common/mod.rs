@@ -107,6 +107,38 @@ pub fn cordon_bin() -> &'static str {
     env!("CARGO_BIN_EXE_cordon")
 }
 
+/// A copy of the binary that any user can execute: the build tree may sit
+/// below a directory the unprivileged user cannot enter (e.g. /root).
+pub fn shared_bin() -> &'static str {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(cordon_bin()).expect("cordon binary");
+        let dir = PathBuf::from(format!(
+            "/tmp/cordon-it-bin-{}-{}",
+            meta.ino(),
+            meta.mtime_nsec() + meta.mtime() * 1_000_000_000
+        ));
+        let bin = dir.join("cordon");
+        if !bin.exists() {
+            let staging = PathBuf::from(format!("{}.{}", dir.display(), std::process::id()));
+            std::fs::create_dir_all(&staging).unwrap();
+            std::fs::copy(cordon_bin(), staging.join("cordon")).unwrap();
+            std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(
+                staging.join("cordon"),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+            // Another test binary may win the race; either copy is the same file.
+            if std::fs::rename(&staging, &dir).is_err() {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+        }
+        bin.to_string_lossy().into_owned()
+    })
+}
+
 /// Result of one cordon invocation.
 #[derive(Debug)]
 pub struct Run {
@@ -164,7 +196,7 @@ pub fn command(who: Identity) -> Command {
                 &format!("--regid={gid}"),
                 "--clear-groups",
                 "--",
-                cordon_bin(),
+                shared_bin(),
             ]);
             c.env("HOME", home);
             c.env("USER", TEST_USER);

@@ -350,6 +350,7 @@ fn ensure_mount_point(path: &Path, kind: Kind) -> SetupResult {
         Kind::File => fs::OpenOptions::new()
             .write(true)
             .create(true)
+            .truncate(false)
             .mode(0o000)
             .open(path)
             .map(drop),

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Whole-process spawn latency of `true`, measured in one run so the ratios
+# compare like with like:
+#   bare      sh -c true
+#   bwrap     bwrap --unshare-all --ro-bind / / true   (plain bubblewrap)
+#   cordon    cordon run -- true                        (default policy, native)
+# Prints medians and ratios as a Markdown table. Usage: bench/spawn.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-500}"
+./scripts/setup.sh
+[ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --release --locked -q -p cordon
+cordon="$PWD/target/release/cordon"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+cd /tmp
+hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/spawn.json" \
+  -n bare 'sh -c true' \
+  -n bwrap 'bwrap --unshare-all --ro-bind / / true' \
+  -n cordon "$cordon run -- true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
+
+python3 - "$out/spawn.json" "$(id -un)" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+med = {k: v["median"] * 1000 for k, v in results.items()}
+print(f"spawn latency of `true`, {len(results['bare']['times'])} runs each, as {sys.argv[2]}")
+print()
+print("| command | median ms | × bare | × bwrap |")
+print("|---|---|---|---|")
+for name in ["bare", "bwrap", "cordon"]:
+    print(f"| {name} | {med[name]:.2f} | {med[name]/med['bare']:.2f} | {med[name]/med['bwrap']:.2f} |")
+PY

@@ -1,0 +1,359 @@
+//! The command line (SPEC §5) and config handling as a user meets them: MXC's
+//! invocation forms, strict parsing with errors that name the field, exit
+//! codes, `validate`, `--json`, the audit log.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn me() -> Identity {
+    Identity::Caller
+}
+
+#[test]
+fn mxc_invocation_forms_all_run_the_config() {
+    let cfg = json!({"version": "0.8.0-alpha", "process": {"commandLine": "echo via-config"}});
+    let file = ConfigFile::new(&cfg);
+    let path = file.path.to_str().unwrap();
+    for args in [
+        vec!["--config", path],
+        vec![path],
+        vec!["--experimental", "--debug", path],
+        vec![
+            "--experimental",
+            "--allow-testing-features",
+            "--config",
+            path,
+        ],
+    ] {
+        let run = cordon(me(), &args, None);
+        assert_eq!(run.code, 0, "{args:?}\n{run}");
+        assert_eq!(run.stdout, "via-config\n", "{args:?}\n{run}");
+    }
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&cfg).unwrap());
+    let run = cordon(me(), &["--config-base64", &b64], None);
+    assert_eq!(run.stdout, "via-config\n", "{run}");
+}
+
+#[test]
+fn refusals_exit_125_with_a_reason_naming_the_field() {
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"process": {"commandLine": "true"}, "filesystem": {"readonlyPath": []}}),
+            "filesystem.readonlyPath",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "network": {"egress": {"defualt": "deny"}}}),
+            "`default`",
+        ),
+        (
+            json!({"process": {"commandLine": ""}}),
+            "process.commandLine",
+        ),
+        (json!({"process": {}}), "process.commandLine"),
+        (
+            json!({"process": {"commandLine": "true", "timeout": -5}}),
+            "process.timeout",
+        ),
+        (
+            json!({"process": {"commandLine": "true", "env": "A=B"}}),
+            "process.env",
+        ),
+        (
+            json!({"process": {"commandLine": "true", "env": ["NOEQ"]}}),
+            "process.env[0]",
+        ),
+        (
+            json!({"version": "0.5.0", "process": {"commandLine": "true"}}),
+            "older than supported",
+        ),
+        (
+            json!({"version": "0.10.0", "process": {"commandLine": "true"}}),
+            "newer than supported",
+        ),
+        (
+            json!({"version": "1.0.0", "process": {"commandLine": "true"}}),
+            "newer than supported",
+        ),
+        (
+            json!({"version": "0.7.0", "process": {"commandLine": "true"}, "network": {"egress": {"default": "deny"}}}),
+            "0.8 or later",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "network": {"defaultPolicy": "block", "egress": {"default": "deny"}}}),
+            "mixes",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "sandboxId": "native:abc"}),
+            "sandboxId",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "correlationVector": "x"}),
+            "correlationVector",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "filesystem": {"readonlyPaths": ["relative/path"]}}),
+            "absolute",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "filesystem": {"deniedPaths": ["/a\"b"]}}),
+            "double quote",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "filesystem": {"readwritePaths": [""]}}),
+            "must not be empty",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "lxc": {"distribution": "alpine", "release": "3"}}),
+            "multiple containment backends configured",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "ui": {"clipboard": "all"}}),
+            "ui.clipboard",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "ui": {"disable": false}}),
+            "ui.disable",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "network": {"egress": {"allow": [{"to": [{"cidr": "10.0.0.0/8"}]}]}}}),
+            "not supported yet",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "network": {"egress": {"allow": [{"to": [{"cidr": "300.0.0.0/8"}]}]}}}),
+            "network.egress.allow[0].to[0].cidr",
+        ),
+        (
+            json!({"version": "0.8.0", "process": {"commandLine": "true"}, "network": {"defaultPolicy": "block", "enforcementMode": "firewall"}}),
+            "enforcementMode='firewall' and 'both' are not supported",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "runtimeConfig": {"networkProxy": "http://u:p@127.0.0.1:8080"}}),
+            "credentials",
+        ),
+        (
+            json!({"process": {"commandLine": "true"}, "resources": {"memoryMb": 64}}),
+            "resources.memoryMb",
+        ),
+    ];
+    for (cfg, needle) in cases {
+        let run = run_config(me(), &cfg);
+        assert_eq!(run.code, 125, "{cfg}\n{run}");
+        assert!(
+            run.stderr.contains(needle),
+            "{cfg}: expected {needle:?}\n{run}"
+        );
+        assert!(
+            run.stdout.is_empty(),
+            "nothing ran and nothing on stdout\n{run}"
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "one-line reason\n{run}");
+    }
+}
+
+#[test]
+fn malformed_inputs_exit_125() {
+    let bad = std::env::temp_dir().join(format!("cordon-bad-{}.json", std::process::id()));
+    for content in ["{", "[]", "42", "\"x\""] {
+        std::fs::write(&bad, content).unwrap();
+        let run = cordon(me(), &["--config", bad.to_str().unwrap()], None);
+        assert_eq!(run.code, 125, "{content}\n{run}");
+    }
+    let _ = std::fs::remove_file(&bad);
+    let run = cordon(me(), &["--config", "/nonexistent/cordon.json"], None);
+    assert_eq!(run.code, 125, "{run}");
+    assert!(run.stderr.contains("cannot read config"), "{run}");
+    let run = cordon(me(), &["--config-base64", "%%%not-base64"], None);
+    assert_eq!(run.code, 125, "{run}");
+}
+
+#[test]
+fn foreign_backends_are_unsupported_containment_with_the_alternative() {
+    for name in [
+        "processcontainer",
+        "windows_sandbox",
+        "wslc",
+        "isolation_session",
+        "hyperlight",
+        "seatbelt",
+    ] {
+        let run = cordon(
+            me(),
+            &["--json", "run", "--backend", name, "--", "true"],
+            None,
+        );
+        assert_eq!(run.code, 125, "{name}\n{run}");
+        let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(doc["error"]["code"], "unsupported_containment", "{run}");
+        assert!(run.stderr.contains("on Linux use"), "{run}");
+    }
+}
+
+#[test]
+fn process_and_native_containment_run_natively() {
+    for containment in [json!("process"), json!("native"), Value::Null] {
+        let mut cfg = json!({"process": {"commandLine": "echo ran"}});
+        if !containment.is_null() {
+            cfg["containment"] = containment.clone();
+        }
+        let run = run_config(me(), &cfg);
+        assert_eq!(run.code, 0, "{containment}\n{run}");
+        assert_eq!(run.stdout, "ran\n");
+    }
+}
+
+#[test]
+fn validate_prints_the_effective_policy_and_runs_nothing() {
+    let fx = Fixture::new(me());
+    let rw = fx.dir("rw");
+    let cfg = json!({"process": {"commandLine": format!("touch {rw}/ran")}, "filesystem": {"readwritePaths": [rw]}});
+    let file = ConfigFile::new(&cfg);
+    let run = cordon(me(), &["validate", file.path.to_str().unwrap()], None);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["backend"], "native");
+    assert_eq!(doc["network"]["model"], "none");
+    assert!(doc["filesystem"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["path"] == rw.as_str() && e["access"] == "rw"));
+    assert!(!fx.path("rw/ran").exists(), "validate ran the command");
+    let bad = ConfigFile::new(&json!({"process": {"commandLine": "true"}, "bogus": 1}));
+    let run = cordon(me(), &["validate", bad.path.to_str().unwrap()], None);
+    assert_eq!(run.code, 125);
+    assert!(run.stderr.contains("bogus"), "{run}");
+}
+
+#[test]
+fn json_outcome_is_machine_readable() {
+    let run = cordon(me(), &["run", "--json", "--", "sh", "-c", "exit 4"], None);
+    assert_eq!(run.code, 4);
+    let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(doc["exitCode"], 4);
+    assert_eq!(doc["timedOut"], false);
+    assert_eq!(doc["backend"], "native");
+    let run = cordon(
+        me(),
+        &["run", "--json", "--timeout", "100ms", "--", "sleep", "5"],
+        None,
+    );
+    assert_eq!(run.code, 124);
+    let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(doc["timedOut"], true);
+}
+
+#[test]
+fn audit_log_records_spawn_and_exit() {
+    let log = std::env::temp_dir().join(format!("cordon-audit-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let cfg = ConfigFile::new(
+        &json!({"containerId": "audit-test", "process": {"commandLine": "exit 2"}}),
+    );
+    let run = cordon(
+        me(),
+        &[
+            "--audit-log",
+            log.to_str().unwrap(),
+            "--config",
+            cfg.path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2, "{run}");
+    let mut cmd = command(me());
+    cmd.env("CORDON_AUDIT_LOG", &log)
+        .args(["run", "--", "true"]);
+    assert!(cmd.status().unwrap().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4, "{text}");
+    assert_eq!(records[0]["event"], "spawn");
+    assert_eq!(records[0]["containerId"], "audit-test");
+    assert_eq!(records[0]["backend"], "native");
+    assert!(records[0]["policyHash"]
+        .as_str()
+        .unwrap()
+        .starts_with("fnv1a64:"));
+    assert!(records[0]["sandboxId"]
+        .as_str()
+        .unwrap()
+        .starts_with("native:"));
+    assert_eq!(records[1]["event"], "exit");
+    assert_eq!(records[1]["exitCode"], 2);
+    assert_eq!(records[0]["sandboxId"], records[1]["sandboxId"]);
+}
+
+#[test]
+fn state_aware_phases_answer_with_an_envelope() {
+    let cfg = ConfigFile::new(&json!({"phase": "provision", "process": {"commandLine": "true"}}));
+    let run = cordon(me(), &["--config", cfg.path.to_str().unwrap()], None);
+    assert_eq!(run.code, 125);
+    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert!(doc["error"]["code"].is_string(), "{run}");
+}
+
+#[test]
+fn run_flags_build_the_same_policy_as_a_file() {
+    let fx = Fixture::new(me());
+    let ro = fx.dir("ro");
+    fx.file("ro/f", "RO");
+    let rw = fx.dir("rw");
+    let denied = fx.file("rw/secret", "S");
+    let run = cordon(
+        me(),
+        &[
+            "run",
+            "--ro",
+            &ro,
+            "--rw",
+            &rw,
+            "--deny",
+            &denied,
+            "--cwd",
+            &rw,
+            "--env",
+            "A=1",
+            "--",
+            "sh",
+            "-c",
+            "cat ../ro/f; echo; echo $A; pwd; cat secret 2>/dev/null || echo denied; echo x > out",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.stdout, format!("RO\n1\n{rw}\ndenied\n"), "{run}");
+    assert!(fx.path("rw/out").exists());
+    // Arguments are passed as argv, not re-split by a shell.
+    let run = cordon(
+        me(),
+        &["run", "--", "printf", "%s|", "a b", "$HOME", "it's"],
+        None,
+    );
+    assert_eq!(run.stdout, "a b|$HOME|it's|", "{run}");
+}
+
+#[test]
+fn probe_reports_backends_and_kernel_features() {
+    let run = cordon(me(), &["probe", "--json"], None);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["isSupported"], true);
+    let native = doc["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "native")
+        .unwrap();
+    assert_eq!(native["available"], true);
+    assert!(doc["features"]["landlockAbi"].as_u64().unwrap() >= 1);
+    for key in ["userNamespaces", "seccomp", "cgroupMode", "kvm"] {
+        assert!(!doc["features"][key].is_null(), "{key}");
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what cordon needs to build, test and benchmark on a fresh Debian
+# machine. Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(
+  bubblewrap   # the bubblewrap backend and the benchmark baseline
+  hyperfine    # bench/
+  iproute2     # network tests
+  python3      # test probes inside the sandbox, bench report
+  util-linux   # setpriv (unprivileged test runs), mount, unshare
+  passwd       # useradd for the unprivileged test user
+  procps       # ps, pgrep
+  bash
+  coreutils
+)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  for dir in "$HOME/.cargo/bin" /usr/local/cargo/bin; do
+    [ -x "$dir/cargo" ] && export PATH="$dir:$PATH"
+  done
+fi
+command -v cargo >/dev/null 2>&1 || {
+  echo "setup: cordon needs a Rust toolchain (cargo 1.85 or newer); install it with rustup" >&2
+  exit 1
+}
