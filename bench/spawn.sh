@@ -9,9 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-500}"
 ./scripts/setup.sh
-[ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --locked -q -p cordon
-cordon="$PWD/target/release/cordon"
+cordon="$(./scripts/build-release.sh)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 

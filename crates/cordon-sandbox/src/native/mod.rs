@@ -120,18 +120,15 @@ fn landlock_rules(plan: &Plan) -> Vec<LandlockRule> {
     rules
 }
 
-/// Namespaces of every sandbox; the network one only when the plan isolates it.
-fn namespace_flags(isolate_network: bool) -> u64 {
-    let mut flags = libc::CLONE_NEWUSER
+/// The network namespace, when the plan isolates it, is created by the init
+/// itself (see `spawn_network_namespace`).
+fn namespace_flags() -> u64 {
+    (libc::CLONE_NEWUSER
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP;
-    if isolate_network {
-        flags |= libc::CLONE_NEWNET;
-    }
-    flags as u64
+        | libc::CLONE_NEWCGROUP) as u64
 }
 
 /// Run one plan to completion with the native backend.
@@ -145,7 +142,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let started = std::time::Instant::now();
 
     phase("pre-clone");
-    let forked = sys::clone_process(namespace_flags(prepared.isolate_network)).map_err(|e| {
+    let forked = sys::clone_process(namespace_flags()).map_err(|e| {
         SandboxError::unavailable(format!(
             "cannot create the sandbox's namespaces: {e} (are unprivileged user namespaces \
              disabled? see `cordon probe`)"
@@ -233,10 +230,40 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     if let Err(message) = init_setup(p, lifeline) {
         fail(report_fd, &message);
     }
-    match sys::fork() {
-        Err(e) => fail(report_fd, &format!("fork: {e}")),
-        Ok(None) => workload_main(p, report_fd),
-        Ok(Some(workload)) => reap_until(workload, report_fd),
+    // The cwd is checked here so that a spawn failure below means the exec failed.
+    let cwd_problem = match std::fs::metadata(&p.cwd_display) {
+        Err(e) => Some(e.to_string()),
+        Ok(meta) if !meta.is_dir() => Some("not a directory".to_string()),
+        // SAFETY: access(2) with a NUL-terminated path.
+        Ok(_) if unsafe { libc::access(p.cwd.as_ptr(), libc::X_OK) } != 0 => {
+            Some(std::io::Error::last_os_error().to_string())
+        }
+        Ok(_) => None,
+    };
+    if let Some(why) = cwd_problem {
+        fail(
+            report_fd,
+            &format!(
+                "process.cwd: {} is not usable inside the sandbox: {why}",
+                p.cwd_display
+            ),
+        );
+    }
+    phase("exec");
+    match sys::spawn_session(&p.argv, &p.envp, &p.cwd) {
+        Ok(workload) => reap_until(workload, report_fd),
+        Err(e) => {
+            let code = if e.raw_os_error() == Some(libc::ENOENT) {
+                127
+            } else {
+                126
+            };
+            report(
+                report_fd,
+                &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"),
+            );
+            sys::exit_now(code)
+        }
     }
 }
 
@@ -276,12 +303,23 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
         .map_err(|e| format!("gid_map: {e}"))?;
 
     phase("maps");
+    // Creating a network namespace is the slowest single step of a sandbox
+    // start; a helper thread does it while this thread builds the mounts.
+    let network = if p.isolate_network {
+        Some(spawn_network_namespace()?)
+    } else {
+        None
+    };
     mounts::build_root(&p.mounts)?;
     phase("mounts");
-    nix::unistd::sethostname("cordon").map_err(|e| format!("hostname: {e}"))?;
-    if p.isolate_network {
-        sys::loopback_up().map_err(|e| format!("loopback: {e}"))?;
+    if let Some(helper) = network {
+        let netns = helper
+            .join()
+            .map_err(|_| "network namespace helper panicked".to_string())??;
+        nix::sched::setns(&netns, nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("entering the network namespace: {e}"))?;
     }
+    nix::unistd::sethostname("cordon").map_err(|e| format!("hostname: {e}"))?;
     use nix::sys::resource::Resource;
     if let Some(bytes) = p.max_file_size {
         confine::set_rlimit(Resource::RLIMIT_FSIZE, bytes)?;
@@ -302,49 +340,35 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     Ok(())
 }
 
-/// The sandboxed command (PID 2).
-fn workload_main(p: &Prepared, report_fd: RawFd) -> ! {
-    // The supervisor blocked these to receive them via signalfd; restore defaults.
-    let empty = nix::sys::signal::SigSet::empty();
-    let _ = nix::sys::signal::sigprocmask(
-        nix::sys::signal::SigmaskHow::SIG_SETMASK,
-        Some(&empty),
-        None,
-    );
-    if let Err(e) = nix::unistd::setsid() {
-        fail(report_fd, &format!("setsid: {e}"));
-    }
-    // SAFETY: chdir with a NUL-terminated path.
-    if unsafe { libc::chdir(p.cwd.as_ptr()) } != 0 {
-        let e = std::io::Error::last_os_error();
-        fail(
-            report_fd,
-            &format!(
-                "process.cwd: {} is not usable inside the sandbox: {e}",
-                p.cwd_display
-            ),
-        );
-    }
-    let _ = sys::cloexec_from_3();
-    phase("exec");
-    let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).collect();
-    envp.push(std::ptr::null());
-    // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated
-    // strings that live until execve replaces the process image.
-    unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
-    let e = std::io::Error::last_os_error();
-    let code = if e.raw_os_error() == Some(libc::ENOENT) {
-        127
-    } else {
-        126
-    };
-    report(
-        report_fd,
-        &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"),
-    );
-    sys::exit_now(code)
+/// Start a thread that creates the sandbox's network namespace with only a
+/// loopback interface, and hands back a descriptor of it.
+fn spawn_network_namespace() -> Result<std::thread::JoinHandle<Result<OwnedFd, String>>, String> {
+    // Opened before the mounts change this process's root under the thread.
+    let proc_dir = nix::fcntl::open(
+        "/proc",
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| format!("opening /proc: {e}"))?;
+    // SAFETY: `open` just returned this descriptor; nothing else owns it.
+    let proc_dir = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(proc_dir) };
+    std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(|e| format!("creating the network namespace: {e}"))?;
+            sys::loopback_up().map_err(|e| format!("loopback: {e}"))?;
+            let fd = nix::fcntl::openat(
+                Some(proc_dir.as_raw_fd()),
+                "thread-self/ns/net",
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map_err(|e| format!("opening the network namespace: {e}"))?;
+            // SAFETY: `openat` just returned this descriptor; nothing else owns it.
+            Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+        })
+        .map_err(|e| format!("starting the network helper: {e}"))
 }
 
 /// Reap everything; when the workload ends, report its status and exit, which
