@@ -357,3 +357,31 @@ fn probe_reports_backends_and_kernel_features() {
         assert!(!doc["features"][key].is_null(), "{key}");
     }
 }
+
+#[test]
+fn schema_lists_exactly_the_fields_the_parser_accepts() {
+    let run = cordon(me(), &["schema"], None);
+    assert_eq!(run.code, 0);
+    let schema: Value = serde_json::from_str(&run.stdout).unwrap();
+    let props = schema["properties"].as_object().unwrap();
+    for name in props.keys() {
+        let cfg = ConfigFile::new(&json!({ name.as_str(): null }));
+        let run = cordon(me(), &["validate", cfg.path.to_str().unwrap()], None);
+        assert!(
+            !run.stderr.contains("unknown field"),
+            "schema field {name} rejected by the parser\n{run}"
+        );
+    }
+    let cfg = ConfigFile::new(&json!({"notAField": null}));
+    let run = cordon(me(), &["validate", cfg.path.to_str().unwrap()], None);
+    assert!(run.stderr.contains("unknown field"), "{run}");
+    // Every valid name the parser lists is in the schema.
+    let listed = run.stderr.split("expected one of ").nth(1).unwrap();
+    for name in listed.split(", ") {
+        let name = name.trim().trim_matches('`');
+        assert!(
+            props.contains_key(name),
+            "parser accepts {name} but the schema lacks it"
+        );
+    }
+}
