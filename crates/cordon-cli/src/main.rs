@@ -82,6 +82,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    cordon_sandbox::native::phase("main");
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Run(args)) => {
@@ -248,6 +249,7 @@ fn run_config(config: Config, common: &CommonArgs) -> i32 {
         Ok(plan) => plan,
         Err(e) => return fail(&e, common),
     };
+    cordon_sandbox::native::phase("resolved");
     for notice in &plan.notices {
         eprintln!("cordon: {notice}");
     }

@@ -74,54 +74,72 @@ fn scan_secrets(dir: &Path, found: &mut Vec<(PathBuf, Kind)>) {
     }
 }
 
-/// Other paths through which the sandbox could reach the denied object at `path`.
-pub fn other_paths(path: &Path, kind: Kind, plan: &FsPlan) -> io::Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path)?;
-    let id = (meta.dev(), meta.ino());
-    let same_object = |candidate: &Path| {
-        std::fs::metadata(candidate)
-            .map(|m| (m.dev(), m.ino()) == id)
-            .unwrap_or(false)
-    };
-    let visible = |candidate: &Path| {
-        plan.access_at(candidate)
-            .is_some_and(|a| a != Access::Denied)
-    };
+/// Finds the other names of denied objects. Reads the mount table once.
+pub struct AliasFinder {
+    mounts: Vec<MountLine>,
+}
 
-    let mut out = Vec::new();
-    if let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") {
-        for alias in mount_aliases(&mountinfo, path) {
+impl AliasFinder {
+    pub fn new() -> Self {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+            .map(|text| parse_mountinfo(&text))
+            .unwrap_or_default();
+        AliasFinder { mounts }
+    }
+
+    /// Other paths through which the sandbox could reach the denied object at `path`.
+    pub fn other_paths(&self, path: &Path, kind: Kind, plan: &FsPlan) -> io::Result<Vec<PathBuf>> {
+        let meta = std::fs::metadata(path)?;
+        let id = (meta.dev(), meta.ino());
+        let same_object = |candidate: &Path| {
+            std::fs::metadata(candidate)
+                .map(|m| (m.dev(), m.ino()) == id)
+                .unwrap_or(false)
+        };
+        let visible = |candidate: &Path| {
+            plan.access_at(candidate)
+                .is_some_and(|a| a != Access::Denied)
+        };
+
+        let mut out = Vec::new();
+        for alias in mount_aliases(&self.mounts, path) {
             if visible(&alias) && same_object(&alias) {
                 out.push(alias);
             }
         }
-    }
-    if kind == Kind::File && meta.nlink() > 1 {
-        let mut budget = HARD_LINK_SEARCH_LIMIT;
-        let roots: Vec<PathBuf> = plan
-            .entries
-            .iter()
-            .filter(|e| e.origin == Origin::Listed && e.access != Access::Denied)
-            .filter(|e| e.kind == Kind::Dir)
-            .map(|e| e.path.clone())
-            .collect();
-        for root in roots {
-            find_hard_links(&root, id, &mut budget, &mut out).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "{} has {} hard links; searching the allowed trees for them failed: {e}",
-                        path.display(),
-                        meta.nlink()
-                    ),
-                )
-            })?;
+        if kind == Kind::File && meta.nlink() > 1 {
+            let mut budget = HARD_LINK_SEARCH_LIMIT;
+            let roots: Vec<PathBuf> = plan
+                .entries
+                .iter()
+                .filter(|e| e.origin == Origin::Listed && e.access != Access::Denied)
+                .filter(|e| e.kind == Kind::Dir)
+                .map(|e| e.path.clone())
+                .collect();
+            for root in roots {
+                find_hard_links(&root, id, &mut budget, &mut out).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "{} has {} hard links; searching the allowed trees for them failed: {e}",
+                            path.display(),
+                            meta.nlink()
+                        ),
+                    )
+                })?;
+            }
+            out.retain(|p| p != path && visible(p));
         }
-        out.retain(|p| p != path && visible(p));
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
-    out.sort();
-    out.dedup();
-    Ok(out)
+}
+
+impl Default for AliasFinder {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn find_hard_links(
@@ -204,8 +222,7 @@ fn unescape(field: &str) -> String {
 }
 
 /// Every other place where the object at `path` is mounted, by mount table arithmetic.
-fn mount_aliases(mountinfo: &str, path: &Path) -> Vec<PathBuf> {
-    let mounts = parse_mountinfo(mountinfo);
+fn mount_aliases(mounts: &[MountLine], path: &Path) -> Vec<PathBuf> {
     // The mount that holds `path`: longest mount point prefix, last one wins when stacked.
     let Some(home) = mounts
         .iter()
@@ -243,7 +260,8 @@ mod tests {
 31 22 254:1 /srv /export\\040dir rw - ext4 /dev/vda1 rw
 32 22 0:5 / /dev rw - devtmpfs udev rw
 ";
-        let mut aliases = mount_aliases(info, Path::new("/srv/data/secret"));
+        let mounts = parse_mountinfo(info);
+        let mut aliases = mount_aliases(&mounts, Path::new("/srv/data/secret"));
         aliases.sort();
         assert_eq!(
             aliases,
@@ -253,7 +271,7 @@ mod tests {
             ]
         );
         // From the bind mount's side the original is an alias too.
-        let back = mount_aliases(info, Path::new("/mnt/data/secret"));
+        let back = mount_aliases(&mounts, Path::new("/mnt/data/secret"));
         assert!(back.contains(&PathBuf::from("/srv/data/secret")));
     }
 

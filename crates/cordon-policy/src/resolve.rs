@@ -269,8 +269,11 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
         .filter(|e| e.access == Access::Denied && e.kind != Kind::Missing)
         .map(|e| (e.path.clone(), e.kind))
         .collect();
+    let finder = (!denied.is_empty()).then(aliases::AliasFinder::new);
     for (path, kind) in denied {
-        for alias in aliases::other_paths(&path, kind, &plan)
+        let Some(finder) = &finder else { break };
+        for alias in finder
+            .other_paths(&path, kind, &plan)
             .map_err(|e| PolicyError::policy(format!("deniedPaths: {}", e)))?
         {
             if alias != path && !plan.entries.iter().any(|e| e.path == alias) {

@@ -267,7 +267,7 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     }
 }
 
-pub(crate) fn phase(name: &str) {
+pub fn phase(name: &str) {
     if std::env::var_os("CORDON_TIMING").is_some() {
         let mut ts = libc::timespec {
             tv_sec: 0,
