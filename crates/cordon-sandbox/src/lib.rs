@@ -9,6 +9,7 @@
 pub mod layout;
 pub mod native;
 pub mod probe;
+pub mod seccomp;
 pub mod supervisor;
 mod sys;
 

@@ -44,6 +44,7 @@ struct Prepared {
     max_file_size: Option<u64>,
     max_open_files: Option<u64>,
     last_cap: u32,
+    seccomp: seccompiler::BpfProgram,
 }
 
 impl Prepared {
@@ -75,6 +76,7 @@ impl Prepared {
             max_file_size: plan.resources.max_file_size_bytes,
             max_open_files: plan.resources.max_open_files,
             last_cap: sys::last_capability(),
+            seccomp: crate::seccomp::build().map_err(SandboxError::setup)?,
         })
     }
 }
@@ -337,6 +339,8 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     phase("caps");
     // The init holds no secrets, but nothing in the sandbox may ptrace it.
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| format!("dumpable: {e}"))?;
+    crate::seccomp::install(&p.seccomp)?;
+    phase("seccomp");
     Ok(())
 }
 
