@@ -8,7 +8,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn me() -> Identity {
-    Identity::Caller
+    Identity::CALLER
 }
 
 #[test]

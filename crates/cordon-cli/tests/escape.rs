@@ -180,7 +180,7 @@ fn terminal_injection_is_blocked() {
         panic!("the `script` program (bsdutils) is required for this test");
     }
     for who in identities() {
-        let bin = if who == Identity::Caller {
+        let bin = if who.user == User::Caller {
             cordon_bin()
         } else {
             shared_bin()
@@ -189,9 +189,9 @@ fn terminal_injection_is_blocked() {
             "{bin} run -- python3 -c 'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b\"x\"); print(\"inject=ok\")' || echo inject=fail; \
              {bin} run -- python3 -c 'import fcntl, termios, struct; fcntl.ioctl(0, termios.TIOCGWINSZ, bytes(8)); print(\"winsz=ok\")'"
         );
-        let mut cmd = match who {
-            Identity::Caller => std::process::Command::new("script"),
-            Identity::Unprivileged => {
+        let mut cmd = match who.user {
+            User::Caller => std::process::Command::new("script"),
+            User::Unprivileged => {
                 let (uid, gid, _) = test_user();
                 let mut c = std::process::Command::new("setpriv");
                 c.args([

@@ -336,7 +336,7 @@ fn grants_cannot_exceed_the_callers_access() {
         return;
     }
     // A root-owned, root-only directory: the unprivileged user may not grant it.
-    let fx = Fixture::new(Identity::Caller);
+    let fx = Fixture::new(Identity::CALLER);
     let private = fx.dir("private");
     std::fs::set_permissions(
         &private,
@@ -344,14 +344,14 @@ fn grants_cannot_exceed_the_callers_access() {
     )
     .unwrap();
     let run = run_config(
-        Identity::Unprivileged,
+        Identity::UNPRIVILEGED,
         &json!({"process": {"commandLine": "true"}, "filesystem": {"readwritePaths": [private]}}),
     );
     assert_eq!(run.code, 125, "{run}");
     assert!(run.stderr.contains("cannot exceed"), "{run}");
     let readable = fx.dir("readable");
     let run = run_config(
-        Identity::Unprivileged,
+        Identity::UNPRIVILEGED,
         &json!({"process": {"commandLine": "true"}, "filesystem": {"readwritePaths": [readable]}}),
     );
     assert_eq!(

@@ -6,8 +6,10 @@
 //! interfaces directly; `supervisor` waits, enforces the deadline and kills the
 //! whole sandbox on cordon's own termination.
 
+pub mod bubblewrap;
 pub mod layout;
 pub mod native;
+mod placeholders;
 pub mod probe;
 pub mod seccomp;
 pub mod supervisor;
@@ -120,19 +122,23 @@ impl Outcome {
     }
 }
 
-/// The concrete backend a plan's containment resolves to on this host.
+/// The concrete backend a plan's containment resolves to on this host, without
+/// running anything (for `validate`, `--debug` and `probe`).
 pub fn select_backend(containment: &Containment) -> Result<&'static str, SandboxError> {
+    let native = || {
+        native::availability()
+            .map(|()| "native")
+            .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
+    };
+    let bwrap = || {
+        bubblewrap::bwrap().map(|_| "bubblewrap").map_err(|why| {
+            SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
+        })
+    };
     match containment {
-        Containment::Process | Containment::Native => {
-            native::availability().map_err(|why| {
-                SandboxError::unavailable(format!("native backend unavailable: {why}"))
-            })?;
-            Ok("native")
-        }
-        Containment::Bubblewrap => Err(SandboxError::unavailable(
-            "containment \"bubblewrap\": the bubblewrap backend is not built yet; use \"process\" \
-             or \"native\"",
-        )),
+        Containment::Process => native().or_else(|_| bwrap()),
+        Containment::Native => native(),
+        Containment::Bubblewrap => bwrap(),
         Containment::Lxc { .. } => Err(SandboxError::unavailable(
             "containment \"lxc\": the lxc backend is not built yet; use \"process\" or \"native\"",
         )),
@@ -143,15 +149,26 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
     }
 }
 
-/// Run a plan to completion on the backend its containment selects.
+/// Run a plan to completion on the strongest backend its containment allows:
+/// `process` tries native namespaces, then bubblewrap; `native` and
+/// `bubblewrap` force one. Never falls back to running unsandboxed.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
-    match select_backend(&plan.containment)? {
-        "native" => {
-            let outcome = native::run(plan, opts)?;
-            Ok(outcome)
+    match &plan.containment {
+        Containment::Process => match native::run(plan, opts) {
+            Err(SandboxError::Unavailable(native_why)) => {
+                bubblewrap::run(plan, opts).map_err(|e| match e {
+                    SandboxError::Unavailable(bwrap_why) => SandboxError::unavailable(format!(
+                        "no process sandbox is available: {native_why}; {bwrap_why}"
+                    )),
+                    other => other,
+                })
+            }
+            other => other,
+        },
+        Containment::Native => native::run(plan, opts),
+        Containment::Bubblewrap => bubblewrap::run(plan, opts),
+        Containment::Lxc { .. } | Containment::MicroVm => {
+            Err(select_backend(&plan.containment).unwrap_err())
         }
-        other => Err(SandboxError::unavailable(format!(
-            "backend {other} is not available"
-        ))),
     }
 }

@@ -68,7 +68,7 @@ pub struct ChildReport {
     pub kill_latency: Option<Duration>,
 }
 
-fn kill(pidfd: &OwnedFd) {
+pub fn kill(pidfd: &OwnedFd) {
     // SAFETY: pidfd_send_signal with a valid pidfd and no siginfo.
     unsafe {
         libc::syscall(
@@ -81,18 +81,24 @@ fn kill(pidfd: &OwnedFd) {
     }
 }
 
-/// Wait for the sandbox, enforcing `timeout` and forwarding termination as a kill.
-pub fn supervise(
-    _pid: libc::pid_t,
+/// Why [`wait`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitEnd {
+    /// The process behind the pidfd exited.
+    Exited,
+    /// The deadline passed; nothing was killed yet.
+    TimedOut,
+    /// cordon received this terminating signal; nothing was killed yet.
+    Signal(i32),
+}
+
+/// Wait until the process behind `pidfd` exits, the deadline passes, or cordon
+/// receives a terminating signal.
+pub fn wait(
     pidfd: &OwnedFd,
-    report: OwnedFd,
-    timeout: Option<Duration>,
+    deadline: Option<Instant>,
     signals: &SignalWatch,
-) -> Result<ChildReport, SandboxError> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let mut timed_out = false;
-    let mut interrupted = None;
-    let mut kill_latency = None;
+) -> Result<WaitEnd, SandboxError> {
     loop {
         let mut fds = [
             libc::pollfd {
@@ -108,12 +114,7 @@ pub fn supervise(
         ];
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if remaining == Some(Duration::ZERO) {
-            let fired = Instant::now();
-            kill(pidfd);
-            wait_exit(pidfd);
-            kill_latency = Some(fired.elapsed() + deadline.map(|d| fired - d).unwrap_or_default());
-            timed_out = true;
-            break;
+            return Ok(WaitEnd::TimedOut);
         }
         let ts = remaining.map(|r| libc::timespec {
             tv_sec: r.as_secs() as libc::time_t,
@@ -130,20 +131,50 @@ pub fn supervise(
             if e.raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
-            kill(pidfd);
-            wait_exit(pidfd);
             return Err(SandboxError::setup(format!("waiting for the sandbox: {e}")));
         }
         if fds[1].revents & libc::POLLIN != 0 {
             if let Ok(Some(info)) = signals.fd.read_signal() {
-                kill(pidfd);
-                wait_exit(pidfd);
-                interrupted = Some(info.ssi_signo as i32);
-                break;
+                return Ok(WaitEnd::Signal(info.ssi_signo as i32));
             }
         }
         if fds[0].revents & libc::POLLIN != 0 {
-            break;
+            return Ok(WaitEnd::Exited);
+        }
+    }
+}
+
+/// Wait for the sandbox init, enforcing `timeout` and forwarding termination as a kill.
+pub fn supervise(
+    _pid: libc::pid_t,
+    pidfd: &OwnedFd,
+    report: OwnedFd,
+    timeout: Option<Duration>,
+    signals: &SignalWatch,
+) -> Result<ChildReport, SandboxError> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut timed_out = false;
+    let mut interrupted = None;
+    let mut kill_latency = None;
+    let end = wait(pidfd, deadline, signals);
+    match end {
+        Ok(WaitEnd::Exited) => {}
+        Ok(WaitEnd::TimedOut) => {
+            kill(pidfd);
+            wait_exit(pidfd);
+            kill_latency = deadline.map(|d| d.elapsed());
+            timed_out = true;
+        }
+        Ok(WaitEnd::Signal(sig)) => {
+            kill(pidfd);
+            wait_exit(pidfd);
+            interrupted = Some(sig);
+        }
+        Err(e) => {
+            kill(pidfd);
+            wait_exit(pidfd);
+            let _ = reap(pidfd);
+            return Err(e);
         }
     }
     let status = reap(pidfd)?;
@@ -183,13 +214,14 @@ pub fn supervise(
     })
 }
 
-enum InitStatus {
+pub enum InitStatus {
     Exited(i32),
     Signaled(i32),
 }
 
-/// Block until the process behind `pidfd` has exited (without reaping it).
-fn wait_exit(pidfd: &OwnedFd) {
+/// Block until the process behind `pidfd` has exited (without reaping it;
+/// works for processes that are not our children too).
+pub fn wait_exit(pidfd: &OwnedFd) {
     let mut fds = [libc::pollfd {
         fd: pidfd.as_raw_fd(),
         events: libc::POLLIN,
@@ -199,7 +231,7 @@ fn wait_exit(pidfd: &OwnedFd) {
     while unsafe { libc::poll(fds.as_mut_ptr(), 1, -1) } < 0 {}
 }
 
-fn reap(pidfd: &OwnedFd) -> Result<InitStatus, SandboxError> {
+pub fn reap(pidfd: &OwnedFd) -> Result<InitStatus, SandboxError> {
     // SAFETY: siginfo_t is plain data; zeroed is valid.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     loop {

@@ -16,40 +16,60 @@ use serde_json::Value;
 
 pub const TEST_USER: &str = "cordon-test";
 
-/// Who runs cordon.
+/// Which user runs cordon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity {
+pub enum User {
     /// Whoever runs the test suite (root in CI).
     Caller,
     /// An unprivileged user (only when the suite runs as root).
     Unprivileged,
 }
 
+/// Who runs cordon, and on which backend. Every policy test runs for each
+/// combination: the root and unprivileged paths differ, and every backend
+/// must enforce the same policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub user: User,
+    /// `containment` to request; `None` leaves the config's own (default: process).
+    pub backend: Option<&'static str>,
+}
+
 impl Identity {
+    pub const CALLER: Identity = Identity {
+        user: User::Caller,
+        backend: None,
+    };
+    pub const UNPRIVILEGED: Identity = Identity {
+        user: User::Unprivileged,
+        backend: None,
+    };
+
     pub fn uid(self) -> u32 {
-        match self {
-            Identity::Caller => current_uid(),
-            Identity::Unprivileged => test_user().0,
+        match self.user {
+            User::Caller => current_uid(),
+            User::Unprivileged => test_user().0,
         }
     }
     pub fn gid(self) -> u32 {
-        match self {
-            Identity::Caller => current_gid(),
-            Identity::Unprivileged => test_user().1,
+        match self.user {
+            User::Caller => current_gid(),
+            User::Unprivileged => test_user().1,
         }
     }
     pub fn is_root(self) -> bool {
         self.uid() == 0
     }
     pub fn home(self) -> PathBuf {
-        match self {
-            Identity::Caller => {
-                PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
-            }
-            Identity::Unprivileged => test_user().2.clone(),
+        match self.user {
+            User::Caller => PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into())),
+            User::Unprivileged => test_user().2.clone(),
         }
     }
 }
+
+/// Backends every policy test runs on.
+pub const BACKENDS: &[&str] = &["native", "bubblewrap"];
 
 pub fn current_uid() -> u32 {
     // SAFETY: geteuid has no failure mode.
@@ -61,16 +81,25 @@ pub fn current_gid() -> u32 {
     unsafe { libc::getegid() }
 }
 
-/// Identities every policy test runs under.
+/// Identities every policy test runs under: each user on each backend.
 pub fn identities() -> Vec<Identity> {
-    if current_uid() == 0 {
-        vec![Identity::Caller, Identity::Unprivileged]
+    let users = if current_uid() == 0 {
+        vec![User::Caller, User::Unprivileged]
     } else {
         eprintln!(
             "note: not running as root; the unprivileged-user variants run as the caller only"
         );
-        vec![Identity::Caller]
-    }
+        vec![User::Caller]
+    };
+    users
+        .into_iter()
+        .flat_map(|user| {
+            BACKENDS.iter().map(move |b| Identity {
+                user,
+                backend: Some(b),
+            })
+        })
+        .collect()
 }
 
 /// (uid, gid, home) of the unprivileged test user, created on first use.
@@ -186,9 +215,9 @@ impl std::fmt::Display for Run {
 
 /// A command that runs cordon as `who`.
 pub fn command(who: Identity) -> Command {
-    let mut cmd = match who {
-        Identity::Caller => Command::new(cordon_bin()),
-        Identity::Unprivileged => {
+    let mut cmd = match who.user {
+        User::Caller => Command::new(cordon_bin()),
+        User::Unprivileged => {
             let (uid, gid, home) = test_user();
             let mut c = Command::new("setpriv");
             c.args([
@@ -207,10 +236,24 @@ pub fn command(who: Identity) -> Command {
     cmd
 }
 
+/// `args` with `--backend` added to a `run` invocation that does not name one.
+pub fn with_backend(who: Identity, args: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    if let Some(backend) = who.backend {
+        if let Some(pos) = out.iter().position(|a| a == "run") {
+            if !out.iter().any(|a| a == "--backend") {
+                out.insert(pos + 1, "--backend".into());
+                out.insert(pos + 2, backend.into());
+            }
+        }
+    }
+    out
+}
+
 /// Run cordon with arguments and optional stdin.
 pub fn cordon(who: Identity, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = command(who);
-    cmd.args(args)
+    cmd.args(with_backend(who, args))
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -226,9 +269,14 @@ pub fn cordon(who: Identity, args: &[&str], stdin: Option<&str>) -> Run {
     Run::from(child.wait_with_output().expect("wait cordon"))
 }
 
-/// Run a one-shot config document.
+/// Run a one-shot config document (on `who`'s backend unless it names one).
 pub fn run_config(who: Identity, config: &Value) -> Run {
-    let file = ConfigFile::new(config);
+    let mut config = config.clone();
+    if let (Some(backend), Some(obj)) = (who.backend, config.as_object_mut()) {
+        obj.entry("containment")
+            .or_insert(Value::String(backend.into()));
+    }
+    let file = ConfigFile::new(&config);
     cordon(who, &["--config", file.path.to_str().unwrap()], None)
 }
 

@@ -101,6 +101,20 @@ pub fn apply_landlock(rules: &[LandlockRule], scope_ipc: bool) -> Result<Landloc
     })
 }
 
+/// A ruleset that only scopes abstract unix sockets and signals.
+pub fn apply_scope_only() -> Result<(), String> {
+    let status = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .scope(Scope::AbstractUnixSocket | Scope::Signal)
+        .map_err(|e| format!("landlock: {e}"))?
+        .create()
+        .map_err(|e| format!("landlock: {e}"))?
+        .restrict_self()
+        .map_err(|e| format!("landlock: {e}"))?;
+    let _ = status;
+    Ok(())
+}
+
 /// Set a resource limit (soft and hard) for this process and its children.
 pub fn set_rlimit(resource: nix::sys::resource::Resource, value: u64) -> Result<(), String> {
     nix::sys::resource::setrlimit(resource, value, value)

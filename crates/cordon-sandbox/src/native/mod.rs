@@ -136,7 +136,7 @@ fn namespace_flags() -> u64 {
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let prepared = Prepared::new(plan)?;
-    let placeholders = Placeholders::create(&plan.filesystem.placeholders)?;
+    let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let signals = supervisor::SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
@@ -177,41 +177,6 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 "native",
                 opts,
             ))
-        }
-    }
-}
-
-/// Placeholders for missing denied paths in writable trees, removed after the run.
-struct Placeholders(Vec<PathBuf>);
-
-impl Placeholders {
-    fn create(paths: &[PathBuf]) -> Result<Self, SandboxError> {
-        let mut made = Placeholders(Vec::new());
-        for path in paths {
-            match std::fs::create_dir(path) {
-                Ok(()) => made.0.push(path.clone()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(SandboxError::setup(format!(
-                        "denied path {} appeared while the sandbox was being prepared; refusing",
-                        path.display()
-                    )))
-                }
-                Err(e) => {
-                    return Err(SandboxError::setup(format!(
-                        "cannot reserve denied path {}: {e}",
-                        path.display()
-                    )))
-                }
-            }
-        }
-        Ok(made)
-    }
-}
-
-impl Drop for Placeholders {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = std::fs::remove_dir(path);
         }
     }
 }
@@ -398,6 +363,12 @@ fn reap_until(workload: libc::pid_t, report_fd: RawFd) -> ! {
             fail(report_fd, "the workload disappeared");
         }
     }
+}
+
+/// Confine the calling process's abstract unix sockets and signals to its own
+/// Landlock domain, without restricting the filesystem (so mounts still work).
+pub fn landlock_scope_only() -> Result<(), String> {
+    confine::apply_scope_only()
 }
 
 /// Whether this host lets cordon build a native sandbox (user namespaces).

@@ -1,0 +1,418 @@
+//! The `bubblewrap` backend: the same mount layout as `native`, realised by
+//! driving the `bwrap` program (parity with MXC's default Linux backend), plus
+//! cordon's seccomp filter, Landlock IPC scoping, and a whole-tree kill that
+//! MXC's runner lacks: on timeout, on cordon's termination signals and on
+//! cordon's death, the sandbox's PID namespace is killed, not just `bwrap`.
+//!
+//! What bwrap cannot do that `native` does: the Landlock filesystem layer
+//! (Landlock forbids the mounts bwrap must make after it is applied).
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use cordon_policy::plan::{Access, NetworkPlan, Plan};
+
+use crate::layout::{self, MountOp};
+use crate::supervisor::{self, SignalWatch, WaitEnd};
+use crate::{sys, Outcome, RunOptions, SandboxError};
+
+/// The bwrap program found on PATH and its version, looked up once per process.
+pub fn bwrap() -> Result<&'static (PathBuf, String), String> {
+    static FOUND: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let path = std::env::var_os("PATH")
+                .into_iter()
+                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .map(|dir| dir.join("bwrap"))
+                .find(|candidate| candidate.is_file())
+                .ok_or_else(|| "bwrap is not installed (not found on PATH)".to_string())?;
+            let out = Command::new(&path)
+                .arg("--version")
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+            if !out.status.success() {
+                return Err(format!("{} --version failed", path.display()));
+            }
+            let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            Ok((path, version))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// An empty pipe's read end, for `--ro-bind-data` (an empty unreadable file).
+fn empty_source() -> Result<OwnedFd, SandboxError> {
+    let (r, w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    drop(w);
+    Ok(r)
+}
+
+/// A pipe already holding `bytes`, for `--seccomp`.
+fn data_source(bytes: &[u8]) -> Result<OwnedFd, SandboxError> {
+    let (r, w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    sys::write_all(w.as_raw_fd(), bytes);
+    drop(w);
+    Ok(r)
+}
+
+struct Invocation {
+    args: Vec<OsString>,
+    /// Descriptors bwrap reads; they must survive exec.
+    inherited: Vec<OwnedFd>,
+}
+
+impl Invocation {
+    fn arg(&mut self, a: impl Into<OsString>) {
+        self.args.push(a.into());
+    }
+    fn pass(&mut self, fd: OwnedFd) -> String {
+        let n = fd.as_raw_fd().to_string();
+        self.inherited.push(fd);
+        n
+    }
+}
+
+fn build(plan: &Plan, status_fd: RawFd) -> Result<Invocation, SandboxError> {
+    let caller = cordon_policy::Caller::current();
+    let mut inv = Invocation {
+        args: Vec::new(),
+        inherited: Vec::new(),
+    };
+    for flag in [
+        "--unshare-user",
+        "--disable-userns",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "cordon",
+        "--clearenv",
+    ] {
+        inv.arg(flag);
+    }
+    if plan.network == NetworkPlan::Isolated {
+        inv.arg("--unshare-net");
+    }
+    inv.arg("--json-status-fd");
+    inv.arg(status_fd.to_string());
+
+    let mut remount_ro: Vec<PathBuf> = Vec::new();
+    for op in layout::mount_ops(&plan.filesystem, caller.is_root()) {
+        match op {
+            MountOp::Bind {
+                src,
+                dst,
+                readonly,
+                kind: _,
+            } => {
+                // Device nodes the policy lists (e.g. /dev/kvm) must stay usable.
+                let device = src.starts_with("/dev");
+                let flag = match (readonly, device) {
+                    (_, true) => "--dev-bind",
+                    (true, false) => "--ro-bind",
+                    (false, false) => "--bind",
+                };
+                inv.arg(flag);
+                inv.arg(&src);
+                inv.arg(&dst);
+                if readonly && device {
+                    remount_ro.push(dst);
+                }
+            }
+            MountOp::MaskDir { dst, traversable } => {
+                inv.arg("--perms");
+                inv.arg(if traversable { "0111" } else { "0000" });
+                inv.arg("--size");
+                inv.arg("4096");
+                inv.arg("--tmpfs");
+                inv.arg(&dst);
+                remount_ro.push(dst);
+            }
+            MountOp::MaskFile { dst } => {
+                let fd = inv.pass(empty_source()?);
+                inv.arg("--perms");
+                inv.arg("0000");
+                inv.arg("--ro-bind-data");
+                inv.arg(fd);
+                inv.arg(dst);
+            }
+            MountOp::Symlink { target, dst } => {
+                inv.arg("--symlink");
+                inv.arg(target);
+                inv.arg(dst);
+            }
+            // bwrap's --proc also makes /proc/sys, sysrq-trigger, irq and bus read-only.
+            MountOp::Proc { dst } => {
+                inv.arg("--proc");
+                inv.arg(dst);
+            }
+            MountOp::ReadonlySelf { dst } => {
+                if Path::new(&dst).exists() {
+                    inv.arg("--ro-bind");
+                    inv.arg(&dst);
+                    inv.arg(&dst);
+                }
+            }
+            // The same minimal /dev as native: null, zero, full, random, urandom, tty, pts, shm.
+            MountOp::Dev { dst } => {
+                inv.arg("--dev");
+                inv.arg(&dst);
+                remount_ro.push(dst);
+            }
+            MountOp::Tmp { dst } => {
+                inv.arg("--perms");
+                inv.arg("1777");
+                inv.arg("--tmpfs");
+                inv.arg(dst);
+            }
+        }
+    }
+    // Sealed last, deepest first: mount points were created inside them. The
+    // root itself is a tmpfs of bwrap's and must not be writable either.
+    remount_ro.insert(0, PathBuf::from("/"));
+    for dst in remount_ro.iter().rev() {
+        inv.arg("--remount-ro");
+        inv.arg(dst);
+    }
+    for (k, v) in &plan.env {
+        inv.arg("--setenv");
+        inv.arg(k);
+        inv.arg(v);
+    }
+    inv.arg("--chdir");
+    inv.arg(&plan.cwd);
+    let program = crate::seccomp::build().map_err(SandboxError::setup)?;
+    let bytes: Vec<u8> = program
+        .iter()
+        .flat_map(|i| {
+            let mut b = Vec::with_capacity(8);
+            b.extend_from_slice(&i.code.to_ne_bytes());
+            b.push(i.jt);
+            b.push(i.jf);
+            b.extend_from_slice(&i.k.to_ne_bytes());
+            b
+        })
+        .collect();
+    let fd = inv.pass(data_source(&bytes)?);
+    inv.arg("--seccomp");
+    inv.arg(fd);
+    inv.arg("--");
+    for a in plan.argv() {
+        inv.arg(a);
+    }
+    Ok(inv)
+}
+
+/// bwrap cannot report a bad working directory apart from the command's own
+/// exit code, so it is checked against the plan before anything runs.
+fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
+    let visible = plan
+        .filesystem
+        .access_at(&plan.cwd)
+        .is_some_and(|a| a != Access::Denied)
+        || plan.cwd == Path::new("/tmp") && plan.filesystem.private_tmp;
+    let is_dir = plan.cwd == Path::new("/tmp") || plan.cwd.is_dir();
+    if !visible || !is_dir {
+        return Err(SandboxError::setup(format!(
+            "process.cwd: {} is not usable inside the sandbox: {}",
+            plan.cwd.display(),
+            if visible {
+                "not a directory"
+            } else {
+                "not visible in the sandbox"
+            }
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    let (bwrap_path, _) = bwrap().map_err(|why| {
+        SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
+    })?;
+    check_cwd(plan)?;
+    let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
+    let (status_r, status_w) =
+        sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let inv = build(plan, status_w.as_raw_fd())?;
+    let signals = SignalWatch::install()?;
+    let started = Instant::now();
+
+    let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
+    keep.push(status_w.as_raw_fd());
+    let max_file_size = plan.resources.max_file_size_bytes;
+    let max_open_files = plan.resources.max_open_files;
+    let mut cmd = Command::new(bwrap_path);
+    cmd.args(&inv.args);
+    // SAFETY: the closure runs between fork and exec in the single-threaded
+    // child; it only makes syscalls (prctl, fcntl, setrlimit, landlock).
+    unsafe {
+        cmd.pre_exec(move || {
+            // bwrap dies with cordon; its --die-with-parent then kills the sandbox.
+            sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)?;
+            let empty = nix::sys::signal::SigSet::empty();
+            nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&empty),
+                None,
+            )?;
+            for fd in &keep {
+                if libc::fcntl(*fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if let Some(bytes) = max_file_size {
+                nix::sys::resource::setrlimit(
+                    nix::sys::resource::Resource::RLIMIT_FSIZE,
+                    bytes,
+                    bytes,
+                )?;
+            }
+            if let Some(files) = max_open_files {
+                nix::sys::resource::setrlimit(
+                    nix::sys::resource::Resource::RLIMIT_NOFILE,
+                    files,
+                    files,
+                )?;
+            }
+            // Abstract sockets and signals of the host stay out of reach even
+            // when the host network is shared. A scope-only ruleset handles no
+            // filesystem access, so bwrap's own mounts are not affected.
+            sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
+            crate::native::landlock_scope_only().map_err(std::io::Error::other)?;
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| SandboxError::setup(format!("starting {}: {e}", bwrap_path.display())))?;
+    drop(status_w);
+    drop(inv);
+    // SAFETY: pidfd_open on our own child, which has not been reaped.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) };
+    if raw < 0 {
+        return Err(SandboxError::setup(format!(
+            "pidfd_open: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    // SAFETY: the kernel returned a fresh descriptor.
+    let bwrap_fd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
+
+    // bwrap reports the sandbox's PID 1 as soon as it exists; killing it kills
+    // the whole PID namespace.
+    let mut status = BufReader::new(std::fs::File::from(status_r));
+    let mut line = String::new();
+    let mut sandbox_init: Option<OwnedFd> = None;
+    if status.read_line(&mut line).unwrap_or(0) > 0 {
+        if let Some(pid) = json_number(&line, "child-pid") {
+            // SAFETY: pidfd_open on a pid bwrap just reported; a pidfd pins the process.
+            let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+            if raw >= 0 {
+                // SAFETY: fresh descriptor from the kernel.
+                sandbox_init = Some(unsafe { OwnedFd::from_raw_fd(raw as RawFd) });
+            }
+        }
+    }
+
+    let deadline = plan.timeout.map(|t| started + t);
+    let end = supervisor::wait(&bwrap_fd, deadline, &signals);
+    let kill_all = || {
+        if let Some(init) = &sandbox_init {
+            supervisor::kill(init);
+        }
+        supervisor::kill(&bwrap_fd);
+    };
+    let (timed_out, interrupted) = match end {
+        Ok(WaitEnd::Exited) => (false, None),
+        Ok(WaitEnd::TimedOut) => {
+            kill_all();
+            (true, None)
+        }
+        Ok(WaitEnd::Signal(sig)) => {
+            kill_all();
+            (false, Some(sig))
+        }
+        Err(e) => {
+            kill_all();
+            drop(child);
+            return Err(e);
+        }
+    };
+    let bwrap_status = supervisor::reap(&bwrap_fd)?;
+    // When bwrap exits, --die-with-parent kills the sandbox init; wait for it.
+    if let Some(init) = &sandbox_init {
+        supervisor::kill(init);
+        supervisor::wait_exit(init);
+    }
+    let kill_latency = (timed_out).then(|| deadline.map(|d| d.elapsed())).flatten();
+    signals.restore();
+    drop(placeholders);
+    drop(child);
+
+    if sandbox_init.is_none() && !timed_out && interrupted.is_none() {
+        return Err(SandboxError::setup(
+            "bwrap could not build the sandbox (its message is above)",
+        ));
+    }
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut status, &mut rest);
+    let code = json_number(&rest, "exit-code").map(|c| c as i32);
+    let report = crate::supervisor::ChildReport {
+        status: match (code, bwrap_status) {
+            (Some(c), _) if c > 128 && c < 128 + 65 => {
+                crate::supervisor::ChildStatus::Signaled(c - 128)
+            }
+            (Some(c), _) => crate::supervisor::ChildStatus::Exited(c),
+            (None, supervisor::InitStatus::Exited(c)) => crate::supervisor::ChildStatus::Exited(c),
+            (None, supervisor::InitStatus::Signaled(_)) => crate::supervisor::ChildStatus::Killed,
+        },
+        timed_out,
+        interrupted,
+        kill_latency,
+    };
+    Ok(Outcome::from_report(
+        report,
+        started.elapsed(),
+        "bubblewrap",
+        opts,
+    ))
+}
+
+/// The integer value of `"key": N` in a JSON line from bwrap.
+fn json_number(text: &str, key: &str) -> Option<i64> {
+    let needle = format!("\"{key}\"");
+    let at = text.find(&needle)? + needle.len();
+    let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_number;
+
+    #[test]
+    fn reads_bwrap_status_lines() {
+        assert_eq!(
+            json_number("{ \"child-pid\": 1234 }\n", "child-pid"),
+            Some(1234)
+        );
+        assert_eq!(json_number("{ \"exit-code\": 0 }", "exit-code"), Some(0));
+        assert_eq!(json_number("{ \"other\": 1 }", "exit-code"), None);
+    }
+}
