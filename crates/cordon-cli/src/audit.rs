@@ -88,6 +88,7 @@ impl AuditLog {
             "durationMs": outcome.duration.as_secs_f64() * 1000.0,
             "timedOut": outcome.timed_out,
             "interruptedBy": outcome.interrupted,
+            "backend": outcome.backend,
         }));
     }
 

@@ -82,6 +82,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE; the sandboxed command would inherit that through
+    // exec, and `cordon probe | head` would panic. Restore the default.
+    // SAFETY: setting a signal disposition to SIG_DFL before any thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     cordon_sandbox::native::phase("main");
     let cli = Cli::parse();
     let code = match cli.command {
@@ -259,7 +263,7 @@ fn run_config(config: Config, common: &CommonArgs) -> i32 {
     };
     if common.debug {
         eprintln!(
-            "cordon: debug: backend {backend} (containment {}); policy {}",
+            "cordon: debug: planned backend {backend} (containment {}); policy {}",
             plan.containment.name(),
             plan_json(&plan, Some(backend))
         );
@@ -297,7 +301,8 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
     }
     if common.debug {
         eprintln!(
-            "cordon: debug: exit {} after {:.3} ms{}",
+            "cordon: debug: backend used: {}; exit {} after {:.3} ms{}",
+            outcome.backend,
             outcome.exit_code,
             outcome.duration.as_secs_f64() * 1000.0,
             outcome

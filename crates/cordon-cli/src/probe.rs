@@ -14,10 +14,15 @@ pub fn print(as_json: bool) -> i32 {
             .collect();
         let doc = json!({
             "isSupported": report.backends.iter().any(|b| b.available),
+            "process": report.process_intent,
             "platform": "linux",
             "kernel": report.kernel,
             "features": {
-                "userNamespaces": {"usable": report.user_namespaces.is_ok(), "detail": report.user_namespaces.as_ref().err()},
+                "userNamespaces": {
+                    "usable": report.user_namespaces.is_ok(),
+                    "detail": report.user_namespaces.as_ref().err(),
+                    "settings": cordon_sandbox::probe::userns_restrictions(),
+                },
                 "landlockAbi": report.landlock_abi,
                 "seccomp": report.seccomp,
                 "cgroupMode": report.cgroup_mode,
@@ -36,6 +41,9 @@ pub fn print(as_json: bool) -> i32 {
             Err(e) => format!("unusable: {e}"),
         }
     );
+    for setting in cordon_sandbox::probe::userns_restrictions() {
+        println!("                  {setting}");
+    }
     println!(
         "landlock          {}",
         report
@@ -59,6 +67,12 @@ pub fn print(as_json: bool) -> i32 {
         }
     );
     println!();
+    println!(
+        "process intent -> {}",
+        report
+            .process_intent
+            .unwrap_or("nothing: no process sandbox is available")
+    );
     for b in &report.backends {
         println!(
             "{:<11} {:<13} {}{}",

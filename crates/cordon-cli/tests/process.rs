@@ -350,3 +350,25 @@ fn sandbox_has_its_own_hostname_ipc_and_session() {
         assert!(run.stdout.starts_with("cordon\n"), "{run}");
     }
 }
+
+#[test]
+fn sigpipe_has_its_default_disposition_inside() {
+    for who in identities() {
+        let run = run_config(
+            who,
+            &json!({"process": {"commandLine": "yes | head -c 10 >/dev/null; echo pipe=${PIPESTATUS:-ok}; grep SigIgn /proc/self/status"}}),
+        );
+        assert_eq!(run.code, 0, "{run}");
+        let ignored = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("SigIgn"))
+            .unwrap();
+        let mask = u64::from_str_radix(ignored.split_whitespace().nth(1).unwrap(), 16).unwrap();
+        assert_eq!(
+            mask & (1 << (13 - 1)),
+            0,
+            "SIGPIPE ignored inside: {ignored}"
+        );
+    }
+}

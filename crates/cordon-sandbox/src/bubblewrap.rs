@@ -47,6 +47,16 @@ pub fn bwrap() -> Result<&'static (PathBuf, String), String> {
         .map_err(Clone::clone)
 }
 
+/// Whether the installed bwrap is setuid root: only then can it build
+/// namespaces on a host that refuses them to ordinary processes.
+pub fn setuid() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    bwrap()
+        .ok()
+        .and_then(|(path, _)| std::fs::metadata(path).ok())
+        .is_some_and(|m| m.mode() & 0o4000 != 0 && m.uid() == 0)
+}
+
 /// An empty pipe's read end, for `--ro-bind-data` (an empty unreadable file).
 fn empty_source() -> Result<OwnedFd, SandboxError> {
     let (r, w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;

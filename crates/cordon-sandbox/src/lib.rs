@@ -123,7 +123,8 @@ impl Outcome {
 }
 
 /// The concrete backend a plan's containment resolves to on this host, without
-/// running anything (for `validate`, `--debug` and `probe`).
+/// running anything (for `validate`, `--debug` and `probe`). At run time a
+/// backend that turns out unusable falls back the same way (see [`run`]).
 pub fn select_backend(containment: &Containment) -> Result<&'static str, SandboxError> {
     let native = || {
         native::availability()
@@ -135,9 +136,22 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
             SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
         })
     };
+    let landlock = || {
+        native::landlock_only::availability()
+            .map(|()| "landlock-only")
+            .map_err(|why| {
+                SandboxError::unavailable(format!("Landlock-only mode unavailable: {why}"))
+            })
+    };
     match containment {
-        Containment::Process => native().or_else(|_| bwrap()),
-        Containment::Native => native(),
+        Containment::Process => native().or_else(|e| {
+            if bubblewrap::setuid() {
+                Ok("bubblewrap")
+            } else {
+                landlock().map_err(|l| SandboxError::unavailable(format!("{e}; {l}")))
+            }
+        }),
+        Containment::Native => native().or_else(|_| landlock()),
         Containment::Bubblewrap => bwrap(),
         Containment::Lxc { .. } => Err(SandboxError::unavailable(
             "containment \"lxc\": the lxc backend is not built yet; use \"process\" or \"native\"",
@@ -149,23 +163,37 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
     }
 }
 
-/// Run a plan to completion on the strongest backend its containment allows:
-/// `process` tries native namespaces, then bubblewrap; `native` and
-/// `bubblewrap` force one. Never falls back to running unsandboxed.
+/// Run a plan to completion on the strongest backend its containment allows.
+/// `process`: native namespaces, else bubblewrap (only a setuid bwrap can work
+/// where cordon's own namespaces cannot), else native's Landlock-only mode.
+/// `native`: namespaces, else Landlock-only. `bubblewrap`: bwrap or an error.
+/// Never runs a command unsandboxed.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
-    match &plan.containment {
-        Containment::Process => match native::run(plan, opts) {
-            Err(SandboxError::Unavailable(native_why)) => {
-                bubblewrap::run(plan, opts).map_err(|e| match e {
-                    SandboxError::Unavailable(bwrap_why) => SandboxError::unavailable(format!(
-                        "no process sandbox is available: {native_why}; {bwrap_why}"
-                    )),
-                    other => other,
-                })
+    let landlock_fallback = |why: String| {
+        native::landlock_only::run(plan, opts).map_err(|e| match e {
+            SandboxError::Unavailable(ll) => {
+                SandboxError::unavailable(format!("no process sandbox is available: {why}; {ll}"))
             }
             other => other,
+        })
+    };
+    match &plan.containment {
+        Containment::Process => match native::run(plan, opts) {
+            Err(SandboxError::Unavailable(native_why)) if bubblewrap::setuid() => {
+                match bubblewrap::run(plan, opts) {
+                    Err(SandboxError::Unavailable(bw)) => {
+                        landlock_fallback(format!("{native_why}; {bw}"))
+                    }
+                    other => other,
+                }
+            }
+            Err(SandboxError::Unavailable(native_why)) => landlock_fallback(native_why),
+            other => other,
         },
-        Containment::Native => native::run(plan, opts),
+        Containment::Native => match native::run(plan, opts) {
+            Err(SandboxError::Unavailable(why)) => landlock_fallback(why),
+            other => other,
+        },
         Containment::Bubblewrap => bubblewrap::run(plan, opts),
         Containment::Lxc { .. } | Containment::MicroVm => {
             Err(select_backend(&plan.containment).unwrap_err())

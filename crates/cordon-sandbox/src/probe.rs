@@ -17,6 +17,8 @@ pub struct BackendReport {
 #[derive(Debug, Clone)]
 pub struct HostReport {
     pub kernel: String,
+    /// What `containment: "process"` resolves to here.
+    pub process_intent: Option<&'static str>,
     pub user_namespaces: Result<(), String>,
     pub landlock_abi: Option<u32>,
     pub seccomp: bool,
@@ -82,6 +84,22 @@ fn kvm_usable() -> Result<(), String> {
         .map_err(|e| format!("/dev/kvm: {e}"))
 }
 
+/// Host settings that restrict user namespaces, as "name = value" strings.
+pub fn userns_restrictions() -> Vec<String> {
+    [
+        "/proc/sys/user/max_user_namespaces",
+        "/proc/sys/kernel/unprivileged_userns_clone",
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+    ]
+    .iter()
+    .filter_map(|path| {
+        let value = std::fs::read_to_string(path).ok()?;
+        let name = path.trim_start_matches("/proc/sys/").replace('/', ".");
+        Some(format!("{name} = {}", value.trim()))
+    })
+    .collect()
+}
+
 pub fn probe() -> HostReport {
     let user_namespaces = user_namespaces_usable();
     let kvm = kvm_usable();
@@ -89,37 +107,62 @@ pub fn probe() -> HostReport {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
-    let native = match &user_namespaces {
-        Ok(()) => BackendReport {
+    let landlock_text = landlock.map_or("unavailable".to_string(), |v| format!("ABI {v}"));
+    let native = match (&user_namespaces, crate::native::landlock_only::availability()) {
+        (Ok(()), _) => BackendReport {
             name: "native",
             available: true,
             detail: format!(
-                "user, mount, pid, ipc, uts, cgroup and network namespaces; Landlock {}; no capabilities; no_new_privs",
-                landlock.map_or("unavailable".to_string(), |v| format!("ABI {v}"))
+                "namespaces (user, mount, pid, ipc, uts, cgroup, network) + Landlock {landlock_text} + seccomp; no capabilities; no_new_privs"
             ),
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
-        Err(why) => BackendReport {
+        (Err(why), Ok(())) => BackendReport {
             name: "native",
+            available: true,
+            detail: format!(
+                "Landlock-only mode ({why}): filesystem by Landlock {landlock_text} alone, denied paths visible but inaccessible; \
+                 no private /tmp, /proc or hostname; TCP refused by Landlock, UDP/raw/unix sockets by seccomp; signals and abstract sockets scoped"
+            ),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        },
+        (Err(why), Err(ll)) => BackendReport {
+            name: "native",
+            available: false,
+            detail: format!("{why}; and {ll}"),
+            version: None,
+        },
+    };
+    let bubblewrap = match crate::bubblewrap::bwrap() {
+        Err(why) => BackendReport {
+            name: "bubblewrap",
             available: false,
             detail: why.clone(),
             version: None,
         },
+        Ok((path, version)) => {
+            let usable = user_namespaces.is_ok() || crate::bubblewrap::setuid();
+            BackendReport {
+                name: "bubblewrap",
+                available: usable,
+                detail: if usable {
+                    format!(
+                        "{} + cordon's seccomp filter and whole-tree kill",
+                        path.display()
+                    )
+                } else {
+                    format!(
+                        "{} cannot create namespaces here (not setuid and user namespaces are unusable)",
+                        path.display()
+                    )
+                },
+                version: Some(version.clone()),
+            }
+        }
     };
-    let bwrap_version = std::process::Command::new("bwrap")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     let backends = vec![
         native,
-        BackendReport {
-            name: "bubblewrap",
-            available: false,
-            detail: "not built yet in this cordon version".into(),
-            version: bwrap_version,
-        },
+        bubblewrap,
         BackendReport {
             name: "lxc",
             available: false,
@@ -136,8 +179,18 @@ pub fn probe() -> HostReport {
             version: None,
         },
     ];
+    let process_intent = if user_namespaces.is_ok() {
+        Some("native")
+    } else if backends[1].available {
+        Some("bubblewrap")
+    } else if backends[0].available {
+        Some("landlock-only")
+    } else {
+        None
+    };
     HostReport {
         kernel,
+        process_intent,
         user_namespaces,
         landlock_abi: landlock,
         seccomp: std::path::Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),

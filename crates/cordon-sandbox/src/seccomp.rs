@@ -108,10 +108,67 @@ fn condition(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> Se
     SeccompCondition::new(arg, len, op, value).expect("static seccomp condition")
 }
 
+/// Extra restrictions for sandboxes without a mount and network namespace of
+/// their own (Landlock-only mode), where the host's sockets are reachable by path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SocketLimits {
+    /// Refuse `socket(AF_UNIX, ...)` (host daemons listen on unix sockets);
+    /// `socketpair` stays allowed.
+    pub deny_unix: bool,
+    /// Refuse every IP socket that is not a TCP stream (Landlock confines TCP
+    /// only), and netlink and packet sockets.
+    pub deny_ip_datagrams: bool,
+}
+
 /// Build the filter program. Pure computation; nothing is installed.
 pub fn build() -> Result<BpfProgram, String> {
+    build_with(SocketLimits::default())
+}
+
+fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
+    let domain = |d: i32| condition(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, d as u64);
+    let mut rules = Vec::new();
+    if limits.deny_unix {
+        rules.push(SeccompRule::new(vec![domain(libc::AF_UNIX)]).expect("static seccomp rule"));
+    }
+    if limits.deny_ip_datagrams {
+        for family in [libc::AF_INET, libc::AF_INET6] {
+            for kind in [
+                libc::SOCK_DGRAM,
+                libc::SOCK_RAW,
+                libc::SOCK_RDM,
+                libc::SOCK_SEQPACKET,
+                10, // SOCK_PACKET, the obsolete packet interface
+            ] {
+                rules.push(
+                    SeccompRule::new(vec![
+                        domain(family),
+                        condition(
+                            1,
+                            SeccompCmpArgLen::Dword,
+                            SeccompCmpOp::MaskedEq(0xf),
+                            kind as u64,
+                        ),
+                    ])
+                    .expect("static seccomp rule"),
+                );
+            }
+        }
+        for family in [libc::AF_NETLINK, libc::AF_PACKET] {
+            rules.push(SeccompRule::new(vec![domain(family)]).expect("static seccomp rule"));
+        }
+    }
+    rules
+}
+
+/// Build the filter program with extra socket limits.
+pub fn build_with(limits: SocketLimits) -> Result<BpfProgram, String> {
     let eperm = SeccompAction::Errno(libc::EPERM as u32);
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    let sockets = socket_rules(limits);
+    if !sockets.is_empty() {
+        rules.insert(libc::SYS_socket, sockets);
+    }
     for (_, nr) in DENIED {
         rules.insert(*nr, Vec::new());
     }

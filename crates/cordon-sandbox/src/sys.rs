@@ -53,6 +53,11 @@ pub fn clone_process(namespace_flags: u64) -> io::Result<Forked> {
         )
     };
     match ret {
+        // Container runtimes often answer clone3 with ENOSYS (its flags are out of
+        // a seccomp filter's reach) while still allowing clone.
+        -1 if io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) => {
+            clone_legacy(namespace_flags)
+        }
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(Forked::Child),
         pid => Ok(Forked::Parent {
@@ -60,6 +65,45 @@ pub fn clone_process(namespace_flags: u64) -> io::Result<Forked> {
             // SAFETY: the kernel returned a fresh pidfd that nothing else owns.
             pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
         }),
+    }
+}
+
+/// clone(2) without a new stack (fork-like), then a pidfd for the child.
+fn clone_legacy(namespace_flags: u64) -> io::Result<Forked> {
+    // SAFETY: as in clone_process: no CLONE_VM and no stack, so this is a fork
+    // of a single-threaded process. x86_64/aarch64 argument order: flags,
+    // stack, parent_tid, child_tid, tls.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            namespace_flags | libc::SIGCHLD as u64,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    match ret {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => {
+            // SAFETY: pidfd_open on our own, not yet reaped child.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+            if fd < 0 {
+                let e = io::Error::last_os_error();
+                // SAFETY: kill/waitpid on our own child so it does not linger.
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                    libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+                }
+                return Err(e);
+            }
+            Ok(Forked::Parent {
+                pid: pid as libc::pid_t,
+                // SAFETY: a fresh pidfd nobody else owns.
+                pidfd: unsafe { OwnedFd::from_raw_fd(fd as RawFd) },
+            })
+        }
     }
 }
 

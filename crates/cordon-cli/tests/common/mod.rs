@@ -213,25 +213,53 @@ impl std::fmt::Display for Run {
     }
 }
 
+/// Pseudo-backend: run cordon the way a locked-down container would (creating
+/// namespaces refused by seccomp), so that it must fall back.
+pub const LOCKED_HOST: &str = "locked-host";
+
+/// The namespace-locking wrapper, written where every user can read it.
+pub fn lock_script() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = format!("/tmp/cordon-it-lock-{}.py", std::process::id());
+        std::fs::write(&path, include_str!("../support/lock_namespaces.py")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        path
+    })
+}
+
 /// A command that runs cordon as `who`.
 pub fn command(who: Identity) -> Command {
-    let mut cmd = match who.user {
-        User::Caller => Command::new(cordon_bin()),
-        User::Unprivileged => {
-            let (uid, gid, home) = test_user();
-            let mut c = Command::new("setpriv");
-            c.args([
-                &format!("--reuid={uid}"),
-                &format!("--regid={gid}"),
-                "--clear-groups",
-                "--",
-                shared_bin(),
-            ]);
-            c.env("HOME", home);
-            c.env("USER", TEST_USER);
+    let bin = match who.user {
+        User::Caller => cordon_bin(),
+        User::Unprivileged => shared_bin(),
+    };
+    let mut prefix: Vec<String> = Vec::new();
+    if let User::Unprivileged = who.user {
+        let (uid, gid, _) = test_user();
+        prefix.extend([
+            "setpriv".to_string(),
+            format!("--reuid={uid}"),
+            format!("--regid={gid}"),
+            "--clear-groups".to_string(),
+            "--".to_string(),
+        ]);
+    }
+    if who.backend == Some(LOCKED_HOST) {
+        prefix.extend(["/usr/bin/python3".to_string(), lock_script().to_string()]);
+    }
+    let mut cmd = match prefix.split_first() {
+        None => Command::new(bin),
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(bin);
             c
         }
     };
+    if let User::Unprivileged = who.user {
+        cmd.env("HOME", &test_user().2);
+        cmd.env("USER", TEST_USER);
+    }
     cmd.env_remove("CORDON_AUDIT_LOG");
     cmd
 }
@@ -239,7 +267,7 @@ pub fn command(who: Identity) -> Command {
 /// `args` with `--backend` added to a `run` invocation that does not name one.
 pub fn with_backend(who: Identity, args: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    if let Some(backend) = who.backend {
+    if let Some(backend) = who.backend.filter(|b| *b != LOCKED_HOST) {
         if let Some(pos) = out.iter().position(|a| a == "run") {
             if !out.iter().any(|a| a == "--backend") {
                 out.insert(pos + 1, "--backend".into());
@@ -272,7 +300,8 @@ pub fn cordon(who: Identity, args: &[&str], stdin: Option<&str>) -> Run {
 /// Run a one-shot config document (on `who`'s backend unless it names one).
 pub fn run_config(who: Identity, config: &Value) -> Run {
     let mut config = config.clone();
-    if let (Some(backend), Some(obj)) = (who.backend, config.as_object_mut()) {
+    let backend = who.backend.filter(|b| *b != LOCKED_HOST);
+    if let (Some(backend), Some(obj)) = (backend, config.as_object_mut()) {
         obj.entry("containment")
             .or_insert(Value::String(backend.into()));
     }

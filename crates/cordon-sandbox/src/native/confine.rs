@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use landlock::{
-    Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, RulesetStatus, Scope, ABI,
+    Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 
 use crate::sys;
@@ -62,13 +62,27 @@ pub enum LandlockOutcome {
     Unavailable,
 }
 
-/// Apply the Landlock allow-list to the calling process (and its future children).
-pub fn apply_landlock(rules: &[LandlockRule], scope_ipc: bool) -> Result<LandlockOutcome, String> {
+/// Apply the Landlock allow-list to the calling process (and its future
+/// children). `scope_ipc` confines signals and abstract unix sockets to the
+/// sandbox; `deny_tcp` refuses every TCP bind and connect.
+pub fn apply_landlock(
+    rules: &[LandlockRule],
+    scope_ipc: bool,
+    deny_tcp: bool,
+) -> Result<LandlockOutcome, String> {
     let handled = AccessFs::from_all(LANDLOCK_ABI);
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(handled)
         .map_err(|e| format!("landlock: {e}"))?;
+    if deny_tcp {
+        // Handled with no rule: nothing is allowed. Required, not best effort.
+        ruleset = ruleset
+            .set_compatibility(CompatLevel::HardRequirement)
+            .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)
+            .map_err(|e| format!("landlock TCP restriction: {e}"))?
+            .set_compatibility(CompatLevel::BestEffort);
+    }
     if scope_ipc {
         ruleset = ruleset
             .scope(Scope::AbstractUnixSocket | Scope::Signal)

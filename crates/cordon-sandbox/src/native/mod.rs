@@ -14,6 +14,7 @@
 //! `PDEATHSIG=SIGKILL`, so killing cordon itself tears the sandbox down too.
 
 mod confine;
+pub mod landlock_only;
 mod mounts;
 
 use std::ffi::CString;
@@ -168,6 +169,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             let report = result?;
             if let supervisor::ChildStatus::SetupFailed(message) = &report.status {
                 if !report.timed_out && report.interrupted.is_none() {
+                    if let Some(why) = message.strip_prefix(NAMESPACES_UNUSABLE) {
+                        return Err(SandboxError::unavailable(format!(
+                            "native backend unavailable: user namespaces cannot be used here ({why})"
+                        )));
+                    }
                     return Err(SandboxError::setup(message.clone()));
                 }
             }
@@ -180,6 +186,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         }
     }
 }
+
+/// Prefix of init errors that mean "namespaces exist but cannot be used here".
+const NAMESPACES_UNUSABLE: &str = "namespaces unusable: ";
 
 /// Send one line to the supervisor.
 fn report(fd: RawFd, line: &str) {
@@ -263,11 +272,22 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     drop(lifeline);
 
     // Inside, the caller keeps its own uid and gid; nothing else is mapped.
-    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| format!("setgroups: {e}"))?;
+    // Failing here means an LSM or policy lets namespaces be created but not
+    // used (e.g. AppArmor's userns restriction): the caller may fall back.
+    let unusable = |what: &str, e: std::io::Error| format!("{NAMESPACES_UNUSABLE}{what}: {e}");
+    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| unusable("setgroups", e))?;
     std::fs::write("/proc/self/uid_map", format!("{0} {0} 1", p.uid))
-        .map_err(|e| format!("uid_map: {e}"))?;
+        .map_err(|e| unusable("uid_map", e))?;
     std::fs::write("/proc/self/gid_map", format!("{0} {0} 1", p.gid))
-        .map_err(|e| format!("gid_map: {e}"))?;
+        .map_err(|e| unusable("gid_map", e))?;
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| unusable("making the mount namespace private", e.into()))?;
 
     phase("maps");
     // Creating a network namespace is the slowest single step of a sandbox
@@ -298,7 +318,7 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     confine::no_new_privs()?;
     // With the host network shared, abstract sockets and signals are the host's:
     // Landlock scoping keeps the sandbox away from them.
-    confine::apply_landlock(&p.landlock, true)?;
+    confine::apply_landlock(&p.landlock, true, false)?;
     phase("landlock");
     confine::drop_capabilities(p.last_cap)?;
     phase("caps");

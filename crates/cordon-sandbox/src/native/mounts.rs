@@ -38,17 +38,7 @@ fn under(prefix: &str, path: &Path) -> PathBuf {
 
 /// Assemble the new root from `ops` and pivot into it.
 pub fn build_root(ops: &[MountOp]) -> SetupResult {
-    // Nothing done here may propagate back to the host.
-    ctx(
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            None::<&str>,
-        ),
-        || "making the mount namespace private".into(),
-    )?;
+    // The caller made the mount namespace private: nothing here propagates to the host.
     ctx(
         mount(
             Some("tmpfs"),

@@ -1,0 +1,537 @@
+//! Landlock-only mode of the `native` backend, for hosts that refuse new
+//! namespaces (locked-down containers, restrictive seccomp or LSM profiles).
+//!
+//! Without a mount namespace nothing can be hidden, so the filesystem policy is
+//! enforced by Landlock alone: everything outside the allow-list stays visible
+//! to `stat` but every access fails with EACCES. Landlock grants are unions
+//! along a path, so a path more restrictive than its parent (a denied or
+//! read-only path inside a writable one) is expressed by granting the parent's
+//! other children one by one instead of the parent itself; the cost is that no
+//! new entry can be created directly in such a parent.
+//!
+//! What this mode cannot give, stated plainly:
+//! - no private `/tmp` (a per-run directory is granted and exported as `TMPDIR`),
+//!   no own `/proc` (host processes are listed; signals, ptrace and
+//!   `/proc/PID` details of them are refused by Landlock scoping),
+//!   no own hostname;
+//! - with network model 3, all TCP is refused by Landlock, including the
+//!   sandbox's own loopback, and UDP, raw, netlink and packet sockets by seccomp;
+//! - unix sockets cannot be created (`socket(AF_UNIX)`), because the host's
+//!   daemons listen on them; `socketpair` works.
+//!
+//! Process tree: cordon → reaper (a child subreaper, outside the Landlock
+//! domain) → workload. The reaper kills every descendant when the workload
+//! ends, on timeout, and when cordon dies (its lifeline pipe closes).
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use cordon_policy::plan::{Access, FsPlan, Kind, NetworkPlan, Plan};
+
+use super::confine::{self, Grant, LandlockRule};
+use crate::supervisor::{self, ChildReport, ChildStatus, SignalWatch, WaitEnd};
+use crate::sys::{self, Forked};
+use crate::{Outcome, RunOptions, SandboxError};
+
+/// Landlock ABI this mode needs: 6 scopes signals and abstract unix sockets,
+/// without which a sandbox sharing the host's PID and network namespaces
+/// could signal host processes and reach host session sockets.
+const MIN_ABI: u32 = 6;
+
+/// Device nodes granted in this mode.
+const DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+];
+
+/// A per-run directory standing in for the private /tmp; removed afterwards.
+struct PrivateTmp(PathBuf);
+
+impl PrivateTmp {
+    fn create() -> Result<Self, SandboxError> {
+        let mut bytes = [0u8; 8];
+        // SAFETY: getrandom writes at most `bytes.len()` bytes into the buffer.
+        unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("cordon-tmp-{name}"));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|e| SandboxError::setup(format!("creating {}: {e}", path.display())))?;
+        Ok(PrivateTmp(path))
+    }
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+impl Drop for PrivateTmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn grant_for(access: Access) -> Option<Grant> {
+    match access {
+        Access::ReadWrite => Some(Grant::Full),
+        Access::ReadOnly => Some(Grant::ReadExec),
+        Access::Denied => None,
+    }
+}
+
+/// Landlock rules equivalent to the plan's view (see the module comment).
+fn rules_for(fs: &FsPlan) -> Vec<LandlockRule> {
+    let mut rules = Vec::new();
+    for entry in &fs.entries {
+        let Some(grant) = grant_for(entry.access) else {
+            continue;
+        };
+        if entry.kind == Kind::Missing {
+            continue;
+        }
+        // Deeper entries that must not inherit this grant.
+        let blockers: Vec<&Path> = fs
+            .entries
+            .iter()
+            .filter(|d| d.path != entry.path && d.path.starts_with(&entry.path))
+            .filter(|d| d.access > entry.access)
+            .map(|d| d.path.as_path())
+            .collect();
+        if blockers.is_empty() {
+            rules.push(LandlockRule {
+                path: entry.path.clone(),
+                grant,
+            });
+        } else {
+            decompose(&entry.path, grant, &blockers, fs, &mut rules);
+        }
+    }
+    rules
+}
+
+fn decompose(
+    dir: &Path,
+    grant: Grant,
+    blockers: &[&Path],
+    fs: &FsPlan,
+    rules: &mut Vec<LandlockRule>,
+) {
+    // Listing the directory itself is only granted when nothing below it is denied.
+    let denied_below = blockers
+        .iter()
+        .any(|b| fs.access_at(b) == Some(Access::Denied));
+    if !denied_below {
+        rules.push(LandlockRule {
+            path: dir.to_path_buf(),
+            grant: Grant::ListOnly,
+        });
+    }
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for child in read.flatten() {
+        let path = child.path();
+        if blockers.iter().any(|b| *b == path) {
+            continue; // has its own (more restrictive) entry
+        }
+        let below: Vec<&Path> = blockers
+            .iter()
+            .copied()
+            .filter(|b| b.starts_with(&path))
+            .collect();
+        if below.is_empty() {
+            rules.push(LandlockRule { path, grant });
+        } else if child.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            decompose(&path, grant, &below, fs, rules);
+        }
+    }
+}
+
+struct Prepared {
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    cwd: CString,
+    rules: Vec<LandlockRule>,
+    isolate_network: bool,
+    seccomp: seccompiler::BpfProgram,
+    max_file_size: Option<u64>,
+    max_open_files: Option<u64>,
+    is_root: bool,
+    last_cap: u32,
+}
+
+/// Whether this mode can run here, and if not why.
+pub fn availability() -> Result<(), String> {
+    match crate::probe::landlock_abi() {
+        Some(abi) if abi >= MIN_ABI => Ok(()),
+        Some(abi) => Err(format!(
+            "Landlock ABI {abi} lacks signal and abstract-socket scoping (needs {MIN_ABI})"
+        )),
+        None => Err("Landlock is not enabled in this kernel".into()),
+    }
+}
+
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    availability().map_err(|why| {
+        SandboxError::unavailable(format!("Landlock-only mode unavailable: {why}"))
+    })?;
+    let caller = cordon_policy::Caller::current();
+    let tmp = PrivateTmp::create()?;
+    let cwd = if plan.cwd_defaulted && plan.cwd == Path::new("/tmp") {
+        tmp.0.clone()
+    } else {
+        plan.cwd.clone()
+    };
+    let visible = cwd == tmp.0
+        || plan
+            .filesystem
+            .access_at(&cwd)
+            .is_some_and(|a| a != Access::Denied);
+    if !visible || !cwd.is_dir() {
+        return Err(SandboxError::setup(format!(
+            "process.cwd: {} is not usable inside the sandbox",
+            cwd.display()
+        )));
+    }
+    let tmp_text = tmp.0.to_string_lossy().into_owned();
+    let mut env: Vec<(String, String)> = plan
+        .env
+        .iter()
+        .map(|(k, v)| {
+            if k == "HOME" && v == "/tmp" && plan.cwd_defaulted {
+                (k.clone(), tmp_text.clone())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    if !env.iter().any(|(k, _)| k == "TMPDIR") {
+        env.push(("TMPDIR".into(), tmp_text.clone()));
+    }
+    let cstr =
+        |s: &str| CString::new(s).map_err(|_| SandboxError::setup(format!("{s:?} contains NUL")));
+    let mut rules = rules_for(&plan.filesystem);
+    rules.push(LandlockRule {
+        path: tmp.0.clone(),
+        grant: Grant::Full,
+    });
+    rules.push(LandlockRule {
+        path: PathBuf::from("/proc"),
+        grant: Grant::ReadExec,
+    });
+    for dev in DEVICES {
+        rules.push(LandlockRule {
+            path: PathBuf::from(dev),
+            grant: Grant::Devices,
+        });
+    }
+    let isolate_network = plan.network == NetworkPlan::Isolated;
+    let prepared = Prepared {
+        argv: plan
+            .argv()
+            .iter()
+            .map(|a| cstr(a))
+            .collect::<Result<_, _>>()?,
+        envp: env
+            .iter()
+            .map(|(k, v)| cstr(&format!("{k}={v}")))
+            .collect::<Result<_, _>>()?,
+        cwd: cstr(&cwd.to_string_lossy())?,
+        rules,
+        isolate_network,
+        seccomp: crate::seccomp::build_with(crate::seccomp::SocketLimits {
+            deny_unix: true,
+            deny_ip_datagrams: isolate_network,
+        })
+        .map_err(SandboxError::setup)?,
+        max_file_size: plan.resources.max_file_size_bytes,
+        max_open_files: plan.resources.max_open_files,
+        is_root: caller.is_root(),
+        last_cap: sys::last_capability(),
+    };
+    let signals = SignalWatch::install()?;
+    let (report_r, report_w) =
+        sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let started = Instant::now();
+    let forked = sys::clone_process(0).map_err(|e| SandboxError::setup(format!("fork: {e}")))?;
+    let (pidfd, _pid) = match forked {
+        Forked::Child => {
+            drop(report_r);
+            drop(life_w);
+            reaper_main(&prepared, report_w.as_raw_fd(), life_r)
+        }
+        Forked::Parent { pid, pidfd } => (pidfd, pid),
+    };
+    drop(report_w);
+    drop(life_r);
+    let deadline = plan.timeout.map(|t| started + t);
+    let end = supervisor::wait(&pidfd, deadline, &signals);
+    let (timed_out, interrupted) = match &end {
+        Ok(WaitEnd::Exited) => (false, None),
+        Ok(WaitEnd::TimedOut) => (true, None),
+        Ok(WaitEnd::Signal(sig)) => (false, Some(*sig)),
+        Err(_) => (false, None),
+    };
+    // Closing the lifeline tells the reaper to kill everything and leave.
+    drop(life_w);
+    supervisor::wait_exit(&pidfd);
+    let kill_latency = timed_out.then(|| deadline.map(|d| d.elapsed())).flatten();
+    let _ = supervisor::reap(&pidfd);
+    signals.restore();
+    end?;
+    drop(tmp);
+
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::fs::File::from(report_r), &mut text);
+    let mut status = ChildStatus::Killed;
+    for line in text.lines() {
+        if let Some(msg) = line.strip_prefix("error:") {
+            if !timed_out && interrupted.is_none() {
+                return Err(SandboxError::setup(msg.to_string()));
+            }
+        } else if let Some(rest) = line.strip_prefix("exec:") {
+            let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
+            status = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
+        } else if let Some(code) = line.strip_prefix("exited:") {
+            status = ChildStatus::Exited(code.parse().unwrap_or(1));
+        } else if let Some(sig) = line.strip_prefix("signaled:") {
+            status = ChildStatus::Signaled(sig.parse().unwrap_or(9));
+        }
+    }
+    let report = ChildReport {
+        status,
+        timed_out,
+        interrupted,
+        kill_latency,
+    };
+    Ok(Outcome::from_report(
+        report,
+        started.elapsed(),
+        "landlock-only",
+        opts,
+    ))
+}
+
+fn report(fd: RawFd, line: &str) {
+    sys::write_all(fd, line.as_bytes());
+    sys::write_all(fd, b"\n");
+}
+
+/// The reaper: outside the sandbox's Landlock domain, subreaper of its tree.
+fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
+    if let Err(e) = sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) {
+        report(report_fd, &format!("error:subreaper: {e}"));
+        sys::exit_now(125);
+    }
+    let (exec_r, exec_w) = match sys::pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            report(report_fd, &format!("error:pipe: {e}"));
+            sys::exit_now(125);
+        }
+    };
+    let workload = match sys::clone_process(0) {
+        Err(e) => {
+            report(report_fd, &format!("error:fork: {e}"));
+            sys::exit_now(125)
+        }
+        Ok(Forked::Child) => {
+            drop(exec_r);
+            workload_main(p, exec_w.as_raw_fd())
+        }
+        Ok(Forked::Parent { pidfd, pid }) => (pidfd, pid),
+    };
+    drop(exec_w);
+    // The workload writes here only if it fails before exec.
+    let mut failure = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::fs::File::from(exec_r), &mut failure);
+    if !failure.is_empty() {
+        kill_tree();
+        report(report_fd, failure.trim_end());
+        sys::exit_now(125);
+    }
+    let (pidfd, pid) = workload;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: lifeline.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: valid array of two pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            continue;
+        }
+        if fds[1].revents != 0 {
+            // cordon is gone or wants the sandbox dead.
+            kill_tree();
+            sys::exit_now(137);
+        }
+        if fds[0].revents != 0 {
+            let mut status = 0;
+            // SAFETY: waitpid on our own child into a valid local.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            kill_tree();
+            let line = if libc::WIFSIGNALED(status) {
+                format!("signaled:{}", libc::WTERMSIG(status))
+            } else {
+                format!("exited:{}", libc::WEXITSTATUS(status))
+            };
+            report(report_fd, &line);
+            sys::exit_now(0);
+        }
+    }
+}
+
+/// SIGKILL every descendant until none is left. As a subreaper, every orphan of
+/// the tree is reparented to this process, so the tree cannot be left.
+fn kill_tree() {
+    // SAFETY: getpid cannot fail.
+    let me = unsafe { libc::getpid() };
+    loop {
+        let descendants = descendants_of(me);
+        if descendants.is_empty() {
+            return;
+        }
+        for pid in &descendants {
+            // SAFETY: kill(2) on a process of our own tree.
+            unsafe { libc::kill(*pid, libc::SIGKILL) };
+        }
+        loop {
+            // SAFETY: waitpid into a null status pointer is allowed.
+            let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+            if r <= 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// Processes whose parent chain leads to `root`.
+fn descendants_of(root: libc::pid_t) -> Vec<libc::pid_t> {
+    let mut parents: Vec<(libc::pid_t, libc::pid_t)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // The command name may hold spaces and parentheses; fields follow the last ')'.
+            let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                continue;
+            };
+            let ppid = after
+                .split_whitespace()
+                .nth(1)
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(0);
+            parents.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        for (pid, ppid) in &parents {
+            if *ppid == parent && !found.contains(pid) {
+                found.push(*pid);
+            }
+        }
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
+    let fail = |msg: String| -> ! {
+        report(fail_fd, &format!("error:{msg}"));
+        sys::exit_now(125)
+    };
+    let empty = nix::sys::signal::SigSet::empty();
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&empty),
+        None,
+    );
+    if let Err(e) = nix::unistd::setsid() {
+        fail(format!("setsid: {e}"));
+    }
+    // Die with the reaper; it kills the tree anyway, this closes the gap.
+    let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+    use nix::sys::resource::Resource;
+    if let Some(bytes) = p.max_file_size {
+        if let Err(e) = confine::set_rlimit(Resource::RLIMIT_FSIZE, bytes) {
+            fail(e);
+        }
+    }
+    if let Some(files) = p.max_open_files {
+        if let Err(e) = confine::set_rlimit(Resource::RLIMIT_NOFILE, files) {
+            fail(e);
+        }
+    }
+    if let Err(e) = confine::no_new_privs() {
+        fail(e);
+    }
+    if let Err(e) = confine::apply_landlock(&p.rules, true, p.isolate_network).map(drop) {
+        fail(e);
+    }
+    if p.is_root {
+        if let Err(e) = confine::drop_capabilities(p.last_cap) {
+            fail(e);
+        }
+    }
+    if let Err(e) = crate::seccomp::install(&p.seccomp) {
+        fail(e);
+    }
+    // SAFETY: chdir with a NUL-terminated path.
+    if unsafe { libc::chdir(p.cwd.as_ptr()) } != 0 {
+        fail(format!(
+            "process.cwd: {} is not usable inside the sandbox: {}",
+            p.cwd.to_string_lossy(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    // Descriptors cordon inherited from its caller stay out of the sandbox.
+    // SAFETY: close_range only changes descriptor flags of this process.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    // SAFETY: NULL-terminated arrays of NUL-terminated strings, alive until exec.
+    unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
+    let e = std::io::Error::last_os_error();
+    let code = if e.raw_os_error() == Some(libc::ENOENT) {
+        127
+    } else {
+        126
+    };
+    report(
+        fail_fd,
+        &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"),
+    );
+    sys::exit_now(code)
+}
