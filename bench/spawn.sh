@@ -3,7 +3,8 @@
 # compare like with like:
 #   bare      sh -c true
 #   bwrap     bwrap --unshare-all --ro-bind / / true   (plain bubblewrap)
-#   cordon    cordon run -- true                        (default policy, native)
+#   native    cordon run -- true                        (default policy, native backend)
+#   cordon-bwrap  cordon run --backend bubblewrap -- true  (same policy through bwrap)
 # Prints medians and ratios as a Markdown table. Usage: bench/spawn.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,8 @@ cd /tmp
 hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/spawn.json" \
   -n bare 'sh -c true' \
   -n bwrap 'bwrap --unshare-all --ro-bind / / true' \
-  -n cordon "$cordon run -- true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
+  -n native "$cordon run -- true" \
+  -n cordon-bwrap "$cordon run --backend bubblewrap -- true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
 
 python3 - "$out/spawn.json" "$(id -un)" <<'PY'
 import json, sys
@@ -27,6 +29,6 @@ print(f"spawn latency of `true`, {len(results['bare']['times'])} runs each, as {
 print()
 print("| command | median ms | × bare | × bwrap |")
 print("|---|---|---|---|")
-for name in ["bare", "bwrap", "cordon"]:
+for name in ["bare", "bwrap", "native", "cordon-bwrap"]:
     print(f"| {name} | {med[name]:.2f} | {med[name]/med['bare']:.2f} | {med[name]/med['bwrap']:.2f} |")
 PY
