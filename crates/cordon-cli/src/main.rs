@@ -300,6 +300,9 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
         eprintln!("cordon: {msg}");
     }
     if common.debug {
+        for mechanism in &outcome.mechanisms {
+            eprintln!("cordon: debug: enforced by {mechanism}");
+        }
         eprintln!(
             "cordon: debug: backend used: {}; exit {} after {:.3} ms{}",
             outcome.backend,

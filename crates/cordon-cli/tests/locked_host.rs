@@ -296,3 +296,86 @@ fn per_run_tmp_is_removed() {
         assert!(!std::path::Path::new(tmp).exists(), "{tmp} left behind");
     }
 }
+
+/// Run cordon under the lock script with extra lock flags.
+fn locked_with(flags: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = std::process::Command::new("/usr/bin/python3");
+    cmd.arg(lock_script())
+        .args(flags)
+        .arg(cordon_bin())
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn no_namespaces_and_no_landlock_means_nothing_runs() {
+    let run = locked_with(&["--no-landlock"], &["run", "--", "echo", "RAN"], &[]);
+    assert_eq!(run.code, 125, "{run}");
+    assert!(!run.stdout.contains("RAN"), "ran unsandboxed\n{run}");
+    assert!(
+        run.stderr.contains("no process sandbox is available"),
+        "{run}"
+    );
+}
+
+#[test]
+fn missing_landlock_is_reported_and_host_network_refused() {
+    let run = locked_with(
+        &["--no-landlock", "--allow-namespaces"],
+        &["run", "--debug", "--", "echo", "RAN"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("RAN"));
+    assert!(
+        run.stderr
+            .contains("landlock filesystem layer: not available"),
+        "{run}"
+    );
+    // Without Landlock scoping, sharing the host network would expose its abstract sockets.
+    let run = locked_with(
+        &["--no-landlock", "--allow-namespaces"],
+        &["run", "--net", "host", "--", "echo", "RAN"],
+        &[],
+    );
+    assert_eq!(run.code, 125, "{run}");
+    assert!(!run.stdout.contains("RAN"));
+    assert!(run.stderr.contains("abstract sockets"), "{run}");
+}
+
+#[test]
+fn missing_bwrap_is_reported_and_process_still_runs() {
+    let env = [("PATH", "/nonexistent")];
+    let run = locked_with(
+        &["--allow-namespaces"],
+        &["run", "--backend", "bubblewrap", "--", "echo", "RAN"],
+        &env,
+    );
+    assert_eq!(run.code, 125, "{run}");
+    assert!(run.stderr.contains("bwrap is not installed"), "{run}");
+    assert!(!run.stdout.contains("RAN"));
+    let run = locked_with(
+        &["--allow-namespaces"],
+        &["run", "--json", "--", "echo", "RAN"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("\"backend\":\"native\""), "{run}");
+    let run = locked_with(&["--allow-namespaces"], &["probe", "--json"], &env);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let bwrap = doc["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "bubblewrap")
+        .unwrap();
+    assert_eq!(bwrap["available"], false, "{run}");
+}

@@ -22,29 +22,38 @@ use crate::layout::{self, MountOp};
 use crate::supervisor::{self, SignalWatch, WaitEnd};
 use crate::{sys, Outcome, RunOptions, SandboxError};
 
-/// The bwrap program found on PATH and its version, looked up once per process.
-pub fn bwrap() -> Result<&'static (PathBuf, String), String> {
-    static FOUND: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+/// The bwrap program on PATH, looked up once per process (no exec: a run
+/// does not pay for `bwrap --version`; only `probe` asks for it).
+pub fn bwrap() -> Result<&'static PathBuf, String> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            let path = std::env::var_os("PATH")
+            std::env::var_os("PATH")
                 .into_iter()
                 .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
                 .map(|dir| dir.join("bwrap"))
-                .find(|candidate| candidate.is_file())
-                .ok_or_else(|| "bwrap is not installed (not found on PATH)".to_string())?;
-            let out = Command::new(&path)
-                .arg("--version")
-                .output()
-                .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-            if !out.status.success() {
-                return Err(format!("{} --version failed", path.display()));
-            }
-            let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            Ok((path, version))
+                .find(|candidate| {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::metadata(candidate)
+                        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                })
+                .ok_or_else(|| "bwrap is not installed (not found on PATH)".to_string())
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// `bwrap --version`, for the probe report.
+pub fn version() -> Result<String, String> {
+    let path = bwrap()?;
+    let out = Command::new(path)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+    if !out.status.success() {
+        return Err(format!("{} --version failed", path.display()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Whether the installed bwrap is setuid root: only then can it build
@@ -53,7 +62,7 @@ pub fn setuid() -> bool {
     use std::os::unix::fs::MetadataExt;
     bwrap()
         .ok()
-        .and_then(|(path, _)| std::fs::metadata(path).ok())
+        .and_then(|path| std::fs::metadata(path).ok())
         .is_some_and(|m| m.mode() & 0o4000 != 0 && m.uid() == 0)
 }
 
@@ -249,7 +258,7 @@ fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
 }
 
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
-    let (bwrap_path, _) = bwrap().map_err(|why| {
+    let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
     check_cwd(plan)?;
@@ -392,13 +401,26 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         timed_out,
         interrupted,
         kill_latency,
+        notes: Vec::new(),
     };
-    Ok(Outcome::from_report(
-        report,
-        started.elapsed(),
-        "bubblewrap",
-        opts,
-    ))
+    let mut outcome = Outcome::from_report(report, started.elapsed(), "bubblewrap", opts);
+    outcome.mechanisms = vec![
+        format!(
+            "{} (user, mount, pid, ipc, uts, cgroup namespaces)",
+            bwrap_path.display()
+        ),
+        if plan.network == NetworkPlan::Isolated {
+            "network namespace (own loopback only)".into()
+        } else {
+            "host network shared".into()
+        },
+        "seccomp deny-list (bwrap --seccomp)".into(),
+        "landlock scoping of signals and abstract sockets".into(),
+        "all capabilities dropped (bwrap --cap-drop ALL)".into(),
+        "whole-tree kill through the sandbox's PID 1".into(),
+        "no landlock filesystem layer (bwrap must mount after it would apply)".into(),
+    ];
+    Ok(outcome)
 }
 
 /// The integer value of `"key": N` in a JSON line from bwrap.

@@ -76,6 +76,8 @@ pub struct Outcome {
     /// From the deadline to the sandbox being gone (timeouts only).
     pub kill_latency: Option<Duration>,
     pub backend: &'static str,
+    /// What enforced the policy, for `--debug` and audit records.
+    pub mechanisms: Vec<String>,
 }
 
 impl Outcome {
@@ -95,6 +97,7 @@ impl Outcome {
             duration,
             kill_latency: report.kill_latency,
             backend,
+            mechanisms: Vec::new(),
         };
         match report.status {
             ChildStatus::Exited(code) => {
@@ -163,12 +166,29 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
     }
 }
 
+/// Sharing the host's network namespace also shares its abstract unix sockets
+/// (X11, D-Bus, ...); only Landlock scoping (ABI 6) keeps them out of reach.
+pub(crate) fn check_host_network_scoping(plan: &Plan) -> Result<(), SandboxError> {
+    if plan.network == cordon_policy::NetworkPlan::Isolated {
+        return Ok(());
+    }
+    match probe::landlock_abi() {
+        Some(abi) if abi >= 6 => Ok(()),
+        found => Err(SandboxError::setup(format!(
+            "network: sharing the host's network needs Landlock ABI 6 to keep the host session's \
+             abstract sockets (X11, D-Bus) out of the sandbox; this kernel has {}",
+            found.map_or("no Landlock".to_string(), |v| format!("ABI {v}"))
+        ))),
+    }
+}
+
 /// Run a plan to completion on the strongest backend its containment allows.
 /// `process`: native namespaces, else bubblewrap (only a setuid bwrap can work
 /// where cordon's own namespaces cannot), else native's Landlock-only mode.
 /// `native`: namespaces, else Landlock-only. `bubblewrap`: bwrap or an error.
 /// Never runs a command unsandboxed.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    check_host_network_scoping(plan)?;
     let landlock_fallback = |why: String| {
         native::landlock_only::run(plan, opts).map_err(|e| match e {
             SandboxError::Unavailable(ll) => {

@@ -140,7 +140,7 @@ pub fn probe() -> HostReport {
             detail: why.clone(),
             version: None,
         },
-        Ok((path, version)) => {
+        Ok(path) => {
             let usable = user_namespaces.is_ok() || crate::bubblewrap::setuid();
             BackendReport {
                 name: "bubblewrap",
@@ -156,7 +156,7 @@ pub fn probe() -> HostReport {
                         path.display()
                     )
                 },
-                version: Some(version.clone()),
+                version: crate::bubblewrap::version().ok(),
             }
         }
     };

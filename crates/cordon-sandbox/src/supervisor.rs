@@ -66,6 +66,8 @@ pub struct ChildReport {
     pub interrupted: Option<i32>,
     /// From the deadline to the sandbox being gone.
     pub kill_latency: Option<Duration>,
+    /// `note:` lines the sandbox init reported (what it could enforce).
+    pub notes: Vec<String>,
 }
 
 pub fn kill(pidfd: &OwnedFd) {
@@ -181,6 +183,7 @@ pub fn supervise(
     let mut text = String::new();
     let _ = std::fs::File::from(report).read_to_string(&mut text);
     let mut child = ChildStatus::Killed;
+    let mut notes = Vec::new();
     for line in text.lines() {
         if let Some(msg) = line.strip_prefix("error:") {
             // A setup error means the command never ran, whatever follows.
@@ -193,6 +196,8 @@ pub fn supervise(
             child = ChildStatus::Exited(code.parse().unwrap_or(1));
         } else if let Some(sig) = line.strip_prefix("signaled:") {
             child = ChildStatus::Signaled(sig.parse().unwrap_or(9));
+        } else if let Some(note) = line.strip_prefix("note:") {
+            notes.push(note.to_string());
         }
     }
     if child == ChildStatus::Killed && !timed_out && interrupted.is_none() {
@@ -211,6 +216,7 @@ pub fn supervise(
         timed_out,
         interrupted,
         kill_latency,
+        notes,
     })
 }
 

@@ -254,6 +254,23 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         is_root: caller.is_root(),
         last_cap: sys::last_capability(),
     };
+    let mechanisms = vec![
+        format!(
+            "landlock filesystem allow-list alone ({} rules; no namespaces available)",
+            prepared.rules.len()
+        ),
+        if isolate_network {
+            "network: TCP refused by landlock; UDP, raw, netlink, packet sockets by seccomp".into()
+        } else {
+            "host network shared".into()
+        },
+        "unix sockets refused by seccomp (socketpair allowed)".into(),
+        "landlock scoping of signals and abstract sockets".into(),
+        "seccomp deny-list".into(),
+        "no_new_privs; capabilities dropped".into(),
+        format!("per-run TMPDIR {}", tmp.0.display()),
+        "whole-tree kill by a subreaper outside the sandbox".into(),
+    ];
     let signals = SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
@@ -309,13 +326,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         timed_out,
         interrupted,
         kill_latency,
+        notes: Vec::new(),
     };
-    Ok(Outcome::from_report(
-        report,
-        started.elapsed(),
-        "landlock-only",
-        opts,
-    ))
+    let mut outcome = Outcome::from_report(report, started.elapsed(), "landlock-only", opts);
+    outcome.mechanisms = mechanisms;
+    Ok(outcome)
 }
 
 fn report(fd: RawFd, line: &str) {

@@ -177,12 +177,26 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                     return Err(SandboxError::setup(message.clone()));
                 }
             }
-            Ok(Outcome::from_report(
-                report,
-                started.elapsed(),
-                "native",
-                opts,
-            ))
+            let landlock = report
+                .notes
+                .iter()
+                .find_map(|n| n.strip_prefix("landlock="))
+                .unwrap_or("unknown")
+                .to_string();
+            let mut outcome = Outcome::from_report(report, started.elapsed(), "native", opts);
+            outcome.mechanisms = vec![
+                "user, mount, pid, ipc, uts and cgroup namespaces".into(),
+                if prepared.isolate_network {
+                    "network namespace (own loopback only)".into()
+                } else {
+                    "host network shared".into()
+                },
+                format!("landlock filesystem layer: {landlock}"),
+                "landlock scoping of signals and abstract sockets".into(),
+                "seccomp deny-list".into(),
+                "all capabilities dropped, no_new_privs".into(),
+            ];
+            Ok(outcome)
         }
     }
 }
@@ -203,8 +217,16 @@ fn fail(fd: RawFd, message: &str) -> ! {
 
 /// PID 1 of the sandbox.
 fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
-    if let Err(message) = init_setup(p, lifeline) {
-        fail(report_fd, &message);
+    match init_setup(p, lifeline) {
+        Err(message) => fail(report_fd, &message),
+        Ok(landlock) => report(
+            report_fd,
+            match landlock {
+                LandlockOutcome::Full => "note:landlock=fully enforced",
+                LandlockOutcome::Partial => "note:landlock=partially enforced (older ABI)",
+                LandlockOutcome::Unavailable => "note:landlock=not available in this kernel",
+            },
+        ),
     }
     // The cwd is checked here so that a spawn failure below means the exec failed.
     let cwd_problem = match std::fs::metadata(&p.cwd_display) {
@@ -255,7 +277,7 @@ pub fn phase(name: &str) {
     }
 }
 
-fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
+fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<LandlockOutcome, String> {
     phase("init-start");
     // Die with the supervisor, including if it died before this line ran.
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
@@ -318,7 +340,7 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     confine::no_new_privs()?;
     // With the host network shared, abstract sockets and signals are the host's:
     // Landlock scoping keeps the sandbox away from them.
-    confine::apply_landlock(&p.landlock, true, false)?;
+    let landlock = confine::apply_landlock(&p.landlock, true, false)?;
     phase("landlock");
     confine::drop_capabilities(p.last_cap)?;
     phase("caps");
@@ -326,7 +348,7 @@ fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<(), String> {
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| format!("dumpable: {e}"))?;
     crate::seccomp::install(&p.seccomp)?;
     phase("seccomp");
-    Ok(())
+    Ok(landlock)
 }
 
 /// Start a thread that creates the sandbox's network namespace with only a
