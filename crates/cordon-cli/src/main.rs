@@ -6,6 +6,7 @@
 
 mod audit;
 mod flags;
+mod lifecycle;
 mod probe;
 
 use std::io::Write;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use cordon_policy::{Caller, Config, ErrorCode, Plan, PolicyError};
+use cordon_policy::{Caller, Config, Plan, PolicyError};
 use cordon_sandbox::{Outcome, RunOptions, SandboxError, EXIT_CORDON_FAILED};
 use serde_json::json;
 
@@ -79,6 +80,22 @@ enum Command {
     Probe,
     /// Print the JSON Schema of the config (for editors).
     Schema,
+    /// Create a long-lived sandbox from a config; prints its id.
+    Provision {
+        /// The config (its `process` section is optional).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Start a provisioned sandbox.
+    Start { id: String },
+    /// Run a command in a running sandbox.
+    Exec(Box<lifecycle::ExecArgs>),
+    /// Kill every process of a sandbox; keep its files.
+    Stop { id: String },
+    /// Remove a stopped sandbox and everything it kept.
+    Deprovision { id: String },
+    /// List this user's sandboxes.
+    Ls,
 }
 
 fn main() -> ExitCode {
@@ -105,6 +122,12 @@ fn main() -> ExitCode {
             );
             0
         }
+        Some(Command::Provision { config }) => lifecycle::provision(&config),
+        Some(Command::Start { id }) => lifecycle::phase("start", &id),
+        Some(Command::Exec(args)) => lifecycle::exec(&args),
+        Some(Command::Stop { id }) => lifecycle::phase("stop", &id),
+        Some(Command::Deprovision { id }) => lifecycle::phase("deprovision", &id),
+        Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
         None => mxc_invocation(&cli.mxc),
     };
     ExitCode::from(code.clamp(0, 255) as u8)
@@ -138,38 +161,17 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
         eprintln!("cordon: no config given; see `cordon --help`");
         return 2;
     };
+    // A state-aware request is routed by its phase before one-shot parsing.
+    if let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        if let Some(phase) = raw.get("phase").and_then(|p| p.as_str()) {
+            return lifecycle::wire(phase, &raw);
+        }
+    }
     let config = match cordon_policy::parse_config(&bytes) {
         Ok(c) => c,
         Err(e) => return fail(&e, common),
     };
-    if let Some(phase) = &config.phase {
-        return lifecycle_phase(phase, &config);
-    }
     run_config(config, common)
-}
-
-/// State-aware requests answer with one JSON envelope on stdout.
-fn lifecycle_phase(phase: &str, _config: &Config) -> i32 {
-    let known = ["provision", "start", "exec", "stop", "deprovision"];
-    let (code, message) = if known.contains(&phase) {
-        (
-            ErrorCode::UnsupportedPhase,
-            format!("phase {phase:?}: the state-aware lifecycle is not available in this cordon build yet"),
-        )
-    } else {
-        (
-            ErrorCode::MalformedRequest,
-            format!(
-                "phase: unknown phase {phase:?}; expected one of {}",
-                known.join(", ")
-            ),
-        )
-    };
-    println!(
-        "{}",
-        json!({"error": {"code": code.as_str(), "message": message}})
-    );
-    EXIT_CORDON_FAILED
 }
 
 fn validate(file: &PathBuf, common: &CommonArgs) -> i32 {

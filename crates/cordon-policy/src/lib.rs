@@ -18,5 +18,5 @@ pub use config::Config;
 pub use error::{ErrorCode, PolicyError, Result};
 pub use parse::{config_from_value, parse_config};
 pub use plan::{Access, Containment, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan};
-pub use resolve::{resolve_one_shot, Caller};
+pub use resolve::{resolve_one_shot, resolve_process, resolve_sandbox, Caller, ProcessPlan};
 pub use version::SchemaVersion;

@@ -109,6 +109,60 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
     Ok(plan)
 }
 
+/// What one command in an existing sandbox runs as (state-aware `exec`).
+#[derive(Debug, Clone)]
+pub struct ProcessPlan {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub timeout: Option<Duration>,
+}
+
+/// Resolve only the `process` part of a config for a sandbox whose policy was
+/// resolved when it started; `default_cwd` is that sandbox's default.
+pub fn resolve_process(
+    process: &crate::config::Process,
+    network: &NetworkPlan,
+    default_cwd: &Path,
+) -> Result<ProcessPlan> {
+    let command_line = process
+        .command_line
+        .clone()
+        .ok_or_else(|| PolicyError::malformed("process.commandLine: required for exec"))?;
+    validate::check_text("process.commandLine", &command_line)?;
+    let user_env = validate::environment(process.env.as_deref().unwrap_or_default())?;
+    let cwd = match &process.cwd {
+        Some(cwd) => {
+            validate::check_path("process.cwd", cwd)?;
+            PathBuf::from(cwd)
+        }
+        None => default_cwd.to_path_buf(),
+    };
+    let env = final_environment(user_env, &cwd, network);
+    Ok(ProcessPlan {
+        argv: vec!["/bin/sh".into(), "-c".into(), command_line],
+        env,
+        cwd,
+        timeout: process
+            .timeout
+            .filter(|ms| *ms > 0)
+            .map(|ms| Duration::from_millis(ms.into())),
+    })
+}
+
+/// Validate and resolve a config that provisions a sandbox: like a one-shot
+/// run, but `process.commandLine` is optional (commands come with `exec`).
+pub fn resolve_sandbox(config: &Config, caller: Caller) -> Result<Plan> {
+    let mut config = config.clone();
+    config.phase = None;
+    config.sandbox_id = None;
+    let process = config.process.get_or_insert_with(Default::default);
+    if process.command_line.is_none() {
+        process.command_line = Some("true".into());
+    }
+    resolve_one_shot(&config, caller)
+}
+
 /// SPEC §2.1: the first existing directory among readwritePaths, else among
 /// readonlyPaths, else the private /tmp. Only directories the sandbox can use count.
 fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {

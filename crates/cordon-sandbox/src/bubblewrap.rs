@@ -128,7 +128,7 @@ fn build(plan: &Plan, status_fd: RawFd) -> Result<Invocation, SandboxError> {
     inv.arg(status_fd.to_string());
 
     let mut remount_ro: Vec<PathBuf> = Vec::new();
-    for op in layout::mount_ops(&plan.filesystem, caller.is_root()) {
+    for op in layout::mount_ops(&plan.filesystem, caller.is_root(), None) {
         match op {
             MountOp::Bind {
                 src,

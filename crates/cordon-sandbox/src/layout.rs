@@ -65,7 +65,9 @@ impl MountOp {
 
 /// Build the ordered mount list for a plan. `caller_is_root` adds the /proc
 /// hardening that only matters when the sandbox's uid is host uid 0.
-pub fn mount_ops(fs: &FsPlan, caller_is_root: bool) -> Vec<MountOp> {
+/// `persistent_tmp` backs the private /tmp with a host directory (a
+/// long-lived sandbox keeps its /tmp across stop and start).
+pub fn mount_ops(fs: &FsPlan, caller_is_root: bool, persistent_tmp: Option<&Path>) -> Vec<MountOp> {
     let mut ops: Vec<(usize, MountOp)> = Vec::new();
     for entry in &fs.entries {
         let op = match (entry.access, entry.kind) {
@@ -124,12 +126,18 @@ pub fn mount_ops(fs: &FsPlan, caller_is_root: bool) -> Vec<MountOp> {
         },
     ));
     if fs.private_tmp {
-        ops.push((
-            1,
-            MountOp::Tmp {
+        let op = match persistent_tmp {
+            Some(src) => MountOp::Bind {
+                src: src.to_path_buf(),
+                dst: PathBuf::from("/tmp"),
+                readonly: false,
+                kind: Kind::Dir,
+            },
+            None => MountOp::Tmp {
                 dst: PathBuf::from("/tmp"),
             },
-        ));
+        };
+        ops.push((1, op));
     }
     // Stable: for equal depth, specials come after listed paths of the same depth.
     ops.sort_by_key(|(depth, _)| *depth);
@@ -170,7 +178,7 @@ mod tests {
             private_tmp: true,
             placeholders: vec![],
         };
-        let ops = mount_ops(&fs, false);
+        let ops = mount_ops(&fs, false, None);
         let pos = |p: &str| ops.iter().position(|o| o.dst() == Path::new(p)).unwrap();
         assert!(pos("/data") < pos("/data/child"));
         assert!(ops.contains(&MountOp::MaskDir {
@@ -185,7 +193,7 @@ mod tests {
         assert!(!ops
             .iter()
             .any(|o| matches!(o, MountOp::ReadonlySelf { .. })));
-        assert!(mount_ops(&fs, true)
+        assert!(mount_ops(&fs, true, None)
             .iter()
             .any(|o| o.dst() == Path::new("/proc/sysrq-trigger")));
     }

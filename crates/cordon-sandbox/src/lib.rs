@@ -8,6 +8,7 @@
 
 pub mod bubblewrap;
 pub mod layout;
+pub mod lifecycle;
 pub mod native;
 mod placeholders;
 pub mod probe;

@@ -44,3 +44,11 @@ impl Drop for Placeholders {
         }
     }
 }
+
+impl Placeholders {
+    /// Keep the placeholders beyond this guard (a long-lived sandbox removes
+    /// them when it stops). Returns their paths.
+    pub fn keep(mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.0)
+    }
+}

@@ -269,8 +269,14 @@ pub fn last_capability() -> u32 {
 
 /// Start `argv[0]` as a new session leader in `cwd` with an empty signal mask
 /// and no descriptors above 2, via posix_spawn (vfork speed: the init's pages
-/// are not copied). Returns the child's pid or the errno of the failure.
-pub fn spawn_session(argv: &[CString], envp: &[CString], cwd: &CStr) -> io::Result<libc::pid_t> {
+/// are not copied). `stdio` replaces descriptors 0-2. Returns the child's pid
+/// or the errno of the failure.
+pub fn spawn_session(
+    argv: &[CString],
+    envp: &[CString],
+    cwd: &CStr,
+    stdio: Option<[RawFd; 3]>,
+) -> io::Result<libc::pid_t> {
     let mut argv_ptrs: Vec<*mut libc::c_char> = argv
         .iter()
         .map(|a| a.as_ptr() as *mut libc::c_char)
@@ -304,6 +310,15 @@ pub fn spawn_session(argv: &[CString], envp: &[CString], cwd: &CStr) -> io::Resu
                 libc::POSIX_SPAWN_SETSID | libc::POSIX_SPAWN_SETSIGMASK as libc::c_short,
             ))?;
             check(libc::posix_spawnattr_setsigmask(&mut attr, &empty))?;
+            if let Some(fds) = stdio {
+                for (target, fd) in fds.iter().enumerate() {
+                    check(libc::posix_spawn_file_actions_adddup2(
+                        &mut actions,
+                        *fd,
+                        target as libc::c_int,
+                    ))?;
+                }
+            }
             check(libc::posix_spawn_file_actions_addchdir_np(
                 &mut actions,
                 cwd.as_ptr(),

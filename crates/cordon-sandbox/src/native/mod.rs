@@ -16,6 +16,7 @@
 mod confine;
 pub mod landlock_only;
 mod mounts;
+mod server;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -67,7 +68,7 @@ impl Prepared {
         Ok(Prepared {
             uid: caller.uid,
             gid: caller.gid,
-            mounts: layout::mount_ops(&plan.filesystem, caller.is_root()),
+            mounts: layout::mount_ops(&plan.filesystem, caller.is_root(), None),
             landlock: landlock_rules(plan),
             isolate_network: plan.network == NetworkPlan::Isolated,
             argv,
@@ -217,7 +218,7 @@ fn fail(fd: RawFd, message: &str) -> ! {
 
 /// PID 1 of the sandbox.
 fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
-    match init_setup(p, lifeline) {
+    match init_setup(p, Some(lifeline)) {
         Err(message) => fail(report_fd, &message),
         Ok(landlock) => report(
             report_fd,
@@ -248,7 +249,7 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         );
     }
     phase("exec");
-    match sys::spawn_session(&p.argv, &p.envp, &p.cwd) {
+    match sys::spawn_session(&p.argv, &p.envp, &p.cwd, None) {
         Ok(workload) => reap_until(workload, report_fd),
         Err(e) => {
             let code = if e.raw_os_error() == Some(libc::ENOENT) {
@@ -277,21 +278,26 @@ pub fn phase(name: &str) {
     }
 }
 
-fn init_setup(p: &Prepared, lifeline: OwnedFd) -> Result<LandlockOutcome, String> {
+/// `lifeline`: for a one-shot run, the read end of a pipe whose writer is the
+/// supervisor; the init dies with it. A long-lived sandbox has none.
+fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome, String> {
     phase("init-start");
-    // Die with the supervisor, including if it died before this line ran.
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
-        .map_err(|e| format!("PDEATHSIG: {e}"))?;
-    let mut poll = [libc::pollfd {
-        fd: lifeline.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    // SAFETY: `poll` is a valid one-element array for the call.
-    if unsafe { libc::poll(poll.as_mut_ptr(), 1, 0) } > 0 && poll[0].revents & libc::POLLHUP != 0 {
-        sys::exit_now(125);
+    if let Some(lifeline) = lifeline {
+        // Die with the supervisor, including if it died before this line ran.
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+            .map_err(|e| format!("PDEATHSIG: {e}"))?;
+        let mut poll = [libc::pollfd {
+            fd: lifeline.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: `poll` is a valid one-element array for the call.
+        if unsafe { libc::poll(poll.as_mut_ptr(), 1, 0) } > 0
+            && poll[0].revents & libc::POLLHUP != 0
+        {
+            sys::exit_now(125);
+        }
     }
-    drop(lifeline);
 
     // Inside, the caller keeps its own uid and gid; nothing else is mapped.
     // Failing here means an LSM or policy lets namespaces be created but not
@@ -411,6 +417,67 @@ fn reap_until(workload: libc::pid_t, report_fd: RawFd) -> ! {
 /// Landlock domain, without restricting the filesystem (so mounts still work).
 pub fn landlock_scope_only() -> Result<(), String> {
     confine::apply_scope_only()
+}
+
+/// Start a long-lived sandbox: its init (PID 1) builds the sandbox from `plan`
+/// with `persistent_tmp` as its /tmp, then serves exec requests on `listener`
+/// until it is killed. Returns the init's pid once it is ready. The init does
+/// not die with the caller.
+pub fn start_server(
+    plan: &Plan,
+    listener: OwnedFd,
+    persistent_tmp: &std::path::Path,
+) -> Result<libc::pid_t, SandboxError> {
+    check_namespaces_only(plan)?;
+    let mut prepared = Prepared::new(plan)?;
+    let caller = cordon_policy::Caller::current();
+    prepared.mounts = layout::mount_ops(&plan.filesystem, caller.is_root(), Some(persistent_tmp));
+    let (report_r, report_w) =
+        sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let forked = sys::clone_process(namespace_flags()).map_err(|e| {
+        SandboxError::unavailable(format!("cannot create the sandbox's namespaces: {e}"))
+    })?;
+    match forked {
+        Forked::Child => {
+            drop(report_r);
+            let fd = report_w.as_raw_fd();
+            match init_setup(&prepared, None) {
+                Err(message) => fail(fd, &message),
+                Ok(_) => report(fd, "ready"),
+            }
+            drop(report_w);
+            server::serve(listener.as_raw_fd())
+        }
+        Forked::Parent { pid, pidfd } => {
+            drop(report_w);
+            drop(listener);
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::fs::File::from(report_r), &mut text);
+            if text.lines().any(|l| l == "ready") {
+                return Ok(pid);
+            }
+            supervisor::kill(&pidfd);
+            let _ = supervisor::reap(&pidfd);
+            let message = text
+                .lines()
+                .find_map(|l| l.strip_prefix("error:"))
+                .unwrap_or("the sandbox init died while starting")
+                .to_string();
+            match message.strip_prefix(NAMESPACES_UNUSABLE) {
+                Some(why) => Err(SandboxError::unavailable(format!(
+                    "native backend unavailable: user namespaces cannot be used here ({why})"
+                ))),
+                None => Err(SandboxError::setup(message)),
+            }
+        }
+    }
+}
+
+/// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
+fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
+    crate::check_host_network_scoping(plan)?;
+    availability()
+        .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
 }
 
 /// Whether this host lets cordon build a native sandbox (user namespaces).

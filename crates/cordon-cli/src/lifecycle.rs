@@ -1,0 +1,231 @@
+//! State-aware lifecycle on the command line: subcommands and MXC's wire form
+//! (`cordon --config req.json` with `"phase"`). Non-exec phases print one JSON
+//! envelope on stdout: `{"result": {...}}` or `{"error": {"code", "message"}}`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use cordon_policy::config::Process;
+use cordon_policy::ErrorCode;
+use cordon_sandbox::lifecycle::{self, LifecycleError, Store};
+use cordon_sandbox::EXIT_CORDON_FAILED;
+use serde_json::{json, Value};
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// The sandbox.
+    pub id: String,
+    /// Set an environment variable (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory inside the sandbox.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// Kill the command (and its session) after this long.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Give the command a terminal.
+    #[arg(long)]
+    pub pty: bool,
+    /// The command and its arguments.
+    #[arg(last = true, value_name = "CMD", required = true)]
+    pub command: Vec<String>,
+}
+
+fn envelope_ok(result: Value) -> i32 {
+    println!("{}", json!({ "result": result }));
+    0
+}
+
+fn envelope_err(e: &LifecycleError) -> i32 {
+    eprintln!("cordon: {}", e.message);
+    println!(
+        "{}",
+        json!({"error": {"code": e.code.as_str(), "message": e.message}})
+    );
+    EXIT_CORDON_FAILED
+}
+
+fn with_store<T>(f: impl FnOnce(&Store) -> Result<T, LifecycleError>) -> Result<T, LifecycleError> {
+    f(&Store::open()?)
+}
+
+pub fn provision(config_file: &PathBuf) -> i32 {
+    let value = match std::fs::read(config_file)
+        .map_err(|e| format!("cannot read config {}: {e}", config_file.display()))
+        .and_then(|b| {
+            serde_json::from_slice::<Value>(&b)
+                .map_err(|e| format!("config is not valid JSON: {e}"))
+        }) {
+        Ok(v) => v,
+        Err(message) => {
+            return envelope_err(&LifecycleError {
+                code: ErrorCode::MalformedRequest,
+                message,
+            })
+        }
+    };
+    provision_value(&value)
+}
+
+fn provision_value(value: &Value) -> i32 {
+    match with_store(|s| s.provision(value)) {
+        Ok(id) => envelope_ok(json!({ "sandboxId": id, "state": "provisioned" })),
+        Err(e) => envelope_err(&e),
+    }
+}
+
+pub fn phase(name: &str, id: &str) -> i32 {
+    let result = with_store(|s| match name {
+        "start" => s.start(id).map(|()| "running"),
+        "stop" => s.stop(id).map(|()| "provisioned"),
+        "deprovision" => s.deprovision(id).map(|()| "deprovisioned"),
+        _ => unreachable!("phase names are fixed by the caller"),
+    });
+    match result {
+        Ok(state) => envelope_ok(json!({ "sandboxId": id, "state": state })),
+        Err(e) => envelope_err(&e),
+    }
+}
+
+pub fn exec(args: &ExecArgs) -> i32 {
+    if args.pty {
+        eprintln!("cordon: exec --pty is not supported yet; refusing rather than running without a terminal");
+        return EXIT_CORDON_FAILED;
+    }
+    let timeout = match args
+        .timeout
+        .as_deref()
+        .map(crate::flags::parse_duration_ms)
+        .transpose()
+    {
+        Ok(t) => t.map(|ms| ms.min(u64::from(u32::MAX)) as u32),
+        Err(e) => {
+            eprintln!("cordon: {}", e.message);
+            return EXIT_CORDON_FAILED;
+        }
+    };
+    let words: Vec<String> = args
+        .command
+        .iter()
+        .map(|w| crate::flags::shell_quote(w))
+        .collect();
+    let process = Process {
+        command_line: Some(words.join(" ")),
+        cwd: args.cwd.clone(),
+        env: Some(args.env.clone()),
+        timeout,
+    };
+    run_exec(&args.id, &process, false)
+}
+
+fn run_exec(id: &str, process: &Process, envelope: bool) -> i32 {
+    let outcome = with_store(|s| s.prepare_exec(id, process))
+        .and_then(|(socket, plan)| lifecycle::exec(&socket, &plan));
+    match outcome {
+        Ok(o) => {
+            if let Some(msg) = &o.exec_error {
+                eprintln!("cordon: {msg}");
+            }
+            if o.timed_out {
+                eprintln!("cordon: the command timed out and was killed with its session");
+            }
+            o.exit_code
+        }
+        Err(e) if envelope => envelope_err(&e),
+        Err(e) => {
+            eprintln!("cordon: {}", e.message);
+            EXIT_CORDON_FAILED
+        }
+    }
+}
+
+pub fn list(as_json: bool) -> i32 {
+    let store = match Store::open() {
+        Ok(s) => s,
+        Err(e) => return envelope_err(&e),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    let sandboxes = store.list();
+    if as_json {
+        let items: Vec<Value> = sandboxes
+            .iter()
+            .map(|s| {
+                json!({
+                    "sandboxId": s.id,
+                    "state": s.state.name(),
+                    "backend": s.backend,
+                    "createdMs": s.created_ms,
+                    "ageMs": now.saturating_sub(s.created_ms),
+                    "containerId": s.container_id,
+                    "policy": s.policy,
+                })
+            })
+            .collect();
+        println!("{}", json!({ "sandboxes": items }));
+        return 0;
+    }
+    println!(
+        "{:<40} {:<12} {:<8} {:>8}  POLICY",
+        "SANDBOX", "STATE", "BACKEND", "AGE"
+    );
+    for s in sandboxes {
+        println!(
+            "{:<40} {:<12} {:<8} {:>7}s  {}{}",
+            s.id,
+            s.state.name(),
+            s.backend,
+            now.saturating_sub(s.created_ms) / 1000,
+            s.policy,
+            s.container_id
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        );
+    }
+    0
+}
+
+/// MXC's wire form: a config with `"phase"`.
+pub fn wire(phase_name: &str, raw: &Value) -> i32 {
+    let id = raw["sandboxId"].as_str().map(str::to_string);
+    let need_id = || -> Result<String, i32> {
+        id.clone().ok_or_else(|| {
+            envelope_err(&LifecycleError {
+                code: ErrorCode::MalformedRequest,
+                message: format!("sandboxId: required for phase {phase_name:?}"),
+            })
+        })
+    };
+    match phase_name {
+        "provision" => provision_value(raw),
+        "start" | "stop" | "deprovision" => match need_id() {
+            Ok(id) => phase(phase_name, &id),
+            Err(code) => code,
+        },
+        "exec" => {
+            let id = match need_id() {
+                Ok(id) => id,
+                Err(code) => return code,
+            };
+            let process: Process = match cordon_policy::config_from_value(raw.clone()) {
+                Ok(c) => c.process.unwrap_or_default(),
+                Err(e) => {
+                    return envelope_err(&LifecycleError {
+                        code: e.code,
+                        message: e.message,
+                    })
+                }
+            };
+            run_exec(&id, &process, true)
+        }
+        other => envelope_err(&LifecycleError {
+            code: ErrorCode::UnsupportedPhase,
+            message: format!(
+                "phase: unknown phase {other:?}; expected provision, start, exec, stop or deprovision"
+            ),
+        }),
+    }
+}

@@ -1,0 +1,568 @@
+//! State-aware sandboxes (SPEC §4): provision → start → exec → stop → deprovision.
+//!
+//! There is no central daemon. A sandbox is a directory under the state root
+//! (`CORDON_STATE_DIR`, else `$XDG_RUNTIME_DIR/cordon`, else `/run/cordon` for
+//! root), private to the user, holding its record, its persistent `/tmp`, a
+//! lock that serialises phase calls, and, while it runs, the socket of its
+//! long-lived init (which is its supervisor; see `native::server`).
+
+use std::fs::{File, OpenOptions};
+use std::io::{IoSlice, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cordon_policy::{Caller, Config, ErrorCode, ProcessPlan};
+use nix::sys::socket::{
+    bind, connect, listen, recv, sendmsg, socket, AddressFamily, Backlog, ControlMessage, MsgFlags,
+    SockFlag, SockType, UnixAddr,
+};
+use serde_json::{json, Value};
+
+/// A refused or failed phase, with MXC's error code.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct LifecycleError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl LifecycleError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        LifecycleError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::SandboxError> for LifecycleError {
+    fn from(e: crate::SandboxError) -> Self {
+        LifecycleError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<cordon_policy::PolicyError> for LifecycleError {
+    fn from(e: cordon_policy::PolicyError) -> Self {
+        LifecycleError::new(e.code, e.message)
+    }
+}
+
+type Result<T> = std::result::Result<T, LifecycleError>;
+
+fn io_err(what: &str, e: std::io::Error) -> LifecycleError {
+    LifecycleError::new(ErrorCode::BackendError, format!("{what}: {e}"))
+}
+
+/// Where sandboxes live.
+pub struct Store {
+    root: PathBuf,
+}
+
+/// The state of a sandbox as `ls` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Provisioned,
+    Running,
+    /// Recorded as running, but its init is gone.
+    Crashed,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Provisioned => "provisioned",
+            State::Running => "running",
+            State::Crashed => "crashed",
+        }
+    }
+}
+
+/// One sandbox, as listed.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: String,
+    pub state: State,
+    pub backend: String,
+    pub created_ms: u64,
+    pub container_id: Option<String>,
+    pub policy: String,
+}
+
+const ID_PREFIX: &str = "native:";
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+}
+
+/// `native:` followed by 32 lowercase hex digits (128 random bits).
+fn parse_id(id: &str) -> Result<&str> {
+    let token = id.strip_prefix(ID_PREFIX).ok_or_else(|| {
+        LifecycleError::new(
+            ErrorCode::MalformedId,
+            format!("sandboxId {id:?} is not a cordon sandbox id (native:<32 hex digits>)"),
+        )
+    })?;
+    if token.len() != 32
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(LifecycleError::new(
+            ErrorCode::MalformedId,
+            format!("sandboxId {id:?} is not a cordon sandbox id (native:<32 hex digits>)"),
+        ));
+    }
+    Ok(token)
+}
+
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    // SAFETY: getrandom writes at most `bytes.len()` bytes into the buffer.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n != bytes.len() as isize {
+        return Err(io_err("random id", std::io::Error::last_os_error()));
+    }
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Start time of a process (clock ticks since boot), to tell a pid apart from
+/// a later process that reused it.
+fn start_time(pid: libc::pid_t) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// A held phase lock; released on drop.
+struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    fn take(dir: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(dir.join("lock"))
+            .map_err(|e| io_err("opening the sandbox lock", e))?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io_err(
+                "locking the sandbox",
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(Lock { _file: file })
+    }
+}
+
+impl Store {
+    /// The state root for the invoking user, created private (0700).
+    pub fn open() -> Result<Self> {
+        let root = if let Some(dir) = std::env::var_os("CORDON_STATE_DIR") {
+            PathBuf::from(dir)
+        } else if Caller::current().is_root() {
+            PathBuf::from("/run/cordon")
+        } else if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
+            PathBuf::from(dir).join("cordon")
+        } else {
+            std::env::temp_dir().join(format!("cordon-{}", Caller::current().uid))
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&root)
+            .map_err(|e| io_err(&format!("creating {}", root.display()), e))?;
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&root).map_err(|e| io_err("state root", e))?;
+        if meta.uid() != Caller::current().uid || meta.mode() & 0o077 != 0 {
+            return Err(LifecycleError::new(
+                ErrorCode::BackendError,
+                format!(
+                    "state directory {} must be owned by you and private (mode 0700)",
+                    root.display()
+                ),
+            ));
+        }
+        Ok(Store { root })
+    }
+
+    fn dir(&self, id: &str) -> Result<PathBuf> {
+        let token = parse_id(id)?;
+        let dir = self.root.join(token);
+        if !dir.join("record.json").exists() {
+            return Err(LifecycleError::new(
+                ErrorCode::StaleId,
+                format!("sandbox {id} does not exist (never provisioned, or deprovisioned)"),
+            ));
+        }
+        Ok(dir)
+    }
+
+    fn read(&self, dir: &Path) -> Result<Value> {
+        let text =
+            std::fs::read(dir.join("record.json")).map_err(|e| io_err("reading the record", e))?;
+        serde_json::from_slice(&text).map_err(|e| {
+            LifecycleError::new(
+                ErrorCode::BackendError,
+                format!("corrupt sandbox record: {e}"),
+            )
+        })
+    }
+
+    fn write(&self, dir: &Path, record: &Value) -> Result<()> {
+        let tmp = dir.join("record.json.new");
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| io_err("writing the record", e))?;
+        file.write_all(record.to_string().as_bytes())
+            .map_err(|e| io_err("writing the record", e))?;
+        std::fs::rename(&tmp, dir.join("record.json")).map_err(|e| io_err("writing the record", e))
+    }
+
+    /// The recorded state, checked against reality.
+    fn state(record: &Value) -> State {
+        if record["state"] != "running" {
+            return State::Provisioned;
+        }
+        let pid = record["initPid"].as_i64().unwrap_or(0) as libc::pid_t;
+        let alive = pid > 0 && start_time(pid) == record["initStart"].as_u64();
+        if alive {
+            State::Running
+        } else {
+            State::Crashed
+        }
+    }
+
+    /// Validate a config and record a new sandbox. Returns its id.
+    pub fn provision(&self, config: &Value) -> Result<String> {
+        let parsed: Config = cordon_policy::config_from_value(config.clone())?;
+        if parsed.sandbox_id.is_some() {
+            return Err(LifecycleError::new(
+                ErrorCode::MalformedRequest,
+                "sandboxId: provision creates a sandbox; it does not take an id",
+            ));
+        }
+        let plan = cordon_policy::resolve_sandbox(&parsed, Caller::current())?;
+        match plan.containment {
+            cordon_policy::Containment::Process | cordon_policy::Containment::Native => {}
+            ref other => {
+                return Err(LifecycleError::new(
+                    ErrorCode::UnsupportedContainment,
+                    format!(
+                        "containment {:?}: state-aware sandboxes run on the native backend; use \"process\" or \"native\"",
+                        other.name()
+                    ),
+                ))
+            }
+        }
+        let token = random_token()?;
+        let dir = self.root.join(&token);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| io_err("creating the sandbox directory", e))?;
+        std::fs::DirBuilder::new()
+            .mode(0o1777)
+            .create(dir.join("tmp"))
+            .map_err(|e| io_err("creating the sandbox /tmp", e))?;
+        let mut stored = config.clone();
+        if let Some(obj) = stored.as_object_mut() {
+            obj.remove("phase");
+            obj.remove("sandboxId");
+        }
+        let id = format!("{ID_PREFIX}{token}");
+        self.write(
+            &dir,
+            &json!({
+                "sandboxId": id,
+                "backend": "native",
+                "state": "provisioned",
+                "createdMs": now_ms(),
+                "containerId": plan.container_id,
+                "policyHash": plan.policy_hash,
+                "config": stored,
+            }),
+        )?;
+        Ok(id)
+    }
+
+    /// Build the sandbox's namespaces and start its init.
+    pub fn start(&self, id: &str) -> Result<()> {
+        let dir = self.dir(id)?;
+        let _lock = Lock::take(&dir)?;
+        let mut record = self.read(&dir)?;
+        if Self::state(&record) == State::Running {
+            return Err(LifecycleError::new(
+                ErrorCode::AlreadyStarted,
+                format!("sandbox {id} is already running"),
+            ));
+        }
+        let config: Config = cordon_policy::config_from_value(record["config"].clone())?;
+        let plan = cordon_policy::resolve_sandbox(&config, Caller::current())?;
+        let socket_path = dir.join("sock");
+        let _ = std::fs::remove_file(&socket_path);
+        let listener = socket(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .map_err(|e| io_err("creating the exec socket", e.into()))?;
+        let addr = UnixAddr::new(&socket_path).map_err(|e| io_err("exec socket path", e.into()))?;
+        bind(listener.as_raw_fd(), &addr)
+            .map_err(|e| io_err("binding the exec socket", e.into()))?;
+        listen(&listener, Backlog::new(64).unwrap_or(Backlog::MAXCONN))
+            .map_err(|e| io_err("listening on the exec socket", e.into()))?;
+        let placeholders =
+            crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
+        let pid = match crate::native::start_server(&plan, listener, &dir.join("tmp")) {
+            Ok(pid) => pid,
+            Err(e) => {
+                drop(placeholders);
+                let _ = std::fs::remove_file(&socket_path);
+                return Err(e.into());
+            }
+        };
+        let held = placeholders.keep();
+        record["state"] = json!("running");
+        record["initPid"] = json!(pid);
+        record["initStart"] = json!(start_time(pid));
+        record["startedMs"] = json!(now_ms());
+        record["defaultCwd"] = json!(plan.cwd);
+        record["network"] = json!(plan.network == cordon_policy::NetworkPlan::Isolated);
+        record["placeholders"] = json!(held);
+        self.write(&dir, &record)
+    }
+
+    /// Kill every process of the sandbox; keep its files.
+    pub fn stop(&self, id: &str) -> Result<()> {
+        let dir = self.dir(id)?;
+        let _lock = Lock::take(&dir)?;
+        let mut record = self.read(&dir)?;
+        match Self::state(&record) {
+            State::Provisioned => {
+                return Err(LifecycleError::new(
+                    ErrorCode::AlreadyStopped,
+                    format!("sandbox {id} is not running"),
+                ))
+            }
+            State::Running => kill_init(&record),
+            State::Crashed => {}
+        }
+        release_running_state(&dir, &mut record);
+        self.write(&dir, &record)
+    }
+
+    /// Remove a stopped sandbox and everything it kept.
+    pub fn deprovision(&self, id: &str) -> Result<()> {
+        let dir = self.dir(id)?;
+        let lock = Lock::take(&dir)?;
+        let mut record = self.read(&dir)?;
+        match Self::state(&record) {
+            State::Running => {
+                return Err(LifecycleError::new(
+                    ErrorCode::AlreadyStarted,
+                    format!("sandbox {id} is running; stop it before deprovisioning"),
+                ))
+            }
+            // A crashed sandbox is cleaned up too: anything left of it is killed.
+            State::Crashed => {
+                kill_init(&record);
+                release_running_state(&dir, &mut record);
+            }
+            State::Provisioned => {}
+        }
+        drop(lock);
+        std::fs::remove_dir_all(&dir).map_err(|e| io_err("removing the sandbox", e))
+    }
+
+    /// Every sandbox of this user.
+    pub fn list(&self) -> Vec<Summary> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let Ok(record) = self.read(&entry.path()) else {
+                continue;
+            };
+            let config = &record["config"];
+            let fs = &config["filesystem"];
+            let count = |k: &str| fs[k].as_array().map_or(0, |a| a.len());
+            out.push(Summary {
+                id: record["sandboxId"].as_str().unwrap_or_default().to_string(),
+                state: Self::state(&record),
+                backend: record["backend"].as_str().unwrap_or("native").to_string(),
+                created_ms: record["createdMs"].as_u64().unwrap_or(0),
+                container_id: record["containerId"].as_str().map(str::to_string),
+                policy: format!(
+                    "{} ro, {} rw, {} denied; network {}",
+                    count("readonlyPaths"),
+                    count("readwritePaths"),
+                    count("deniedPaths"),
+                    if config["network"].is_null() {
+                        "none"
+                    } else {
+                        "configured"
+                    }
+                ),
+            });
+        }
+        out.sort_by_key(|s| s.created_ms);
+        out
+    }
+
+    /// Resolve an exec request's process fields against a running sandbox.
+    pub fn prepare_exec(
+        &self,
+        id: &str,
+        process: &cordon_policy::config::Process,
+    ) -> Result<(PathBuf, ProcessPlan)> {
+        let dir = self.dir(id)?;
+        let record = self.read(&dir)?;
+        match Self::state(&record) {
+            State::Running => {}
+            State::Provisioned => {
+                return Err(LifecycleError::new(
+                    ErrorCode::NotStarted,
+                    format!("sandbox {id} is not running; start it first"),
+                ))
+            }
+            State::Crashed => {
+                return Err(LifecycleError::new(
+                    ErrorCode::BackendError,
+                    format!("sandbox {id} crashed (its init is gone); stop or deprovision it"),
+                ))
+            }
+        }
+        let network = if record["network"] == true {
+            cordon_policy::NetworkPlan::Isolated
+        } else {
+            cordon_policy::NetworkPlan::HostShared { proxy: None }
+        };
+        let default_cwd = PathBuf::from(record["defaultCwd"].as_str().unwrap_or("/tmp"));
+        let plan = cordon_policy::resolve_process(process, &network, &default_cwd)?;
+        Ok((dir.join("sock"), plan))
+    }
+}
+
+fn kill_init(record: &Value) {
+    let pid = record["initPid"].as_i64().unwrap_or(0) as libc::pid_t;
+    if pid <= 0 || start_time(pid) != record["initStart"].as_u64() {
+        return;
+    }
+    // SAFETY: pidfd_open of the recorded init, verified by its start time above.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: a fresh pidfd from the kernel.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    if start_time(pid) != record["initStart"].as_u64() {
+        return;
+    }
+    crate::supervisor::kill(&pidfd);
+    crate::supervisor::wait_exit(&pidfd);
+    // The init may be our child (when this process started it).
+    // SAFETY: non-blocking waitpid of a possible child.
+    unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+}
+
+fn release_running_state(dir: &Path, record: &mut Value) {
+    let _ = std::fs::remove_file(dir.join("sock"));
+    if let Some(paths) = record["placeholders"].as_array() {
+        for p in paths.iter().filter_map(|p| p.as_str()) {
+            let _ = std::fs::remove_dir(p);
+        }
+    }
+    if let Some(obj) = record.as_object_mut() {
+        for key in ["initPid", "initStart", "startedMs", "placeholders"] {
+            obj.remove(key);
+        }
+        obj.insert("state".into(), json!("provisioned"));
+    }
+}
+
+/// How an exec ended.
+#[derive(Debug, Clone)]
+pub struct ExecOutcome {
+    pub exit_code: i32,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub exec_error: Option<String>,
+}
+
+/// Run one command in a running sandbox with this process's stdin, stdout and
+/// stderr. Output streams live. If this process dies, the command is killed.
+pub fn exec(socket_path: &Path, plan: &ProcessPlan) -> Result<ExecOutcome> {
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| io_err("exec socket", e.into()))?;
+    let addr = UnixAddr::new(socket_path).map_err(|e| io_err("exec socket path", e.into()))?;
+    connect(sock.as_raw_fd(), &addr).map_err(|e| {
+        LifecycleError::new(
+            ErrorCode::BackendError,
+            format!("the sandbox does not answer ({e}); it may have crashed"),
+        )
+    })?;
+    let request = json!({
+        "argv": plan.argv,
+        "env": plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "cwd": plan.cwd,
+        "timeoutMs": plan.timeout.map(|t| t.as_millis() as u64),
+    })
+    .to_string();
+    let fds = [0, 1, 2];
+    let iov = [IoSlice::new(request.as_bytes())];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None)
+        .map_err(|e| io_err("sending the exec request", e.into()))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = loop {
+        match recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(io_err("waiting for the command", e.into())),
+            Ok(n) => break n,
+        }
+    };
+    if n == 0 {
+        return Err(LifecycleError::new(
+            ErrorCode::BackendError,
+            "the sandbox went away while the command ran (stopped or crashed)",
+        ));
+    }
+    let reply: Value = serde_json::from_slice(&buf[..n]).map_err(|e| {
+        LifecycleError::new(
+            ErrorCode::BackendError,
+            format!("bad answer from the sandbox: {e}"),
+        )
+    })?;
+    if let Some(err) = reply["error"].as_str() {
+        return Err(LifecycleError::new(
+            ErrorCode::PolicyValidation,
+            err.to_string(),
+        ));
+    }
+    Ok(ExecOutcome {
+        exit_code: reply["exitCode"].as_i64().unwrap_or(125) as i32,
+        signal: reply["signal"].as_i64().map(|s| s as i32),
+        timed_out: reply["timedOut"] == true,
+        exec_error: reply["execError"].as_str().map(str::to_string),
+    })
+}

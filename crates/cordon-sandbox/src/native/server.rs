@@ -1,0 +1,307 @@
+//! The long-lived sandbox init of a state-aware sandbox.
+//!
+//! It is PID 1 of the sandbox's namespaces and also its supervisor: it listens
+//! on a unix socket (bound on the host before the root was switched, so only
+//! the host can reach it), and for each `exec` request spawns the command in
+//! the sandbox with the client's own stdin, stdout and stderr (passed as
+//! descriptors, so output streams live), then answers with the exit status.
+//! Killing it (`stop`) kills every process of the sandbox.
+//!
+//! Wire format (SOCK_SEQPACKET, one message each way):
+//! request  `{"argv": [...], "env": ["K=V", ...], "cwd": "/x", "timeoutMs": N}` + 3 fds
+//! response `{"exitCode": N, "signal": S|null, "timedOut": bool}` or `{"error": "..."}`
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::io::IoSliceMut;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::socket::{accept4, recvmsg, send, ControlMessageOwned, MsgFlags, SockFlag};
+use serde_json::{json, Value};
+
+use crate::sys;
+
+/// Largest request accepted (argv + env of one command).
+const MAX_REQUEST: usize = 1 << 20;
+
+struct Exec {
+    client: OwnedFd,
+    deadline: Option<Instant>,
+    timed_out: bool,
+}
+
+fn respond(client: &OwnedFd, value: Value) {
+    let _ = send(
+        client.as_raw_fd(),
+        value.to_string().as_bytes(),
+        MsgFlags::MSG_NOSIGNAL,
+    );
+}
+
+/// Kill an exec's process group and every process still in its session.
+fn kill_session(sid: libc::pid_t) {
+    // SAFETY: kill(2) of a process group inside the sandbox.
+    unsafe { libc::kill(-sid, libc::SIGKILL) };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        // Fields after the command: state ppid pgrp session ...
+        let session: Option<libc::pid_t> =
+            after.split_whitespace().nth(3).and_then(|f| f.parse().ok());
+        if session == Some(sid) {
+            // SAFETY: kill(2) of a process inside the sandbox.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Read one request and its descriptors from a new connection and spawn it.
+fn start_exec(client: OwnedFd) -> Result<(libc::pid_t, Exec), (OwnedFd, String)> {
+    let mut buf = vec![0u8; MAX_REQUEST];
+    let mut cmsg = nix::cmsg_space!([RawFd; 3]);
+    let (len, fds) = {
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        match recvmsg::<()>(
+            client.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(msg) => {
+                let mut fds: Vec<OwnedFd> = Vec::new();
+                if let Ok(cmsgs) = msg.cmsgs() {
+                    for c in cmsgs {
+                        if let ControlMessageOwned::ScmRights(raw) = c {
+                            // SAFETY: descriptors just received; we own them.
+                            fds.extend(
+                                raw.into_iter()
+                                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                            );
+                        }
+                    }
+                }
+                (msg.bytes, fds)
+            }
+            Err(e) => return Err((client, format!("reading the request: {e}"))),
+        }
+    };
+    if fds.len() != 3 {
+        return Err((
+            client,
+            "a request carries exactly three descriptors (stdin, stdout, stderr)".into(),
+        ));
+    }
+    let request: Value = match serde_json::from_slice(&buf[..len]) {
+        Ok(v) => v,
+        Err(e) => return Err((client, format!("malformed request: {e}"))),
+    };
+    let strings = |key: &str| -> Result<Vec<CString>, String> {
+        request[key]
+            .as_array()
+            .ok_or(format!("request.{key} must be an array"))?
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .and_then(|s| CString::new(s).ok())
+                    .ok_or(format!("request.{key} holds a non-string"))
+            })
+            .collect()
+    };
+    let argv = match strings("argv") {
+        Ok(a) if !a.is_empty() => a,
+        Ok(_) => return Err((client, "request.argv is empty".into())),
+        Err(e) => return Err((client, e)),
+    };
+    let envp = match strings("env") {
+        Ok(e) => e,
+        Err(e) => return Err((client, e)),
+    };
+    let cwd_text = request["cwd"].as_str().unwrap_or("/").to_string();
+    match std::fs::metadata(&cwd_text) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err((
+                client,
+                format!(
+                    "process.cwd: {cwd_text} is not usable inside the sandbox: not a directory"
+                ),
+            ))
+        }
+        Err(e) => {
+            return Err((
+                client,
+                format!("process.cwd: {cwd_text} is not usable inside the sandbox: {e}"),
+            ))
+        }
+    }
+    let Ok(cwd) = CString::new(cwd_text) else {
+        return Err((client, "request.cwd contains NUL".into()));
+    };
+    let deadline = request["timeoutMs"]
+        .as_u64()
+        .filter(|ms| *ms > 0)
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
+    let stdio = [fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()];
+    match sys::spawn_session(&argv, &envp, &cwd, Some(stdio)) {
+        Ok(pid) => Ok((
+            pid,
+            Exec {
+                client,
+                deadline,
+                timed_out: false,
+            },
+        )),
+        Err(e) => {
+            let code = if e.raw_os_error() == Some(libc::ENOENT) {
+                127
+            } else {
+                126
+            };
+            respond(
+                &client,
+                json!({"exitCode": code, "signal": null, "timedOut": false, "execError": format!("cannot run {}: {e}", argv[0].to_string_lossy())}),
+            );
+            Err((client, String::new()))
+        }
+    }
+}
+
+/// Close every descriptor but the ones listed (the init inherited whatever
+/// its starter had open, such as a lock on the sandbox's state).
+fn close_all_but(keep: &[RawFd]) {
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        if fd > 2 && !keep.contains(&fd) {
+            // SAFETY: closing a descriptor this process no longer uses.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// Serve exec requests until killed. `listener` is a bound, listening socket.
+pub fn serve(listener: RawFd) -> ! {
+    close_all_but(&[listener]);
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
+    let Ok(sigchld) = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+    else {
+        sys::exit_now(125);
+    };
+    let mut execs: HashMap<libc::pid_t, Exec> = HashMap::new();
+    loop {
+        let now = Instant::now();
+        let next = execs.values().filter_map(|e| e.deadline).min();
+        let timeout_ms = next
+            .map(|d| d.saturating_duration_since(now).as_millis().min(60_000) as libc::c_int + 1)
+            .unwrap_or(-1);
+        let mut fds = vec![
+            libc::pollfd {
+                fd: listener,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: sigchld.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let order: Vec<libc::pid_t> = execs.keys().copied().collect();
+        for pid in &order {
+            fds.push(libc::pollfd {
+                fd: execs[pid].client.as_raw_fd(),
+                events: 0,
+                revents: 0,
+            });
+        }
+        // SAFETY: `fds` is a valid array of pollfds for the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if n < 0 {
+            continue;
+        }
+        // A client that went away takes its command with it.
+        for (i, pid) in order.iter().enumerate() {
+            if fds[i + 2].revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                kill_session(*pid);
+            }
+        }
+        let now = Instant::now();
+        for (pid, exec) in execs.iter_mut() {
+            if !exec.timed_out && exec.deadline.is_some_and(|d| d <= now) {
+                exec.timed_out = true;
+                kill_session(*pid);
+            }
+        }
+        if fds[1].revents & libc::POLLIN != 0 {
+            while let Ok(Some(_)) = sigchld.read_signal() {}
+        }
+        // Reap everything: tracked commands get their answer, orphans just go.
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid into a valid local.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            if let Some(exec) = execs.remove(&pid) {
+                let (code, signal) = if libc::WIFSIGNALED(status) {
+                    let sig = libc::WTERMSIG(status);
+                    (128 + sig, Some(sig))
+                } else {
+                    (libc::WEXITSTATUS(status), None)
+                };
+                let code = if exec.timed_out { 124 } else { code };
+                respond(
+                    &exec.client,
+                    json!({"exitCode": code, "signal": signal, "timedOut": exec.timed_out}),
+                );
+            }
+        }
+        if fds[0].revents & libc::POLLIN != 0 {
+            if let Ok(raw) = accept4(listener, SockFlag::SOCK_CLOEXEC) {
+                // SAFETY: accept4 returned a fresh descriptor.
+                let client = unsafe { OwnedFd::from_raw_fd(raw) };
+                match start_exec(client) {
+                    Ok((pid, exec)) => {
+                        execs.insert(pid, exec);
+                    }
+                    Err((client, message)) => {
+                        if !message.is_empty() {
+                            respond(&client, json!({"error": message}));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
