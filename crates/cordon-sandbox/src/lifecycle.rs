@@ -132,10 +132,15 @@ fn random_token() -> Result<String> {
 
 /// Start time of a process (clock ticks since boot), to tell a pid apart from
 /// a later process that reused it.
+/// A dead process that was not reaped yet (a zombie) counts as gone.
 fn start_time(pid: libc::pid_t) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = after.split_whitespace();
+    if matches!(fields.next(), Some("Z") | Some("X")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// A held phase lock; released on drop.
@@ -320,7 +325,7 @@ impl Store {
             None,
         )
         .map_err(|e| io_err("creating the exec socket", e.into()))?;
-        let addr = UnixAddr::new(&socket_path).map_err(|e| io_err("exec socket path", e.into()))?;
+        let (_dir, addr) = socket_address(&socket_path)?;
         bind(listener.as_raw_fd(), &addr)
             .map_err(|e| io_err("binding the exec socket", e.into()))?;
         listen(&listener, Backlog::new(64).unwrap_or(Backlog::MAXCONN))
@@ -458,6 +463,25 @@ impl Store {
     }
 }
 
+/// The address of a sandbox's exec socket, short enough for `sun_path` (108
+/// bytes) wherever the state root is: it goes through a descriptor of the
+/// sandbox's directory, which must stay open while the address is used.
+fn socket_address(socket_path: &Path) -> Result<(OwnedFd, UnixAddr)> {
+    let dir = socket_path.parent().unwrap_or(Path::new("/"));
+    let name = socket_path.file_name().unwrap_or_default();
+    let fd = nix::fcntl::open(
+        dir,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| io_err(&format!("opening {}", dir.display()), e.into()))?;
+    // SAFETY: `open` just returned this descriptor.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let short = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())).join(name);
+    let addr = UnixAddr::new(&short).map_err(|e| io_err("exec socket path", e.into()))?;
+    Ok((fd, addr))
+}
+
 fn kill_init(record: &Value) {
     let pid = record["initPid"].as_i64().unwrap_or(0) as libc::pid_t;
     if pid <= 0 || start_time(pid) != record["initStart"].as_u64() {
@@ -514,7 +538,7 @@ pub fn exec(socket_path: &Path, plan: &ProcessPlan) -> Result<ExecOutcome> {
         None,
     )
     .map_err(|e| io_err("exec socket", e.into()))?;
-    let addr = UnixAddr::new(socket_path).map_err(|e| io_err("exec socket path", e.into()))?;
+    let (_dir, addr) = socket_address(socket_path)?;
     connect(sock.as_raw_fd(), &addr).map_err(|e| {
         LifecycleError::new(
             ErrorCode::BackendError,

@@ -1,0 +1,449 @@
+//! State-aware lifecycle (SPEC §4): round trips, persistence, every wrong
+//! transition, ids, concurrency, crashes, and the policy holding inside a
+//! long-lived sandbox exactly as in one-shot. Root and unprivileged.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A private state root per test, owned by the identity.
+struct Env {
+    who: Identity,
+    state: Fixture,
+}
+
+impl Env {
+    fn new(who: Identity) -> Self {
+        let state = Fixture::new(who);
+        std::fs::set_permissions(
+            &state.root,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        Env { who, state }
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = command(self.who);
+        cmd.env("CORDON_STATE_DIR", &self.state.root).args(args);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let out = self.cmd(args).stdin(Stdio::null()).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn envelope(&self, args: &[&str]) -> Value {
+        let run = self.run(args);
+        serde_json::from_str(run.stdout.lines().last().unwrap_or("null"))
+            .unwrap_or_else(|_| panic!("{run}"))
+    }
+
+    fn provision(&self, config: &Value) -> String {
+        let file = ConfigFile::new(config);
+        let doc = self.envelope(&["provision", "--config", file.path.to_str().unwrap()]);
+        doc["result"]["sandboxId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{doc}"))
+            .to_string()
+    }
+
+    fn error_code(&self, args: &[&str]) -> String {
+        let doc = self.envelope(args);
+        let code = doc["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error: {doc}"));
+        code.to_string()
+    }
+
+    fn exec(&self, id: &str, cmd: &str) -> Run {
+        self.run(&["exec", id, "--", "sh", "-c", cmd])
+    }
+}
+
+fn users() -> Vec<Identity> {
+    identities()
+        .into_iter()
+        .filter(|i| i.backend == Some("native"))
+        .collect()
+}
+
+#[test]
+fn round_trip_with_state_kept_across_execs_and_restarts() {
+    for who in users() {
+        let env = Env::new(who);
+        let fx = Fixture::new(who);
+        let rw = fx.dir("work");
+        let id =
+            env.provision(&json!({"containerId": "rt", "filesystem": {"readwritePaths": [rw]}}));
+        assert!(id.starts_with("native:") && id.len() == 39, "{id}");
+        assert_eq!(env.envelope(&["start", &id])["result"]["state"], "running");
+        let run = env.exec(&id, "echo one > /tmp/kept; echo two > out.txt; pwd");
+        assert_eq!(run.code, 0, "{run}");
+        assert_eq!(
+            run.stdout.trim(),
+            rw,
+            "default cwd is the first readwrite dir"
+        );
+        assert_eq!(
+            std::fs::read_to_string(fx.path("work/out.txt")).unwrap(),
+            "two\n"
+        );
+        assert_eq!(env.exec(&id, "cat /tmp/kept").stdout, "one\n");
+        assert_eq!(env.exec(&id, "exit 7").code, 7);
+        assert_eq!(
+            env.run(&[
+                "exec",
+                &id,
+                "--env",
+                "A=b",
+                "--cwd",
+                "/tmp",
+                "--",
+                "sh",
+                "-c",
+                "echo $A $PWD"
+            ])
+            .stdout,
+            "b /tmp\n"
+        );
+        // stop keeps /tmp; start brings it back.
+        assert_eq!(
+            env.envelope(&["stop", &id])["result"]["state"],
+            "provisioned"
+        );
+        assert_eq!(env.envelope(&["start", &id])["result"]["state"], "running");
+        assert_eq!(env.exec(&id, "cat /tmp/kept").stdout, "one\n");
+        let ls: Value = serde_json::from_str(&env.run(&["ls", "--json"]).stdout).unwrap();
+        let entry = &ls["sandboxes"][0];
+        assert_eq!(entry["sandboxId"], id.as_str());
+        assert_eq!(entry["state"], "running");
+        assert_eq!(entry["containerId"], "rt");
+        env.envelope(&["stop", &id]);
+        assert_eq!(
+            env.envelope(&["deprovision", &id])["result"]["state"],
+            "deprovisioned"
+        );
+        let ls: Value = serde_json::from_str(&env.run(&["ls", "--json"]).stdout).unwrap();
+        assert_eq!(ls["sandboxes"].as_array().unwrap().len(), 0);
+        assert_eq!(
+            std::fs::read_dir(&env.state.root).unwrap().count(),
+            0,
+            "state left behind"
+        );
+    }
+}
+
+#[test]
+fn wrong_transitions_and_bad_ids_have_their_codes() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        assert_eq!(env.error_code(&["stop", &id]), "already_stopped");
+        let run = env.exec(&id, "true");
+        assert_eq!(run.code, 125, "{run}");
+        assert!(run.stderr.contains("not running"), "{run}");
+        env.envelope(&["start", &id]);
+        assert_eq!(env.error_code(&["start", &id]), "already_started");
+        assert_eq!(env.error_code(&["deprovision", &id]), "already_started");
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+        assert_eq!(env.error_code(&["start", &id]), "stale_id");
+        assert_eq!(env.error_code(&["stop", &id]), "stale_id");
+        assert_eq!(env.error_code(&["deprovision", &id]), "stale_id");
+        assert_eq!(
+            env.error_code(&["start", "native:00000000000000000000000000000000"]),
+            "stale_id"
+        );
+        for bad in [
+            "nope",
+            "native:xyz",
+            "native:../../etc",
+            "bubblewrap:0123",
+            "native:0123456789abcdef0123456789ABCDEF",
+        ] {
+            assert_eq!(env.error_code(&["start", bad]), "malformed_id", "{bad}");
+        }
+    }
+}
+
+#[test]
+fn mxc_wire_form_drives_every_phase() {
+    for who in users() {
+        let env = Env::new(who);
+        let send = |req: Value| -> Run {
+            let file = ConfigFile::new(&req);
+            env.run(&["--config", file.path.to_str().unwrap()])
+        };
+        let doc: Value =
+            serde_json::from_str(&send(json!({"version": "0.8.0", "phase": "provision"})).stdout)
+                .unwrap();
+        let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+        let doc: Value =
+            serde_json::from_str(&send(json!({"phase": "start", "sandboxId": id})).stdout).unwrap();
+        assert_eq!(doc["result"]["state"], "running");
+        let run = send(
+            json!({"phase": "exec", "sandboxId": id, "process": {"commandLine": "echo wire; exit 3"}}),
+        );
+        assert_eq!(run.code, 3, "{run}");
+        assert_eq!(run.stdout, "wire\n");
+        let doc: Value = serde_json::from_str(&send(json!({"phase": "start"})).stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "malformed_request");
+        let doc: Value =
+            serde_json::from_str(&send(json!({"phase": "reboot", "sandboxId": id})).stdout)
+                .unwrap();
+        assert_eq!(doc["error"]["code"], "unsupported_phase");
+        let doc: Value =
+            serde_json::from_str(&send(json!({"phase": "provision", "sandboxId": id})).stdout)
+                .unwrap();
+        assert_eq!(doc["error"]["code"], "malformed_request");
+        let doc: Value = serde_json::from_str(
+            &send(json!({"phase": "provision", "containment": "wslc"})).stdout,
+        )
+        .unwrap();
+        assert_eq!(doc["error"]["code"], "unsupported_containment");
+        send(json!({"phase": "stop", "sandboxId": id}));
+        let doc: Value =
+            serde_json::from_str(&send(json!({"phase": "deprovision", "sandboxId": id})).stdout)
+                .unwrap();
+        assert_eq!(doc["result"]["state"], "deprovisioned");
+    }
+}
+
+#[test]
+fn twenty_concurrent_execs() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        env.envelope(&["start", &id]);
+        let children: Vec<_> = (0..20)
+            .map(|i| {
+                env.cmd(&[
+                    "exec",
+                    &id,
+                    "--",
+                    "sh",
+                    "-c",
+                    &format!("sleep 0.2; echo job{i}; exit {}", i % 5),
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        for (i, child) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), format!("job{i}\n"));
+            assert_eq!(out.status.code(), Some((i % 5) as i32));
+        }
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+    }
+}
+
+#[test]
+fn output_streams_live_and_stdin_works() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        env.envelope(&["start", &id]);
+        let start = Instant::now();
+        let mut child = env
+            .cmd(&[
+                "exec",
+                &id,
+                "--",
+                "sh",
+                "-c",
+                "echo first; sleep 2; echo second",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "first");
+        assert!(
+            start.elapsed() < Duration::from_millis(1500),
+            "output was buffered"
+        );
+        assert_eq!(lines.next().unwrap().unwrap(), "second");
+        child.wait().unwrap();
+        let mut child = env
+            .cmd(&["exec", &id, "--", "sh", "-c", "read x; echo got:$x"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout),
+            "got:hello\n"
+        );
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+    }
+}
+
+#[test]
+fn stop_kills_daemons_and_exec_timeouts_kill_the_session() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        env.envelope(&["start", &id]);
+        let m = marker();
+        // Daemons let go of the client's stdio, as they would under any shell.
+        let run = env.exec(
+            &id,
+            &format!("exec >/dev/null 2>&1; setsid sleep {m} & (sleep {m} &) & true"),
+        );
+        assert_eq!(run.code, 0);
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            processes_with(&format!("sleep {m}")).len(),
+            2,
+            "daemons keep running between execs"
+        );
+        env.envelope(&["stop", &id]);
+        assert!(
+            processes_with(&format!("sleep {m}")).is_empty(),
+            "stop left daemons"
+        );
+
+        env.envelope(&["start", &id]);
+        let m = marker();
+        let start = Instant::now();
+        let run = env.run(&[
+            "exec",
+            &id,
+            "--timeout",
+            "300ms",
+            "--",
+            "sh",
+            "-c",
+            &format!("sleep {m} & sleep {m}"),
+        ]);
+        assert_eq!(run.code, 124, "{run}");
+        assert!(start.elapsed() < Duration::from_secs(3));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            processes_with(&format!("sleep {m}")).is_empty(),
+            "timeout left the session's processes"
+        );
+
+        // A killed client takes its command with it.
+        let m = marker();
+        let mut child = env.cmd(&["exec", &id, "--", "sleep", &m]).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while processes_with(&format!("sleep {m}")).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !processes_with(&format!("sleep {m}")).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            processes_with(&format!("sleep {m}")).is_empty(),
+            "command outlived its client"
+        );
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+    }
+}
+
+#[test]
+fn a_killed_supervisor_is_reported_and_deprovision_cleans_up() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        env.envelope(&["start", &id]);
+        let m = marker();
+        env.exec(&id, &format!("setsid sleep {m} >/dev/null 2>&1 &"));
+        let record: Value = serde_json::from_slice(
+            &std::fs::read(
+                env.state
+                    .root
+                    .join(id.trim_start_matches("native:"))
+                    .join("record.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let pid = record["initPid"].as_i64().unwrap() as i32;
+        // SAFETY: kill(2) of the sandbox init this test started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        std::thread::sleep(Duration::from_millis(100));
+        let ls: Value = serde_json::from_str(&env.run(&["ls", "--json"]).stdout).unwrap();
+        assert_eq!(ls["sandboxes"][0]["state"], "crashed", "{ls}");
+        let run = env.exec(&id, "true");
+        assert_eq!(run.code, 125);
+        assert!(run.stderr.contains("crashed"), "{run}");
+        assert!(
+            processes_with(&format!("sleep {m}")).is_empty(),
+            "sandbox processes survived their init"
+        );
+        assert_eq!(
+            env.envelope(&["deprovision", &id])["result"]["state"],
+            "deprovisioned"
+        );
+        assert_eq!(std::fs::read_dir(&env.state.root).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn policy_holds_inside_a_long_lived_sandbox() {
+    for who in users() {
+        let env = Env::new(who);
+        let fx = Fixture::new(who);
+        let rw = fx.dir("rw");
+        let secret = fx.file("rw/secret", "SECRET");
+        let ro = fx.dir("ro");
+        let id = env.provision(&json!({"filesystem": {"readwritePaths": [rw], "readonlyPaths": [ro], "deniedPaths": [secret]}}));
+        env.envelope(&["start", &id]);
+        let mut victim = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let home = who.home();
+        let run = env.exec(
+            &id,
+            &format!(
+                "cat {secret} >/dev/null 2>&1 && echo secret=ok || echo secret=fail; \
+                 touch {ro}/x 2>/dev/null && echo ro=ok || echo ro=fail; \
+                 ls {home} >/dev/null 2>&1 && echo home=ok || echo home=fail; \
+                 cat /etc/shadow >/dev/null 2>&1 && echo shadow=ok || echo shadow=fail; \
+                 kill -0 {pid} 2>/dev/null && echo signal=ok || echo signal=fail; \
+                 unshare -Ur true 2>/dev/null && echo userns=ok || echo userns=fail; \
+                 grep CapEff /proc/self/status",
+                home = home.display(),
+                pid = victim.id()
+            ),
+        );
+        let _ = victim.kill();
+        let _ = victim.wait();
+        run.expect(&[
+            "secret=fail",
+            "ro=fail",
+            "home=fail",
+            "shadow=fail",
+            "signal=fail",
+            "userns=fail",
+        ]);
+        assert!(run.stdout.contains("CapEff:\t0000000000000000"), "{run}");
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+    }
+}
