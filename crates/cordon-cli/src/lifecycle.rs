@@ -89,10 +89,6 @@ pub fn phase(name: &str, id: &str) -> i32 {
 }
 
 pub fn exec(args: &ExecArgs) -> i32 {
-    if args.pty {
-        eprintln!("cordon: exec --pty is not supported yet; refusing rather than running without a terminal");
-        return EXIT_CORDON_FAILED;
-    }
     let timeout = match args
         .timeout
         .as_deref()
@@ -116,12 +112,12 @@ pub fn exec(args: &ExecArgs) -> i32 {
         env: Some(args.env.clone()),
         timeout,
     };
-    run_exec(&args.id, &process, false)
+    run_exec(&args.id, &process, false, args.pty)
 }
 
-fn run_exec(id: &str, process: &Process, envelope: bool) -> i32 {
+fn run_exec(id: &str, process: &Process, envelope: bool, pty: bool) -> i32 {
     let outcome = with_store(|s| s.prepare_exec(id, process))
-        .and_then(|(socket, plan)| lifecycle::exec(&socket, &plan));
+        .and_then(|(socket, plan)| lifecycle::exec(&socket, &plan, pty));
     match outcome {
         Ok(o) => {
             if let Some(msg) = &o.exec_error {
@@ -219,7 +215,7 @@ pub fn wire(phase_name: &str, raw: &Value) -> i32 {
                     })
                 }
             };
-            run_exec(&id, &process, true)
+            run_exec(&id, &process, true, false)
         }
         other => envelope_err(&LifecycleError {
             code: ErrorCode::UnsupportedPhase,

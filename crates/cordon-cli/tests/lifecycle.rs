@@ -447,3 +447,70 @@ fn policy_holds_inside_a_long_lived_sandbox() {
         env.envelope(&["deprovision", &id]);
     }
 }
+
+#[test]
+fn exec_with_a_terminal_follows_window_size_changes() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        env.envelope(&["start", &id]);
+        let bin = match who.user {
+            User::Caller => cordon_bin(),
+            User::Unprivileged => shared_bin(),
+        };
+        // Drive cordon from a real terminal (python's openpty), resize it mid-run.
+        let script = format!(
+            r#"
+import os, fcntl, termios, struct, time, signal, subprocess
+master, slave = os.openpty()
+fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+p = subprocess.Popen(["{bin}", "exec", "{id}", "--pty", "--", "sh", "-c", "test -t 0 && echo tty=yes; stty size; sleep 1; stty size; exit 4"],
+    stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+os.close(slave)
+time.sleep(0.5)
+fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+p.send_signal(signal.SIGWINCH)
+out = b""
+while True:
+    try:
+        d = os.read(master, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print(out.decode().replace("\r", ""), end="")
+print("rc=%d" % p.wait())
+"#
+        );
+        let mut cmd = match who.user {
+            User::Caller => std::process::Command::new("/usr/bin/python3"),
+            User::Unprivileged => {
+                let (uid, gid, _) = test_user();
+                let mut c = std::process::Command::new("setpriv");
+                c.args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={gid}"),
+                    "--clear-groups",
+                    "--",
+                    "/usr/bin/python3",
+                ]);
+                c
+            }
+        };
+        let out = cmd
+            .env("CORDON_STATE_DIR", &env.state.root)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text,
+            "tty=yes\n30 100\n40 120\nrc=4\n",
+            "{who:?}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+    }
+}

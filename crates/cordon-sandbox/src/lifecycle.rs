@@ -529,8 +529,10 @@ pub struct ExecOutcome {
 }
 
 /// Run one command in a running sandbox with this process's stdin, stdout and
-/// stderr. Output streams live. If this process dies, the command is killed.
-pub fn exec(socket_path: &Path, plan: &ProcessPlan) -> Result<ExecOutcome> {
+/// stderr (or, with `pty`, through a new terminal of the sandbox that this
+/// process relays and resizes). Output streams live. If this process dies,
+/// the command is killed.
+pub fn exec(socket_path: &Path, plan: &ProcessPlan, pty: bool) -> Result<ExecOutcome> {
     let sock = socket(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -545,18 +547,43 @@ pub fn exec(socket_path: &Path, plan: &ProcessPlan) -> Result<ExecOutcome> {
             format!("the sandbox does not answer ({e}); it may have crashed"),
         )
     })?;
-    let request = json!({
+    let mut request = json!({
         "argv": plan.argv,
         "env": plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
         "cwd": plan.cwd,
         "timeoutMs": plan.timeout.map(|t| t.as_millis() as u64),
-    })
-    .to_string();
+    });
+    if pty {
+        let (rows, cols) = terminal::size(1).unwrap_or((24, 80));
+        request["pty"] = json!({"rows": rows, "cols": cols});
+    }
+    let request = request.to_string();
     let fds = [0, 1, 2];
     let iov = [IoSlice::new(request.as_bytes())];
     let cmsg = [ControlMessage::ScmRights(&fds)];
     sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None)
         .map_err(|e| io_err("sending the exec request", e.into()))?;
+    let reply = if pty {
+        terminal::relay(&sock)?
+    } else {
+        receive(&sock)?
+    };
+    if let Some(err) = reply["error"].as_str() {
+        return Err(LifecycleError::new(
+            ErrorCode::PolicyValidation,
+            err.to_string(),
+        ));
+    }
+    Ok(ExecOutcome {
+        exit_code: reply["exitCode"].as_i64().unwrap_or(125) as i32,
+        signal: reply["signal"].as_i64().map(|s| s as i32),
+        timed_out: reply["timedOut"] == true,
+        exec_error: reply["execError"].as_str().map(str::to_string),
+    })
+}
+
+/// One message from the sandbox.
+fn receive(sock: &OwnedFd) -> Result<Value> {
     let mut buf = vec![0u8; 64 * 1024];
     let n = loop {
         match recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
@@ -571,22 +598,194 @@ pub fn exec(socket_path: &Path, plan: &ProcessPlan) -> Result<ExecOutcome> {
             "the sandbox went away while the command ran (stopped or crashed)",
         ));
     }
-    let reply: Value = serde_json::from_slice(&buf[..n]).map_err(|e| {
+    serde_json::from_slice(&buf[..n]).map_err(|e| {
         LifecycleError::new(
             ErrorCode::BackendError,
             format!("bad answer from the sandbox: {e}"),
         )
-    })?;
-    if let Some(err) = reply["error"].as_str() {
-        return Err(LifecycleError::new(
-            ErrorCode::PolicyValidation,
-            err.to_string(),
-        ));
-    }
-    Ok(ExecOutcome {
-        exit_code: reply["exitCode"].as_i64().unwrap_or(125) as i32,
-        signal: reply["signal"].as_i64().map(|s| s as i32),
-        timed_out: reply["timedOut"] == true,
-        exec_error: reply["execError"].as_str().map(str::to_string),
     })
+}
+
+/// The client side of `exec --pty`.
+mod terminal {
+    use std::io::IoSliceMut;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use serde_json::Value;
+
+    use super::{io_err, receive, LifecycleError, Result};
+    use cordon_policy::ErrorCode;
+
+    /// Rows and columns of the terminal on `fd`.
+    pub fn size(fd: RawFd) -> Option<(u16, u16)> {
+        // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: ioctl with a valid winsize pointer.
+        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
+            return None;
+        }
+        Some((ws.ws_row, ws.ws_col))
+    }
+
+    /// Puts stdin in raw mode while alive, if it is a terminal.
+    struct RawMode(Option<libc::termios>);
+
+    impl RawMode {
+        fn enter() -> Self {
+            // SAFETY: termios is plain data; tcgetattr fills it on success.
+            let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+            // SAFETY: fd 0 and a valid termios pointer.
+            if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
+                return RawMode(None);
+            }
+            let mut raw = saved;
+            // SAFETY: cfmakeraw edits a termios we own; tcsetattr reads it.
+            unsafe {
+                libc::cfmakeraw(&mut raw);
+                libc::tcsetattr(0, libc::TCSANOW, &raw);
+            }
+            RawMode(Some(saved))
+        }
+    }
+
+    impl Drop for RawMode {
+        fn drop(&mut self) {
+            if let Some(saved) = &self.0 {
+                // SAFETY: restoring the attributes saved above.
+                unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
+            }
+        }
+    }
+
+    fn write_all(fd: RawFd, mut data: &[u8]) {
+        while !data.is_empty() {
+            // SAFETY: writing a valid slice.
+            let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+            if n <= 0 {
+                return;
+            }
+            data = &data[n as usize..];
+        }
+    }
+
+    /// Receive the terminal's master side, then relay until the command ends.
+    pub fn relay(sock: &OwnedFd) -> Result<Value> {
+        let mut buf = [0u8; 4096];
+        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+        let (n, master) = {
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let msg = recvmsg::<()>(
+                sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            )
+            .map_err(|e| io_err("waiting for the terminal", e.into()))?;
+            let mut master = None;
+            if let Ok(cmsgs) = msg.cmsgs() {
+                for c in cmsgs {
+                    if let ControlMessageOwned::ScmRights(fds) = c {
+                        // SAFETY: a descriptor just received; we own it.
+                        master = fds.first().map(|fd| unsafe { OwnedFd::from_raw_fd(*fd) });
+                    }
+                }
+            }
+            (msg.bytes, master)
+        };
+        let Some(master) = master else {
+            // No terminal: the sandbox answered with an error or a status.
+            return serde_json::from_slice(&buf[..n]).map_err(|e| {
+                LifecycleError::new(
+                    ErrorCode::BackendError,
+                    format!("bad answer from the sandbox: {e}"),
+                )
+            });
+        };
+        let mut winch = SigSet::empty();
+        winch.add(Signal::SIGWINCH);
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&winch), None);
+        let resize = SignalFd::with_flags(&winch, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .map_err(|e| io_err("signalfd", e.into()))?;
+        let _raw = RawMode::enter();
+        let mut stdin_open = true;
+        let mut master_open = true;
+        let mut status: Option<Value> = None;
+        let mut data = [0u8; 16384];
+        while master_open || status.is_none() {
+            let mut fds = vec![
+                libc::pollfd {
+                    fd: master.as_raw_fd(),
+                    events: if master_open { libc::POLLIN } else { 0 },
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: sock.as_raw_fd(),
+                    events: if status.is_none() { libc::POLLIN } else { 0 },
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: resize.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: if stdin_open { 0 } else { -1 },
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // Once the command has ended, only drain what is left on the terminal.
+            let timeout = if status.is_some() { 200 } else { -1 };
+            // SAFETY: a valid pollfd array.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+            if n == 0 && status.is_some() {
+                break;
+            }
+            if n < 0 {
+                continue;
+            }
+            if fds[0].revents != 0 {
+                // SAFETY: reading into a valid buffer.
+                let got =
+                    unsafe { libc::read(master.as_raw_fd(), data.as_mut_ptr().cast(), data.len()) };
+                if got <= 0 {
+                    master_open = false;
+                } else {
+                    write_all(1, &data[..got as usize]);
+                }
+            }
+            if fds[1].revents != 0 && status.is_none() {
+                status = Some(receive(sock)?);
+            }
+            if fds[2].revents != 0 {
+                while let Ok(Some(_)) = resize.read_signal() {}
+                if let Some((rows, cols)) = size(1).or_else(|| size(0)) {
+                    let ws = libc::winsize {
+                        ws_row: rows,
+                        ws_col: cols,
+                        ws_xpixel: 0,
+                        ws_ypixel: 0,
+                    };
+                    // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
+                    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+                }
+            }
+            if stdin_open && fds[3].revents != 0 {
+                // SAFETY: reading into a valid buffer.
+                let got = unsafe { libc::read(0, data.as_mut_ptr().cast(), data.len()) };
+                if got <= 0 {
+                    stdin_open = false;
+                    // End of input: the terminal's end-of-file character.
+                    write_all(master.as_raw_fd(), &[4]);
+                } else {
+                    write_all(master.as_raw_fd(), &data[..got as usize]);
+                }
+            }
+        }
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&winch), None);
+        status.ok_or_else(|| LifecycleError::new(ErrorCode::BackendError, "the sandbox went away"))
+    }
 }

@@ -271,11 +271,21 @@ pub fn last_capability() -> u32 {
 /// and no descriptors above 2, via posix_spawn (vfork speed: the init's pages
 /// are not copied). `stdio` replaces descriptors 0-2. Returns the child's pid
 /// or the errno of the failure.
+/// What the spawned process gets as descriptors 0-2.
+pub enum Stdio<'a> {
+    /// Keep the caller's.
+    Inherit,
+    /// These descriptors.
+    Fds([RawFd; 3]),
+    /// This terminal, opened after `setsid` so it becomes the controlling one.
+    Terminal(&'a CStr),
+}
+
 pub fn spawn_session(
     argv: &[CString],
     envp: &[CString],
     cwd: &CStr,
-    stdio: Option<[RawFd; 3]>,
+    stdio: Stdio<'_>,
 ) -> io::Result<libc::pid_t> {
     let mut argv_ptrs: Vec<*mut libc::c_char> = argv
         .iter()
@@ -310,13 +320,32 @@ pub fn spawn_session(
                 libc::POSIX_SPAWN_SETSID | libc::POSIX_SPAWN_SETSIGMASK as libc::c_short,
             ))?;
             check(libc::posix_spawnattr_setsigmask(&mut attr, &empty))?;
-            if let Some(fds) = stdio {
-                for (target, fd) in fds.iter().enumerate() {
-                    check(libc::posix_spawn_file_actions_adddup2(
+            match stdio {
+                Stdio::Inherit => {}
+                Stdio::Fds(fds) => {
+                    for (target, fd) in fds.iter().enumerate() {
+                        check(libc::posix_spawn_file_actions_adddup2(
+                            &mut actions,
+                            *fd,
+                            target as libc::c_int,
+                        ))?;
+                    }
+                }
+                Stdio::Terminal(path) => {
+                    check(libc::posix_spawn_file_actions_addopen(
                         &mut actions,
-                        *fd,
-                        target as libc::c_int,
+                        0,
+                        path.as_ptr(),
+                        libc::O_RDWR,
+                        0,
                     ))?;
+                    for target in [1, 2] {
+                        check(libc::posix_spawn_file_actions_adddup2(
+                            &mut actions,
+                            0,
+                            target,
+                        ))?;
+                    }
                 }
             }
             check(libc::posix_spawn_file_actions_addchdir_np(

@@ -249,7 +249,7 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         );
     }
     phase("exec");
-    match sys::spawn_session(&p.argv, &p.envp, &p.cwd, None) {
+    match sys::spawn_session(&p.argv, &p.envp, &p.cwd, sys::Stdio::Inherit) {
         Ok(workload) => reap_until(workload, report_fd),
         Err(e) => {
             let code = if e.raw_os_error() == Some(libc::ENOENT) {

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -69,11 +70,10 @@ fn kill_session(sid: libc::pid_t) {
 }
 
 /// Read one request and its descriptors from a new connection and spawn it.
-fn start_exec(client: OwnedFd) -> Result<(libc::pid_t, Exec), (OwnedFd, String)> {
-    let mut buf = vec![0u8; MAX_REQUEST];
+fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (OwnedFd, String)> {
     let mut cmsg = nix::cmsg_space!([RawFd; 3]);
     let (len, fds) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut iov = [IoSliceMut::new(buf)];
         match recvmsg::<()>(
             client.as_raw_fd(),
             &mut iov,
@@ -154,8 +154,33 @@ fn start_exec(client: OwnedFd) -> Result<(libc::pid_t, Exec), (OwnedFd, String)>
         .as_u64()
         .filter(|ms| *ms > 0)
         .map(|ms| Instant::now() + Duration::from_millis(ms));
-    let stdio = [fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()];
-    match sys::spawn_session(&argv, &envp, &cwd, Some(stdio)) {
+    // With a terminal, the command gets a new pty of the sandbox's devpts and
+    // the client gets its master side to relay (and resize) itself.
+    let terminal = match request.get("pty").filter(|p| p.is_object()) {
+        None => None,
+        Some(size) => match open_pty(size) {
+            Ok(pair) => Some(pair),
+            Err(e) => return Err((client, format!("allocating a terminal: {e}"))),
+        },
+    };
+    let stdio = match &terminal {
+        Some((_, slave)) => sys::Stdio::Terminal(slave),
+        None => sys::Stdio::Fds([fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()]),
+    };
+    let spawned = sys::spawn_session(&argv, &envp, &cwd, stdio);
+    if let (Ok(_), Some((master, _))) = (&spawned, &terminal) {
+        let iov = [std::io::IoSlice::new(b"{\"pty\":true}")];
+        let fds = [master.as_raw_fd()];
+        let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];
+        let _ = nix::sys::socket::sendmsg::<()>(
+            client.as_raw_fd(),
+            &iov,
+            &cmsg,
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        );
+    }
+    match spawned {
         Ok(pid) => Ok((
             pid,
             Exec {
@@ -177,6 +202,36 @@ fn start_exec(client: OwnedFd) -> Result<(libc::pid_t, Exec), (OwnedFd, String)>
             Err((client, String::new()))
         }
     }
+}
+
+/// A new pseudo-terminal: (master, slave path), sized as asked.
+fn open_pty(size: &Value) -> std::io::Result<(OwnedFd, CString)> {
+    let master = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open("/dev/ptmx")?;
+    let master = OwnedFd::from(master);
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads an int; TIOCGPTN writes one; both on our master.
+    let mut number: libc::c_uint = 0;
+    unsafe {
+        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) != 0
+            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    let ws = libc::winsize {
+        ws_row: size["rows"].as_u64().unwrap_or(24) as u16,
+        ws_col: size["cols"].as_u64().unwrap_or(80) as u16,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
+    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    let path = CString::new(format!("/dev/pts/{number}")).map_err(std::io::Error::other)?;
+    Ok((master, path))
 }
 
 /// Close every descriptor but the ones listed (the init inherited whatever
@@ -218,6 +273,8 @@ pub fn serve(listener: RawFd) -> ! {
         sys::exit_now(125);
     };
     let mut execs: HashMap<libc::pid_t, Exec> = HashMap::new();
+    // One request buffer for the sandbox's lifetime.
+    let mut buf = vec![0u8; MAX_REQUEST];
     loop {
         let now = Instant::now();
         let next = execs.values().filter_map(|e| e.deadline).min();
@@ -291,7 +348,7 @@ pub fn serve(listener: RawFd) -> ! {
             if let Ok(raw) = accept4(listener, SockFlag::SOCK_CLOEXEC) {
                 // SAFETY: accept4 returned a fresh descriptor.
                 let client = unsafe { OwnedFd::from_raw_fd(raw) };
-                match start_exec(client) {
+                match start_exec(client, &mut buf) {
                     Ok((pid, exec)) => {
                         execs.insert(pid, exec);
                     }
