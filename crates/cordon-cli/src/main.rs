@@ -96,6 +96,9 @@ enum Command {
     Deprovision { id: String },
     /// List this user's sandboxes.
     Ls,
+    /// Internal: the exec server of a long-lived sandbox built by bwrap.
+    #[command(name = "__serve", hide = true)]
+    Serve { fd: i32 },
 }
 
 fn main() -> ExitCode {
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Some(Command::Stop { id }) => lifecycle::phase("stop", &id),
         Some(Command::Deprovision { id }) => lifecycle::phase("deprovision", &id),
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
+        Some(Command::Serve { fd }) => cordon_sandbox::native::serve_inherited(fd),
         None => mxc_invocation(&cli.mxc),
     };
     ExitCode::from(code.clamp(0, 255) as u8)

@@ -50,7 +50,11 @@ impl Env {
     }
 
     fn provision(&self, config: &Value) -> String {
-        let file = ConfigFile::new(config);
+        let mut config = config.clone();
+        if let Some(backend) = self.who.backend {
+            config["containment"] = json!(backend);
+        }
+        let file = ConfigFile::new(&config);
         let doc = self.envelope(&["provision", "--config", file.path.to_str().unwrap()]);
         doc["result"]["sandboxId"]
             .as_str()
@@ -86,7 +90,11 @@ fn round_trip_with_state_kept_across_execs_and_restarts() {
         let rw = fx.dir("work");
         let id =
             env.provision(&json!({"containerId": "rt", "filesystem": {"readwritePaths": [rw]}}));
-        assert!(id.starts_with("native:") && id.len() == 39, "{id}");
+        let backend = who.backend.unwrap();
+        assert!(
+            id.starts_with(&format!("{backend}:")) && id.len() == backend.len() + 33,
+            "{id}"
+        );
         assert_eq!(env.envelope(&["start", &id])["result"]["state"], "running");
         let run = env.exec(&id, "echo one > /tmp/kept; echo two > out.txt; pwd");
         assert_eq!(run.code, 0, "{run}");

@@ -98,7 +98,19 @@ impl Invocation {
     }
 }
 
-fn build(plan: &Plan, status_fd: RawFd) -> Result<Invocation, SandboxError> {
+/// Where a long-lived sandbox finds cordon itself (to run its exec server).
+const SERVER_PATH: &str = "/.cordon-serve";
+
+/// What bwrap runs inside: the plan's command, or cordon's exec server.
+enum Payload<'a> {
+    Command,
+    Server {
+        listener: RawFd,
+        persistent_tmp: &'a Path,
+    },
+}
+
+fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation, SandboxError> {
     let caller = cordon_policy::Caller::current();
     let mut inv = Invocation {
         args: Vec::new(),
@@ -128,7 +140,18 @@ fn build(plan: &Plan, status_fd: RawFd) -> Result<Invocation, SandboxError> {
     inv.arg(status_fd.to_string());
 
     let mut remount_ro: Vec<PathBuf> = Vec::new();
-    for op in layout::mount_ops(&plan.filesystem, caller.is_root(), None) {
+    let persistent_tmp = match payload {
+        Payload::Server { persistent_tmp, .. } => Some(*persistent_tmp),
+        Payload::Command => None,
+    };
+    if let Payload::Server { .. } = payload {
+        let exe = std::env::current_exe()
+            .map_err(|e| SandboxError::setup(format!("locating the cordon binary: {e}")))?;
+        inv.arg("--ro-bind");
+        inv.arg(exe);
+        inv.arg(SERVER_PATH);
+    }
+    for op in layout::mount_ops(&plan.filesystem, caller.is_root(), persistent_tmp) {
         match op {
             MountOp::Bind {
                 src,
@@ -228,8 +251,17 @@ fn build(plan: &Plan, status_fd: RawFd) -> Result<Invocation, SandboxError> {
     inv.arg("--seccomp");
     inv.arg(fd);
     inv.arg("--");
-    for a in plan.argv() {
-        inv.arg(a);
+    match payload {
+        Payload::Command => {
+            for a in plan.argv() {
+                inv.arg(a);
+            }
+        }
+        Payload::Server { listener, .. } => {
+            inv.arg(SERVER_PATH);
+            inv.arg("__serve");
+            inv.arg(listener.to_string());
+        }
     }
     Ok(inv)
 }
@@ -265,7 +297,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-    let inv = build(plan, status_w.as_raw_fd())?;
+    let inv = build(plan, status_w.as_raw_fd(), &Payload::Command)?;
     let signals = SignalWatch::install()?;
     let started = Instant::now();
 
@@ -421,6 +453,75 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         "no landlock filesystem layer (bwrap must mount after it would apply)".into(),
     ];
     Ok(outcome)
+}
+
+/// Start a long-lived sandbox through bwrap: cordon's exec server runs inside
+/// (as `/.cordon-serve __serve FD`) on `listener`. Returns the pid of the
+/// sandbox's PID 1 (killing it kills the sandbox). bwrap does not die with
+/// the caller.
+pub fn start_server(
+    plan: &Plan,
+    listener: OwnedFd,
+    persistent_tmp: &Path,
+) -> Result<libc::pid_t, SandboxError> {
+    let bwrap_path = bwrap().map_err(|why| {
+        SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
+    })?;
+    crate::check_host_network_scoping(plan)?;
+    let (status_r, status_w) =
+        sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let payload = Payload::Server {
+        listener: listener.as_raw_fd(),
+        persistent_tmp,
+    };
+    let inv = build(plan, status_w.as_raw_fd(), &payload)?;
+    let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
+    keep.push(status_w.as_raw_fd());
+    keep.push(listener.as_raw_fd());
+    let mut cmd = Command::new(bwrap_path);
+    cmd.args(&inv.args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
+    unsafe {
+        cmd.pre_exec(move || {
+            // A new session: the sandbox must not be tied to the caller's terminal.
+            libc::setsid();
+            let empty = nix::sys::signal::SigSet::empty();
+            nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&empty),
+                None,
+            )?;
+            for fd in &keep {
+                if libc::fcntl(*fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
+            crate::native::landlock_scope_only().map_err(std::io::Error::other)?;
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| SandboxError::setup(format!("starting {}: {e}", bwrap_path.display())))?;
+    drop(status_w);
+    drop(inv);
+    drop(listener);
+    let mut status = BufReader::new(std::fs::File::from(status_r));
+    let mut line = String::new();
+    let _ = status.read_line(&mut line);
+    match json_number(&line, "child-pid") {
+        Some(pid) => Ok(pid as libc::pid_t),
+        None => {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(SandboxError::setup("bwrap could not build the sandbox"))
+        }
+    }
 }
 
 /// The integer value of `"key": N` in a JSON line from bwrap.

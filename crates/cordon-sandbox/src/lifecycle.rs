@@ -90,7 +90,8 @@ pub struct Summary {
     pub policy: String,
 }
 
-const ID_PREFIX: &str = "native:";
+/// Backends a state-aware sandbox can run on; each names its ids' prefix.
+const BACKENDS: &[&str] = &["native", "bubblewrap"];
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -99,23 +100,22 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// `native:` followed by 32 lowercase hex digits (128 random bits).
+/// `<backend>:` followed by 32 lowercase hex digits (128 random bits).
 fn parse_id(id: &str) -> Result<&str> {
-    let token = id.strip_prefix(ID_PREFIX).ok_or_else(|| {
+    let malformed = || {
         LifecycleError::new(
             ErrorCode::MalformedId,
-            format!("sandboxId {id:?} is not a cordon sandbox id (native:<32 hex digits>)"),
+            format!("sandboxId {id:?} is not a cordon sandbox id (native:|bubblewrap: and 32 hex digits)"),
         )
-    })?;
-    if token.len() != 32
+    };
+    let (backend, token) = id.split_once(':').ok_or_else(malformed)?;
+    if !BACKENDS.contains(&backend)
+        || token.len() != 32
         || !token
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     {
-        return Err(LifecycleError::new(
-            ErrorCode::MalformedId,
-            format!("sandboxId {id:?} is not a cordon sandbox id (native:<32 hex digits>)"),
-        ));
+        return Err(malformed());
     }
     Ok(token)
 }
@@ -260,18 +260,19 @@ impl Store {
             ));
         }
         let plan = cordon_policy::resolve_sandbox(&parsed, Caller::current())?;
-        match plan.containment {
-            cordon_policy::Containment::Process | cordon_policy::Containment::Native => {}
+        let backend = match plan.containment {
+            cordon_policy::Containment::Process | cordon_policy::Containment::Native => "native",
+            cordon_policy::Containment::Bubblewrap => "bubblewrap",
             ref other => {
                 return Err(LifecycleError::new(
                     ErrorCode::UnsupportedContainment,
                     format!(
-                        "containment {:?}: state-aware sandboxes run on the native backend; use \"process\" or \"native\"",
+                        "containment {:?}: state-aware sandboxes run on the native or bubblewrap backend",
                         other.name()
                     ),
                 ))
             }
-        }
+        };
         let token = random_token()?;
         let dir = self.root.join(&token);
         std::fs::DirBuilder::new()
@@ -279,20 +280,24 @@ impl Store {
             .create(&dir)
             .map_err(|e| io_err("creating the sandbox directory", e))?;
         std::fs::DirBuilder::new()
-            .mode(0o1777)
+            .mode(0o700)
             .create(dir.join("tmp"))
+            .map_err(|e| io_err("creating the sandbox /tmp", e))?;
+        // Like any /tmp: world-writable and sticky (the mode is not left to the umask).
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("tmp"), std::fs::Permissions::from_mode(0o1777))
             .map_err(|e| io_err("creating the sandbox /tmp", e))?;
         let mut stored = config.clone();
         if let Some(obj) = stored.as_object_mut() {
             obj.remove("phase");
             obj.remove("sandboxId");
         }
-        let id = format!("{ID_PREFIX}{token}");
+        let id = format!("{backend}:{token}");
         self.write(
             &dir,
             &json!({
                 "sandboxId": id,
-                "backend": "native",
+                "backend": backend,
                 "state": "provisioned",
                 "createdMs": now_ms(),
                 "containerId": plan.container_id,
@@ -332,7 +337,12 @@ impl Store {
             .map_err(|e| io_err("listening on the exec socket", e.into()))?;
         let placeholders =
             crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
-        let pid = match crate::native::start_server(&plan, listener, &dir.join("tmp")) {
+        let started = if record["backend"] == "bubblewrap" {
+            crate::bubblewrap::start_server(&plan, listener, &dir.join("tmp"))
+        } else {
+            crate::native::start_server(&plan, listener, &dir.join("tmp"))
+        };
+        let pid = match started {
             Ok(pid) => pid,
             Err(e) => {
                 drop(placeholders);

@@ -473,6 +473,22 @@ pub fn start_server(
     }
 }
 
+/// Run cordon's exec server in this process (inside a sandbox built by
+/// bwrap) on the inherited listening socket `listener`.
+/// Refuses to run outside a confined process (seccomp filter installed and
+/// no_new_privs set, as bwrap leaves it): it must never serve commands on the
+/// host unsandboxed.
+pub fn serve_inherited(listener: RawFd) -> ! {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let confined =
+        status.lines().any(|l| l == "Seccomp:\t2") && status.lines().any(|l| l == "NoNewPrivs:\t1");
+    if !confined {
+        eprintln!("cordon: __serve only runs inside a sandbox cordon started");
+        sys::exit_now(125);
+    }
+    server::serve(listener)
+}
+
 /// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
 fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
     crate::check_host_network_scoping(plan)?;
