@@ -292,11 +292,30 @@ fn audit_log_records_spawn_and_exit() {
 
 #[test]
 fn state_aware_phases_answer_with_an_envelope() {
-    let cfg = ConfigFile::new(&json!({"phase": "provision", "process": {"commandLine": "true"}}));
-    let run = cordon(me(), &["--config", cfg.path.to_str().unwrap()], None);
+    let state = Fixture::new(me());
+    std::fs::set_permissions(&state.root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let send = |req: Value| -> Run {
+        let cfg = ConfigFile::new(&req);
+        let mut cmd = command(me());
+        cmd.env("CORDON_STATE_DIR", &state.root).args(["--config", cfg.path.to_str().unwrap()]);
+        let out = cmd.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let run = send(json!({"phase": "teleport"}));
     assert_eq!(run.code, 125);
     let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
-    assert!(doc["error"]["code"].is_string(), "{run}");
+    assert_eq!(doc["error"]["code"], "unsupported_phase", "{run}");
+    let run = send(json!({"phase": "provision"}));
+    assert_eq!(run.code, 0, "{run}");
+    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+    let run = send(json!({"phase": "deprovision", "sandboxId": id}));
+    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(doc["result"]["state"], "deprovisioned", "{run}");
 }
 
 #[test]
