@@ -293,11 +293,16 @@ fn audit_log_records_spawn_and_exit() {
 #[test]
 fn state_aware_phases_answer_with_an_envelope() {
     let state = Fixture::new(me());
-    std::fs::set_permissions(&state.root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        &state.root,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
     let send = |req: Value| -> Run {
         let cfg = ConfigFile::new(&req);
         let mut cmd = command(me());
-        cmd.env("CORDON_STATE_DIR", &state.root).args(["--config", cfg.path.to_str().unwrap()]);
+        cmd.env("CORDON_STATE_DIR", &state.root)
+            .args(["--config", cfg.path.to_str().unwrap()]);
         let out = cmd.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),

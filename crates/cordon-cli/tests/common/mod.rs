@@ -149,6 +149,16 @@ pub fn shared_bin() -> &'static str {
             meta.mtime_nsec() + meta.mtime() * 1_000_000_000
         ));
         let bin = dir.join("cordon");
+        // Copies of earlier builds are of no further use.
+        if let Ok(entries) = std::fs::read_dir("/tmp") {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("cordon-it-bin-") && path != dir && !name.contains('.') {
+                    let _ = std::fs::remove_dir_all(path);
+                }
+            }
+        }
         if !bin.exists() {
             let staging = PathBuf::from(format!("{}.{}", dir.display(), std::process::id()));
             std::fs::create_dir_all(&staging).unwrap();
@@ -221,9 +231,12 @@ pub const LOCKED_HOST: &str = "locked-host";
 pub fn lock_script() -> &'static str {
     static PATH: OnceLock<String> = OnceLock::new();
     PATH.get_or_init(|| {
-        let path = format!("/tmp/cordon-it-lock-{}.py", std::process::id());
-        std::fs::write(&path, include_str!("../support/lock_namespaces.py")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // One shared copy, replaced atomically (test binaries may run at once).
+        let path = "/tmp/cordon-it-lock.py".to_string();
+        let staging = format!("{path}.{}", std::process::id());
+        std::fs::write(&staging, include_str!("../support/lock_namespaces.py")).unwrap();
+        std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::rename(&staging, &path).unwrap();
         path
     })
 }

@@ -163,6 +163,8 @@ struct Prepared {
     max_open_files: Option<u64>,
     is_root: bool,
     last_cap: u32,
+    /// The per-run TMPDIR, removed by the reaper if cordon dies first.
+    tmp: PathBuf,
 }
 
 /// Whether this mode can run here, and if not why.
@@ -253,6 +255,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         max_open_files: plan.resources.max_open_files,
         is_root: caller.is_root(),
         last_cap: sys::last_capability(),
+        tmp: tmp.0.clone(),
     };
     let mechanisms = vec![
         format!(
@@ -391,8 +394,11 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             continue;
         }
         if fds[1].revents != 0 {
-            // cordon is gone or wants the sandbox dead.
+            // cordon is gone or wants the sandbox dead. If cordon died, nobody
+            // else will remove the per-run TMPDIR; if it lives, removing it
+            // twice is harmless.
             kill_tree();
+            let _ = std::fs::remove_dir_all(&p.tmp);
             sys::exit_now(137);
         }
         if fds[0].revents != 0 {
@@ -425,12 +431,20 @@ fn kill_tree() {
             // SAFETY: kill(2) on a process of our own tree.
             unsafe { libc::kill(*pid, libc::SIGKILL) };
         }
+        // Reap without blocking: a process forked after the scan above is not
+        // dead yet, and blocking on it would wait for as long as it runs. The
+        // next scan finds and kills it.
+        let mut reaped = false;
         loop {
             // SAFETY: waitpid into a null status pointer is allowed.
-            let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+            let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
             if r <= 0 {
                 break;
             }
+            reaped = true;
+        }
+        if !reaped {
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }
