@@ -189,21 +189,7 @@ fn terminal_injection_is_blocked() {
             "{bin} run -- python3 -c 'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b\"x\"); print(\"inject=ok\")' || echo inject=fail; \
              {bin} run -- python3 -c 'import fcntl, termios, struct; fcntl.ioctl(0, termios.TIOCGWINSZ, bytes(8)); print(\"winsz=ok\")'"
         );
-        let mut cmd = match who.user {
-            User::Caller => std::process::Command::new("script"),
-            User::Unprivileged => {
-                let (uid, gid, _) = test_user();
-                let mut c = std::process::Command::new("setpriv");
-                c.args([
-                    &format!("--reuid={uid}"),
-                    &format!("--regid={gid}"),
-                    "--clear-groups",
-                    "--",
-                    "script",
-                ]);
-                c
-            }
-        };
+        let mut cmd = as_user(who, "script");
         let out = cmd
             .args(["-qec", &inner, "/dev/null"])
             .stdin(std::process::Stdio::null())

@@ -7,11 +7,6 @@ mod common;
 use common::*;
 use serde_json::json;
 
-/// A shell probe: prints `ok` if `cmd` succeeds, else `fail`.
-fn probe(label: &str, cmd: &str) -> String {
-    format!("if {cmd} >/dev/null 2>&1; then echo {label}=ok; else echo {label}=fail; fi; ")
-}
-
 #[test]
 fn home_and_unlisted_dirs_are_invisible() {
     for who in identities() {

@@ -491,21 +491,7 @@ print(out.decode().replace("\r", ""), end="")
 print("rc=%d" % p.wait())
 "#
         );
-        let mut cmd = match who.user {
-            User::Caller => std::process::Command::new("/usr/bin/python3"),
-            User::Unprivileged => {
-                let (uid, gid, _) = test_user();
-                let mut c = std::process::Command::new("setpriv");
-                c.args([
-                    &format!("--reuid={uid}"),
-                    &format!("--regid={gid}"),
-                    "--clear-groups",
-                    "--",
-                    "/usr/bin/python3",
-                ]);
-                c
-            }
-        };
+        let mut cmd = as_user(who, "/usr/bin/python3");
         let out = cmd
             .env("CORDON_STATE_DIR", &env.state.root)
             .args(["-c", &script])

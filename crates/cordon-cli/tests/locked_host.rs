@@ -22,10 +22,6 @@ fn locked() -> Vec<Identity> {
         .collect()
 }
 
-fn probe(label: &str, cmd: &str) -> String {
-    format!("if {cmd} >/dev/null 2>&1; then echo {label}=ok; else echo {label}=fail; fi; ")
-}
-
 #[test]
 fn falls_back_to_landlock_only_and_says_so() {
     for who in locked() {

@@ -266,6 +266,46 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
     Ok(inv)
 }
 
+/// Runs in the forked child just before bwrap is exec'd: descriptors bwrap
+/// reads survive exec, limits apply to the whole sandbox, and abstract
+/// sockets and signals of the host stay out of reach even when the host
+/// network is shared (a scope-only Landlock ruleset handles no filesystem
+/// access, so bwrap's own mounts are not affected). A one-shot bwrap dies with
+/// cordon (its --die-with-parent then kills the sandbox); a long-lived one gets
+/// a session of its own instead.
+fn prepare_child(
+    keep: &[RawFd],
+    resources: &cordon_policy::plan::ResourcePlan,
+    long_lived: bool,
+) -> std::io::Result<()> {
+    use nix::sys::resource::{setrlimit, Resource};
+    if long_lived {
+        nix::unistd::setsid()?;
+    } else {
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)?;
+    }
+    let empty = nix::sys::signal::SigSet::empty();
+    nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&empty),
+        None,
+    )?;
+    for fd in keep {
+        // SAFETY: clearing FD_CLOEXEC on a descriptor this process owns.
+        if unsafe { libc::fcntl(*fd, libc::F_SETFD, 0) } == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    if let Some(bytes) = resources.max_file_size_bytes {
+        setrlimit(Resource::RLIMIT_FSIZE, bytes, bytes)?;
+    }
+    if let Some(files) = resources.max_open_files {
+        setrlimit(Resource::RLIMIT_NOFILE, files, files)?;
+    }
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
+    crate::native::landlock_scope_only().map_err(std::io::Error::other)
+}
+
 /// bwrap cannot report a bad working directory apart from the command's own
 /// exit code, so it is checked against the plan before anything runs.
 fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
@@ -303,48 +343,12 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
 
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
     keep.push(status_w.as_raw_fd());
-    let max_file_size = plan.resources.max_file_size_bytes;
-    let max_open_files = plan.resources.max_open_files;
+    let resources = plan.resources.clone();
     let mut cmd = Command::new(bwrap_path);
     cmd.args(&inv.args);
-    // SAFETY: the closure runs between fork and exec in the single-threaded
-    // child; it only makes syscalls (prctl, fcntl, setrlimit, landlock).
+    // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || {
-            // bwrap dies with cordon; its --die-with-parent then kills the sandbox.
-            sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)?;
-            let empty = nix::sys::signal::SigSet::empty();
-            nix::sys::signal::sigprocmask(
-                nix::sys::signal::SigmaskHow::SIG_SETMASK,
-                Some(&empty),
-                None,
-            )?;
-            for fd in &keep {
-                if libc::fcntl(*fd, libc::F_SETFD, 0) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            if let Some(bytes) = max_file_size {
-                nix::sys::resource::setrlimit(
-                    nix::sys::resource::Resource::RLIMIT_FSIZE,
-                    bytes,
-                    bytes,
-                )?;
-            }
-            if let Some(files) = max_open_files {
-                nix::sys::resource::setrlimit(
-                    nix::sys::resource::Resource::RLIMIT_NOFILE,
-                    files,
-                    files,
-                )?;
-            }
-            // Abstract sockets and signals of the host stay out of reach even
-            // when the host network is shared. A scope-only ruleset handles no
-            // filesystem access, so bwrap's own mounts are not affected.
-            sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
-            crate::native::landlock_scope_only().map_err(std::io::Error::other)?;
-            Ok(())
-        });
+        cmd.pre_exec(move || prepare_child(&keep, &resources, false));
     }
     let child = cmd
         .spawn()
@@ -483,26 +487,10 @@ pub fn start_server(
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+    let resources = plan.resources.clone();
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || {
-            // A new session: the sandbox must not be tied to the caller's terminal.
-            libc::setsid();
-            let empty = nix::sys::signal::SigSet::empty();
-            nix::sys::signal::sigprocmask(
-                nix::sys::signal::SigmaskHow::SIG_SETMASK,
-                Some(&empty),
-                None,
-            )?;
-            for fd in &keep {
-                if libc::fcntl(*fd, libc::F_SETFD, 0) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
-            crate::native::landlock_scope_only().map_err(std::io::Error::other)?;
-            Ok(())
-        });
+        cmd.pre_exec(move || prepare_child(&keep, &resources, true));
     }
     let child = cmd
         .spawn()

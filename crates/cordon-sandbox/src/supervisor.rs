@@ -182,24 +182,7 @@ pub fn supervise(
     let status = reap(pidfd)?;
     let mut text = String::new();
     let _ = std::fs::File::from(report).read_to_string(&mut text);
-    let mut child = ChildStatus::Killed;
-    let mut notes = Vec::new();
-    for line in text.lines() {
-        if let Some(msg) = line.strip_prefix("error:") {
-            // A setup error means the command never ran, whatever follows.
-            child = ChildStatus::SetupFailed(msg.to_string());
-            break;
-        } else if let Some(rest) = line.strip_prefix("exec:") {
-            let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
-            child = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
-        } else if let Some(code) = line.strip_prefix("exited:") {
-            child = ChildStatus::Exited(code.parse().unwrap_or(1));
-        } else if let Some(sig) = line.strip_prefix("signaled:") {
-            child = ChildStatus::Signaled(sig.parse().unwrap_or(9));
-        } else if let Some(note) = line.strip_prefix("note:") {
-            notes.push(note.to_string());
-        }
-    }
+    let (mut child, notes) = parse_report(&text);
     if child == ChildStatus::Killed && !timed_out && interrupted.is_none() {
         // The init died without a word: it was killed from outside.
         child = match status {
@@ -218,6 +201,28 @@ pub fn supervise(
         kill_latency,
         notes,
     })
+}
+
+/// What a sandbox init (or reaper) reported on its report pipe: how the
+/// command ended, and `note:` lines. A setup error wins: nothing ran.
+pub fn parse_report(text: &str) -> (ChildStatus, Vec<String>) {
+    let mut status = ChildStatus::Killed;
+    let mut notes = Vec::new();
+    for line in text.lines() {
+        if let Some(msg) = line.strip_prefix("error:") {
+            return (ChildStatus::SetupFailed(msg.to_string()), notes);
+        } else if let Some(rest) = line.strip_prefix("exec:") {
+            let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
+            status = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
+        } else if let Some(code) = line.strip_prefix("exited:") {
+            status = ChildStatus::Exited(code.parse().unwrap_or(1));
+        } else if let Some(sig) = line.strip_prefix("signaled:") {
+            status = ChildStatus::Signaled(sig.parse().unwrap_or(9));
+        } else if let Some(note) = line.strip_prefix("note:") {
+            notes.push(note.to_string());
+        }
+    }
+    (status, notes)
 }
 
 pub enum InitStatus {

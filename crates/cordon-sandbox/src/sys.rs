@@ -372,3 +372,30 @@ pub fn spawn_session(
         result
     }
 }
+
+/// One process as /proc/PID/stat describes it.
+pub struct ProcStat {
+    pub pid: libc::pid_t,
+    pub ppid: libc::pid_t,
+    pub session: libc::pid_t,
+}
+
+/// Every process visible in this process's /proc.
+pub fn processes() -> Vec<ProcStat> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // The command may hold spaces and parentheses; fields follow the last ')'.
+            let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+            let _state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let _pgrp = fields.next()?;
+            let session = fields.next()?.parse().ok()?;
+            Some(ProcStat { pid, ppid, session })
+        })
+        .collect()
+}

@@ -447,3 +447,27 @@ pub fn marker() -> String {
         N.fetch_add(1, Ordering::Relaxed) + 1000
     )
 }
+
+/// A shell probe: prints `label=ok` if `cmd` succeeds, else `label=fail`.
+pub fn probe(label: &str, cmd: &str) -> String {
+    format!("if {cmd} >/dev/null 2>&1; then echo {label}=ok; else echo {label}=fail; fi; ")
+}
+
+/// A command running `program` as `who`'s user (not through cordon).
+pub fn as_user(who: Identity, program: &str) -> Command {
+    match who.user {
+        User::Caller => Command::new(program),
+        User::Unprivileged => {
+            let (uid, gid, _) = test_user();
+            let mut c = Command::new("setpriv");
+            c.args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={gid}"),
+                "--clear-groups",
+                "--",
+                program,
+            ]);
+            c
+        }
+    }
+}

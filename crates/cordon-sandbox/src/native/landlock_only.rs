@@ -309,19 +309,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
 
     let mut text = String::new();
     let _ = std::io::Read::read_to_string(&mut std::fs::File::from(report_r), &mut text);
-    let mut status = ChildStatus::Killed;
-    for line in text.lines() {
-        if let Some(msg) = line.strip_prefix("error:") {
-            if !timed_out && interrupted.is_none() {
-                return Err(SandboxError::setup(msg.to_string()));
-            }
-        } else if let Some(rest) = line.strip_prefix("exec:") {
-            let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
-            status = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
-        } else if let Some(code) = line.strip_prefix("exited:") {
-            status = ChildStatus::Exited(code.parse().unwrap_or(1));
-        } else if let Some(sig) = line.strip_prefix("signaled:") {
-            status = ChildStatus::Signaled(sig.parse().unwrap_or(9));
+    let (status, notes) = supervisor::parse_report(&text);
+    if let ChildStatus::SetupFailed(msg) = &status {
+        if !timed_out && interrupted.is_none() {
+            return Err(SandboxError::setup(msg.clone()));
         }
     }
     let report = ChildReport {
@@ -329,7 +320,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         timed_out,
         interrupted,
         kill_latency,
-        notes: Vec::new(),
+        notes,
     };
     let mut outcome = Outcome::from_report(report, started.elapsed(), "landlock-only", opts);
     outcome.mechanisms = mechanisms;
@@ -451,27 +442,10 @@ fn kill_tree() {
 
 /// Processes whose parent chain leads to `root`.
 fn descendants_of(root: libc::pid_t) -> Vec<libc::pid_t> {
-    let mut parents: Vec<(libc::pid_t, libc::pid_t)> = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            // The command name may hold spaces and parentheses; fields follow the last ')'.
-            let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-                continue;
-            };
-            let ppid = after
-                .split_whitespace()
-                .nth(1)
-                .and_then(|f| f.parse().ok())
-                .unwrap_or(0);
-            parents.push((pid, ppid));
-        }
-    }
+    let parents: Vec<(libc::pid_t, libc::pid_t)> = sys::processes()
+        .into_iter()
+        .map(|p| (p.pid, p.ppid))
+        .collect();
     let mut found = vec![root];
     let mut i = 0;
     while i < found.len() {

@@ -46,26 +46,9 @@ fn respond(client: &OwnedFd, value: Value) {
 fn kill_session(sid: libc::pid_t) {
     // SAFETY: kill(2) of a process group inside the sandbox.
     unsafe { libc::kill(-sid, libc::SIGKILL) };
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for entry in dir.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        // Fields after the command: state ppid pgrp session ...
-        let session: Option<libc::pid_t> =
-            after.split_whitespace().nth(3).and_then(|f| f.parse().ok());
-        if session == Some(sid) {
-            // SAFETY: kill(2) of a process inside the sandbox.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+    for process in sys::processes().into_iter().filter(|p| p.session == sid) {
+        // SAFETY: kill(2) of a process inside the sandbox.
+        unsafe { libc::kill(process.pid, libc::SIGKILL) };
     }
 }
 
