@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use cordon_policy::{Config, PolicyError};
 use serde_json::{json, Map, Value};
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct RunArgs {
     /// Start from this config file; flags add to it.
     #[arg(long, value_name = "FILE")]
