@@ -89,6 +89,7 @@ impl AuditLog {
             "timedOut": outcome.timed_out,
             "interruptedBy": outcome.interrupted,
             "backend": outcome.backend,
+            "limitsHit": outcome.limits_hit,
         }));
     }
 

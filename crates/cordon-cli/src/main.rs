@@ -286,6 +286,9 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
         "resources": {
             "maxFileSizeBytes": plan.resources.max_file_size_bytes,
             "maxOpenFiles": plan.resources.max_open_files,
+            "memoryBytes": plan.resources.memory_bytes,
+            "maxProcesses": plan.resources.max_processes,
+            "cpuPercent": plan.resources.cpu_percent,
         },
         "policyHash": plan.policy_hash,
     })
@@ -343,6 +346,9 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
     if let Some(msg) = &outcome.exec_error {
         eprintln!("cordon: {msg}");
     }
+    for hit in &outcome.limits_hit {
+        eprintln!("cordon: {hit}");
+    }
     if common.debug {
         for mechanism in &outcome.mechanisms {
             eprintln!("cordon: debug: enforced by {mechanism}");
@@ -370,6 +376,7 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
             "interruptedBy": outcome.interrupted,
             "durationMs": outcome.duration.as_secs_f64() * 1000.0,
             "backend": outcome.backend,
+            "limitsHit": outcome.limits_hit,
             "containerId": plan.container_id,
             "policyHash": plan.policy_hash,
         });

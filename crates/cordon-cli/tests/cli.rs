@@ -134,7 +134,7 @@ fn refusals_exit_125_with_a_reason_naming_the_field() {
             "credentials",
         ),
         (
-            json!({"process": {"commandLine": "true"}, "resources": {"memoryMb": 64}}),
+            json!({"process": {"commandLine": "true"}, "resources": {"memoryMb": 0}}),
             "resources.memoryMb",
         ),
     ];

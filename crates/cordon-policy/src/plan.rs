@@ -142,6 +142,12 @@ pub enum NetworkPlan {
 pub struct ResourcePlan {
     pub max_file_size_bytes: Option<u64>,
     pub max_open_files: Option<u64>,
+    /// Memory of the whole sandbox (cgroup).
+    pub memory_bytes: Option<u64>,
+    /// Processes and threads of the whole sandbox (cgroup).
+    pub max_processes: Option<u64>,
+    /// CPU share, 100 = one core (cgroup).
+    pub cpu_percent: Option<u64>,
 }
 
 /// Everything a backend needs for one sandboxed command.

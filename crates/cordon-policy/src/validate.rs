@@ -272,24 +272,22 @@ pub fn resources(config: &Config) -> Result<ResourcePlan> {
             other => Ok(other),
         }
     };
-    for (field, value) in [
-        ("memoryMb", res.memory_mb),
-        ("maxProcesses", res.max_processes),
-        ("cpuPercent", res.cpu_percent),
-    ] {
-        if value.is_some() {
-            return Err(PolicyError::not_supported_yet(format!(
-                "resources.{field} (needs a cgroup)"
-            )));
-        }
-    }
     let max_file_size_bytes = positive("maxFileSizeMb", res.max_file_size_mb)?
         .map(|mb| mb.checked_mul(MIB))
         .map(|b| b.ok_or_else(|| PolicyError::malformed("resources.maxFileSizeMb: too large")))
         .transpose()?;
+    let memory_bytes = positive("memoryMb", res.memory_mb)?
+        .map(|mb| {
+            mb.checked_mul(MIB)
+                .ok_or_else(|| PolicyError::malformed("resources.memoryMb: too large"))
+        })
+        .transpose()?;
     Ok(ResourcePlan {
         max_file_size_bytes,
         max_open_files: positive("maxOpenFiles", res.max_open_files)?,
+        memory_bytes,
+        max_processes: positive("maxProcesses", res.max_processes)?,
+        cpu_percent: positive("cpuPercent", res.cpu_percent)?,
     })
 }
 

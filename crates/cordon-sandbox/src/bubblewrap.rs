@@ -277,8 +277,13 @@ fn prepare_child(
     keep: &[RawFd],
     resources: &cordon_policy::plan::ResourcePlan,
     long_lived: bool,
+    cgroup_procs: &[PathBuf],
 ) -> std::io::Result<()> {
     use nix::sys::resource::{setrlimit, Resource};
+    // Join the sandbox's cgroup before bwrap runs: everything it starts follows.
+    for procs in cgroup_procs {
+        std::fs::write(procs, "0")?;
+    }
     if long_lived {
         nix::unistd::setsid()?;
     } else {
@@ -344,11 +349,16 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
     keep.push(status_w.as_raw_fd());
     let resources = plan.resources.clone();
+    let cgroup = crate::cgroups::SandboxCgroup::create(
+        &plan.resources,
+        &crate::cgroups::SandboxCgroup::unique_name(),
+    )?;
+    let cgroup_procs = cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default();
     let mut cmd = Command::new(bwrap_path);
     cmd.args(&inv.args);
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || prepare_child(&keep, &resources, false));
+        cmd.pre_exec(move || prepare_child(&keep, &resources, false, &cgroup_procs));
     }
     let child = cmd
         .spawn()
@@ -440,6 +450,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         notes: Vec::new(),
     };
     let mut outcome = Outcome::from_report(report, started.elapsed(), "bubblewrap", opts);
+    outcome.note_limits(cgroup.as_ref());
     outcome.mechanisms = vec![
         format!(
             "{} (user, mount, pid, ipc, uts, cgroup namespaces)",
@@ -490,7 +501,7 @@ pub fn start_server(
     let resources = plan.resources.clone();
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || prepare_child(&keep, &resources, true));
+        cmd.pre_exec(move || prepare_child(&keep, &resources, true, &[]));
     }
     let child = cmd
         .spawn()

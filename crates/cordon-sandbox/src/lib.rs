@@ -7,6 +7,7 @@
 //! whole sandbox on cordon's own termination.
 
 pub mod bubblewrap;
+pub mod cgroups;
 pub mod layout;
 pub mod lifecycle;
 pub mod native;
@@ -79,6 +80,32 @@ pub struct Outcome {
     pub backend: &'static str,
     /// What enforced the policy, for `--debug` and audit records.
     pub mechanisms: Vec<String>,
+    /// Resource limits the run ran into, e.g. "killed: memory limit 256 MiB".
+    pub limits_hit: Vec<String>,
+}
+
+impl Outcome {
+    /// Record what the sandbox's cgroup limits did.
+    pub(crate) fn note_limits(&mut self, cgroup: Option<&cgroups::SandboxCgroup>) {
+        let Some(cg) = cgroup else { return };
+        let hits = cg.hits();
+        let limits = cg.limits();
+        if hits.memory_oom_kills > 0 {
+            let mib = limits.memory_bytes.unwrap_or(0) / (1024 * 1024);
+            self.limits_hit
+                .push(format!("killed: memory limit {mib} MiB"));
+        }
+        if hits.process_limit_hits > 0 {
+            self.limits_hit.push(format!(
+                "process limit {} reached ({} refused forks)",
+                limits.max_processes.unwrap_or(0),
+                hits.process_limit_hits
+            ));
+        }
+        if let Some(p) = limits.cpu_percent {
+            self.mechanisms.push(format!("cpu share {p}% (cgroup)"));
+        }
+    }
 }
 
 impl Outcome {
@@ -99,6 +126,7 @@ impl Outcome {
             kill_latency: report.kill_latency,
             backend,
             mechanisms: Vec::new(),
+            limits_hit: Vec::new(),
         };
         match report.status {
             ChildStatus::Exited(code) => {

@@ -273,6 +273,13 @@ impl Store {
                 ))
             }
         };
+        use crate::cgroups::ResourcePlanExt;
+        if plan.resources.needs_cgroup() {
+            return Err(LifecycleError::new(
+                ErrorCode::PolicyValidation,
+                "resources.memoryMb/maxProcesses/cpuPercent are not supported yet for long-lived sandboxes; refusing rather than running without them",
+            ));
+        }
         let token = random_token()?;
         let dir = self.root.join(&token);
         std::fs::DirBuilder::new()

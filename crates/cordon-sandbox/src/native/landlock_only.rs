@@ -165,6 +165,8 @@ struct Prepared {
     last_cap: u32,
     /// The per-run TMPDIR, removed by the reaper if cordon dies first.
     tmp: PathBuf,
+    /// `cgroup.procs` files the reaper joins before starting the workload.
+    cgroup_procs: Vec<PathBuf>,
 }
 
 /// Whether this mode can run here, and if not why.
@@ -256,6 +258,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         is_root: caller.is_root(),
         last_cap: sys::last_capability(),
         tmp: tmp.0.clone(),
+        cgroup_procs: Vec::new(),
     };
     let mechanisms = vec![
         format!(
@@ -274,6 +277,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         format!("per-run TMPDIR {}", tmp.0.display()),
         "whole-tree kill by a subreaper outside the sandbox".into(),
     ];
+    let cgroup = crate::cgroups::SandboxCgroup::create(
+        &plan.resources,
+        &crate::cgroups::SandboxCgroup::unique_name(),
+    )?;
+    let prepared = Prepared {
+        cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+        ..prepared
+    };
     let signals = SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
@@ -323,6 +334,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         notes,
     };
     let mut outcome = Outcome::from_report(report, started.elapsed(), "landlock-only", opts);
+    outcome.note_limits(cgroup.as_ref());
     outcome.mechanisms = mechanisms;
     Ok(outcome)
 }
@@ -334,6 +346,15 @@ fn report(fd: RawFd, line: &str) {
 
 /// The reaper: outside the sandbox's Landlock domain, subreaper of its tree.
 fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
+    for procs in &p.cgroup_procs {
+        if let Err(e) = std::fs::write(procs, "0") {
+            report(
+                report_fd,
+                &format!("error:joining the sandbox cgroup {}: {e}", procs.display()),
+            );
+            sys::exit_now(125);
+        }
+    }
     if let Err(e) = sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) {
         report(report_fd, &format!("error:subreaper: {e}"));
         sys::exit_now(125);

@@ -138,6 +138,15 @@ fn namespace_flags() -> u64 {
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let prepared = Prepared::new(plan)?;
+    let cgroup = crate::cgroups::SandboxCgroup::create(
+        &plan.resources,
+        &crate::cgroups::SandboxCgroup::unique_name(),
+    )?;
+    // With a cgroup, the init waits at this gate until it has been moved in.
+    let gate = match &cgroup {
+        Some(_) => Some(sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?),
+        None => None,
+    };
     let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let signals = supervisor::SignalWatch::install()?;
     let (report_r, report_w) =
@@ -156,11 +165,28 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         Forked::Child => {
             drop(report_r);
             drop(life_w);
+            if let Some((gate_r, gate_w)) = gate {
+                drop(gate_w);
+                let mut byte = [0u8; 1];
+                // SAFETY: reading one byte into a valid buffer.
+                if unsafe { libc::read(gate_r.as_raw_fd(), byte.as_mut_ptr().cast(), 1) } != 1 {
+                    sys::exit_now(125);
+                }
+            }
             init_main(&prepared, report_w.as_raw_fd(), life_r)
         }
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(life_r);
+            if let (Some(cg), Some((gate_r, gate_w))) = (&cgroup, gate) {
+                drop(gate_r);
+                if let Err(e) = cg.add(pid) {
+                    supervisor::kill(&pidfd);
+                    let _ = supervisor::reap(&pidfd);
+                    return Err(e);
+                }
+                sys::write_all(gate_w.as_raw_fd(), b"g");
+            }
             phase("cloned");
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
             phase("reaped");
@@ -185,6 +211,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 .unwrap_or("unknown")
                 .to_string();
             let mut outcome = Outcome::from_report(report, started.elapsed(), "native", opts);
+            outcome.note_limits(cgroup.as_ref());
             outcome.mechanisms = vec![
                 "user, mount, pid, ipc, uts and cgroup namespaces".into(),
                 if prepared.isolate_network {

@@ -1,0 +1,166 @@
+//! Resource limits (`resources`): hitting one is reported as such; the host
+//! stays responsive; a limit that cannot be enforced is an error, never a
+//! warning; no cgroup is left behind.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn cgroups_left() -> Vec<String> {
+    let mut found = Vec::new();
+    for root in [
+        "/sys/fs/cgroup",
+        "/sys/fs/cgroup/memory",
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup/cpu",
+    ] {
+        let Ok(out) = std::process::Command::new("find")
+            .args([
+                root,
+                "-maxdepth",
+                "3",
+                "-type",
+                "d",
+                "-name",
+                &format!("cordon-{}*", std::process::id()),
+            ])
+            .output()
+        else {
+            continue;
+        };
+        found.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    found
+}
+
+/// Identities able to use cgroups here (v1 host: root only), on every
+/// backend, plus the locked host (Landlock-only mode).
+fn cgroup_capable() -> Vec<Identity> {
+    let mut out: Vec<Identity> = identities().into_iter().filter(|i| i.is_root()).collect();
+    if let Some(first) = out.first() {
+        out.push(Identity {
+            user: first.user,
+            backend: Some(LOCKED_HOST),
+        });
+    }
+    out
+}
+
+#[test]
+fn memory_bomb_is_killed_and_reported() {
+    for who in cgroup_capable() {
+        let cfg = json!({
+            "process": {"commandLine": "python3 -c 'x = bytearray(400*1024*1024); print(\"survived\")'"},
+            "resources": {"memoryMb": 64}
+        });
+        let file = ConfigFile::new(&with_backend_config(who, &cfg));
+        let run = cordon(
+            who,
+            &["--json", "--config", file.path.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(run.code, 137, "{who:?}\n{run}");
+        assert!(!run.stdout.contains("survived"), "{run}");
+        assert!(run.stderr.contains("killed: memory limit 64 MiB"), "{run}");
+        let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(doc["limitsHit"][0], "killed: memory limit 64 MiB", "{run}");
+        // A small allocation under the same limit works.
+        let ok = run_config(
+            who,
+            &json!({"process": {"commandLine": "python3 -c 'x = bytearray(8*1024*1024); print(\"fine\")'"}, "resources": {"memoryMb": 64}}),
+        );
+        assert_eq!(ok.stdout.trim(), "fine", "{ok}");
+    }
+    assert!(cgroups_left().is_empty(), "{:?}", cgroups_left());
+}
+
+#[test]
+fn fork_bomb_is_bounded_by_max_processes() {
+    for who in cgroup_capable() {
+        // Only shell builtins: once the limit is reached, even `$(...)` cannot fork.
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": "i=0; ok=0; while [ $i -lt 60 ]; do if sleep 2 2>/dev/null & then ok=$((ok+1)); fi; i=$((i+1)); done; echo started; kill 0"},
+                "resources": {"maxProcesses": 16}
+            }),
+        );
+        assert!(
+            run.stderr.contains("process limit 16 reached"),
+            "{who:?}\n{run}"
+        );
+    }
+    assert!(cgroups_left().is_empty());
+}
+
+#[test]
+fn cpu_share_is_capped() {
+    for who in cgroup_capable() {
+        // Busy for one second of wall time at 20% of one core: about 0.2 s of CPU.
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": "python3 -c 'import time,os; t=time.time()\nwhile time.time()-t<1: pass\nprint(os.times().user+os.times().system)'"},
+                "resources": {"cpuPercent": 20}
+            }),
+        );
+        let used: f64 = run
+            .stdout
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{run}"));
+        assert!(
+            used < 0.45,
+            "{who:?}: used {used} s of CPU in 1 s at 20%\n{run}"
+        );
+    }
+}
+
+#[test]
+fn limits_that_cannot_be_enforced_are_refused() {
+    if current_uid() != 0 {
+        return;
+    }
+    // This host has cgroup v1 controllers only root may use, and no v2 delegation.
+    for who in identities().into_iter().filter(|i| !i.is_root()) {
+        let run = run_config(
+            who,
+            &json!({"process": {"commandLine": "echo RAN"}, "resources": {"memoryMb": 64}}),
+        );
+        assert_eq!(run.code, 125, "{run}");
+        assert!(!run.stdout.contains("RAN"));
+        assert!(run.stderr.contains("cannot be enforced"), "{run}");
+    }
+}
+
+#[test]
+fn rlimits_apply_everywhere() {
+    for who in identities() {
+        let run = run_config(
+            who,
+            &json!({
+                "process": {"commandLine": "ulimit -n; head -c 3000000 /dev/zero > /tmp/big; echo rc=$?; wc -c < /tmp/big"},
+                "resources": {"maxOpenFiles": 64, "maxFileSizeMb": 1}
+            }),
+        );
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(lines.first(), Some(&"64"), "{who:?}\n{run}");
+        assert!(
+            run.stdout.contains("1048576"),
+            "file capped at 1 MiB\n{run}"
+        );
+    }
+}
+
+fn with_backend_config(who: Identity, cfg: &Value) -> Value {
+    let mut cfg = cfg.clone();
+    if let Some(b) = who.backend.filter(|b| *b != LOCKED_HOST) {
+        cfg["containment"] = json!(b);
+    }
+    cfg
+}
