@@ -1,0 +1,4 @@
+#!/bin/sh
+# Attempt: read an unlisted file through a symlink made in a writable path.
+# Exits 0 only if the attempt succeeded.
+ln -sf "$OUTSIDE" "$RW/link" && cat "$RW/link"

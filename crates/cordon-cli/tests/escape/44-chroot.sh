@@ -1,0 +1,4 @@
+#!/bin/sh
+# Attempt: chroot.
+# Exits 0 only if the attempt succeeded.
+chroot / true
