@@ -9,3 +9,5 @@ cd "$(dirname "$0")/.."
 
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked
+# Config parsing and resolution under the fuzzer, for a bounded time.
+./scripts/fuzz.sh 20
