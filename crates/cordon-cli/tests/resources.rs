@@ -164,3 +164,20 @@ fn with_backend_config(who: Identity, cfg: &Value) -> Value {
     }
     cfg
 }
+
+#[test]
+fn filling_the_private_tmp_hits_its_cap() {
+    for who in identities() {
+        let start = std::time::Instant::now();
+        let run = run_config(
+            who,
+            &json!({"process": {"commandLine": "dd if=/dev/zero of=/tmp/fill bs=1M count=1200 2>&1 | grep -q 'No space left' && echo full=yes; df -k /tmp | tail -1"}}),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        assert!(
+            run.stdout.contains("full=yes"),
+            "{who:?}: /tmp is not capped\n{run}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    }
+}

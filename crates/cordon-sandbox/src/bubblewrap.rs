@@ -151,7 +151,12 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
         inv.arg(exe);
         inv.arg(SERVER_PATH);
     }
-    for op in layout::mount_ops(&plan.filesystem, caller.is_root(), persistent_tmp) {
+    for op in layout::mount_ops_sized(
+        &plan.filesystem,
+        caller.is_root(),
+        persistent_tmp,
+        tmp_cap(plan),
+    ) {
         match op {
             MountOp::Bind {
                 src,
@@ -213,9 +218,11 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
                 inv.arg(&dst);
                 remount_ro.push(dst);
             }
-            MountOp::Tmp { dst } => {
+            MountOp::Tmp { dst, size_bytes } => {
                 inv.arg("--perms");
                 inv.arg("1777");
+                inv.arg("--size");
+                inv.arg(size_bytes.to_string());
                 inv.arg("--tmpfs");
                 inv.arg(dst);
             }
@@ -264,6 +271,15 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
         }
     }
     Ok(inv)
+}
+
+/// The private /tmp's size: the memory limit if there is one, else the default cap.
+pub(crate) fn tmp_cap(plan: &Plan) -> u64 {
+    plan.resources
+        .memory_bytes
+        .map_or(layout::DEFAULT_TMP_BYTES, |m| {
+            m.min(layout::DEFAULT_TMP_BYTES)
+        })
 }
 
 /// Runs in the forked child just before bwrap is exec'd: descriptors bwrap

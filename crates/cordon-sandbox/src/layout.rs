@@ -42,8 +42,8 @@ pub enum MountOp {
     Proc { dst: PathBuf },
     /// A minimal /dev.
     Dev { dst: PathBuf },
-    /// An empty private tmpfs (the sandbox's /tmp).
-    Tmp { dst: PathBuf },
+    /// An empty private tmpfs (the sandbox's /tmp), capped at `size_bytes`.
+    Tmp { dst: PathBuf, size_bytes: u64 },
     /// Bind a path of the sandbox onto itself read-only.
     ReadonlySelf { dst: PathBuf },
 }
@@ -57,7 +57,7 @@ impl MountOp {
             | MountOp::Symlink { dst, .. }
             | MountOp::Proc { dst }
             | MountOp::Dev { dst }
-            | MountOp::Tmp { dst }
+            | MountOp::Tmp { dst, .. }
             | MountOp::ReadonlySelf { dst } => dst,
         }
     }
@@ -67,7 +67,21 @@ impl MountOp {
 /// hardening that only matters when the sandbox's uid is host uid 0.
 /// `persistent_tmp` backs the private /tmp with a host directory (a
 /// long-lived sandbox keeps its /tmp across stop and start).
+/// Size cap of the private /tmp when the policy sets no memory limit.
+pub const DEFAULT_TMP_BYTES: u64 = 1024 * 1024 * 1024;
+
 pub fn mount_ops(fs: &FsPlan, caller_is_root: bool, persistent_tmp: Option<&Path>) -> Vec<MountOp> {
+    mount_ops_sized(fs, caller_is_root, persistent_tmp, DEFAULT_TMP_BYTES)
+}
+
+/// [`mount_ops`] with the private /tmp capped at `tmp_size_bytes` (a tmpfs
+/// cannot fill the host's memory; with a memory limit it is that limit).
+pub fn mount_ops_sized(
+    fs: &FsPlan,
+    caller_is_root: bool,
+    persistent_tmp: Option<&Path>,
+    tmp_size_bytes: u64,
+) -> Vec<MountOp> {
     let mut ops: Vec<(usize, MountOp)> = Vec::new();
     for entry in &fs.entries {
         let op = match (entry.access, entry.kind) {
@@ -135,6 +149,7 @@ pub fn mount_ops(fs: &FsPlan, caller_is_root: bool, persistent_tmp: Option<&Path
             },
             None => MountOp::Tmp {
                 dst: PathBuf::from("/tmp"),
+                size_bytes: tmp_size_bytes,
             },
         };
         ops.push((1, op));

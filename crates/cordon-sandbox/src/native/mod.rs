@@ -68,7 +68,12 @@ impl Prepared {
         Ok(Prepared {
             uid: caller.uid,
             gid: caller.gid,
-            mounts: layout::mount_ops(&plan.filesystem, caller.is_root(), None),
+            mounts: layout::mount_ops_sized(
+                &plan.filesystem,
+                caller.is_root(),
+                None,
+                crate::bubblewrap::tmp_cap(plan),
+            ),
             landlock: landlock_rules(plan),
             isolate_network: plan.network == NetworkPlan::Isolated,
             argv,
@@ -193,7 +198,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             drop(life_w);
             signals.restore();
             drop(placeholders);
-            let report = result?;
+            let mut report = result?;
+            // The OOM killer may pick the sandbox's init: the whole sandbox
+            // died of the memory limit, not of a setup error.
+            if let (supervisor::ChildStatus::SetupFailed(_), Some(cg)) = (&report.status, &cgroup) {
+                if cg.hits().memory_oom_kills > 0 {
+                    report.status = supervisor::ChildStatus::Signaled(libc::SIGKILL);
+                }
+            }
             if let supervisor::ChildStatus::SetupFailed(message) = &report.status {
                 if !report.timed_out && report.interrupted.is_none() {
                     if let Some(why) = message.strip_prefix(NAMESPACES_UNUSABLE) {

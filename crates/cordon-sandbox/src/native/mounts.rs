@@ -231,7 +231,7 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
             })?;
         }
         MountOp::Dev { dst } => build_dev(&under(NEW_ROOT, dst), finalize)?,
-        MountOp::Tmp { dst } => {
+        MountOp::Tmp { dst, size_bytes } => {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::Dir)?;
             ctx(
@@ -240,7 +240,7 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
                     &target,
                     Some("tmpfs"),
                     MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                    Some("mode=1777"),
+                    Some(format!("mode=1777,size={size_bytes}").as_str()),
                 ),
                 || "mounting /tmp".into(),
             )?;
