@@ -107,6 +107,9 @@ fn main() -> ExitCode {
     // SAFETY: setting a signal disposition to SIG_DFL before any thread exists.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     cordon_sandbox::native::phase("main");
+    if cfg!(feature = "bench-unfiltered") {
+        eprintln!("cordon: WARNING: benchmark build without the seccomp filter; not for use");
+    }
     if let Some(code) = fast_path() {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
