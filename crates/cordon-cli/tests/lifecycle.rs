@@ -353,16 +353,10 @@ fn stop_kills_daemons_and_exec_timeouts_kill_the_session() {
         // A killed client takes its command with it.
         let m = marker();
         let mut child = env.cmd(&["exec", &id, "--", "sleep", &m]).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while processes_with(&format!("sleep {m}")).is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(|| sleepers(&m) > 0, 3);
         child.kill().unwrap();
         child.wait().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while !processes_with(&format!("sleep {m}")).is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(|| sleepers(&m) == 0, 3);
         assert!(
             processes_with(&format!("sleep {m}")).is_empty(),
             "command outlived its client"

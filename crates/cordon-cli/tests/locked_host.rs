@@ -260,18 +260,12 @@ fn whole_tree_dies_on_timeout_exit_and_runner_death() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
         let mut child = cmd.spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while processes_with(&format!("sleep {m}")).len() < 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(|| sleepers(&m) >= 3, 5);
         assert_eq!(processes_with(&format!("sleep {m}")).len(), 3);
         // SAFETY: kill(2) of our own child (the wrapper execs into cordon).
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         let _ = child.wait();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while !processes_with(&format!("sleep {m}")).is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(|| sleepers(&m) == 0, 3);
         assert!(
             processes_with(&format!("sleep {m}")).is_empty(),
             "survivors after SIGKILL of cordon"

@@ -284,22 +284,12 @@ fn spawn_cordon_with_daemons(who: Identity, m: &str) -> std::process::Child {
     let mut buf = [0u8; 8];
     use std::io::Read;
     let _ = out.read(&mut buf);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while processes_with(&format!("sleep {m}")).len() < 3 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(|| sleepers(m) >= 3, 5);
     child
 }
 
 fn wait_gone(m: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        if processes_with(&format!("sleep {m}")).is_empty() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
+    wait_until(|| sleepers(m) == 0, 3)
 }
 
 #[test]

@@ -471,3 +471,22 @@ pub fn as_user(who: Identity, program: &str) -> Command {
         }
     }
 }
+
+/// Processes running `sleep MARKER` (the tests' way of tagging sandboxed processes).
+pub fn sleepers(marker: &str) -> usize {
+    processes_with(&format!("sleep {marker}")).len()
+}
+
+/// Poll `cond` every 10 ms for up to `secs` seconds; whether it became true.
+pub fn wait_until(mut cond: impl FnMut() -> bool, secs: u64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
