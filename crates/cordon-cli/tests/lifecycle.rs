@@ -502,3 +502,41 @@ print("rc=%d" % p.wait())
         env.envelope(&["deprovision", &id]);
     }
 }
+
+#[test]
+fn limits_hold_for_the_whole_life_of_a_sandbox() {
+    // cgroup v1 here: root only.
+    for who in users().into_iter().filter(|w| w.is_root()) {
+        let env = Env::new(who);
+        let id = env.provision(&json!({"resources": {"memoryMb": 64, "maxProcesses": 32}}));
+        env.envelope(&["start", &id]);
+        let token = id.split_once(':').unwrap().1.to_string();
+        let record: Value = serde_json::from_slice(
+            &std::fs::read(env.state.root.join(&token).join("record.json")).unwrap(),
+        )
+        .unwrap();
+        let dirs: Vec<String> = record["cgroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(dirs.len(), 2, "{record}");
+        let run = env.exec(
+            &id,
+            "python3 -c 'x = bytearray(300*1024*1024); print(\"survived\")'",
+        );
+        assert_eq!(run.code, 137, "{who:?}\n{run}");
+        assert!(!run.stdout.contains("survived"));
+        assert_eq!(
+            env.exec(&id, "echo still-alive").stdout,
+            "still-alive\n",
+            "the sandbox outlives one killed command"
+        );
+        env.envelope(&["stop", &id]);
+        for dir in &dirs {
+            assert!(!std::path::Path::new(dir).exists(), "{dir} left after stop");
+        }
+        env.envelope(&["deprovision", &id]);
+    }
+}

@@ -494,6 +494,7 @@ pub fn start_server(
     plan: &Plan,
     listener: OwnedFd,
     persistent_tmp: &Path,
+    cgroup_procs: &[PathBuf],
 ) -> Result<libc::pid_t, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
@@ -517,7 +518,8 @@ pub fn start_server(
     let resources = plan.resources.clone();
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || prepare_child(&keep, &resources, true, &[]));
+        let cgroup_procs = cgroup_procs.to_vec();
+        cmd.pre_exec(move || prepare_child(&keep, &resources, true, &cgroup_procs));
     }
     let child = cmd
         .spawn()

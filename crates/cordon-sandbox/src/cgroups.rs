@@ -217,6 +217,17 @@ impl SandboxCgroup {
         }
     }
 
+    /// Keep the cgroup beyond this value (a long-lived sandbox removes it when
+    /// it stops, with [`remove_dirs`]). Returns its directories.
+    pub fn persist(self) -> Vec<PathBuf> {
+        let dirs = match &self.layout {
+            Layout::V2(dir) => vec![dir.clone()],
+            Layout::V1(dirs) => dirs.iter().map(|(_, d)| d.clone()).collect(),
+        };
+        std::mem::forget(self);
+        dirs
+    }
+
     /// A unique name for a sandbox's cgroup.
     pub fn unique_name() -> String {
         let mut bytes = [0u8; 6];
@@ -263,6 +274,13 @@ impl Drop for SandboxCgroup {
             Layout::V2(dir) => vec![dir.clone()],
             Layout::V1(dirs) => dirs.iter().map(|(_, d)| d.clone()).collect(),
         };
+        remove_dirs(&dirs);
+    }
+}
+
+/// Empty (killing what is left) and remove cgroup directories.
+pub fn remove_dirs(dirs: &[PathBuf]) {
+    {
         for dir in dirs {
             // Normally empty by now; anything left is killed first.
             for _ in 0..100 {
@@ -277,7 +295,7 @@ impl Drop for SandboxCgroup {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
-            let _ = std::fs::remove_dir(&dir);
+            let _ = std::fs::remove_dir(dir);
         }
     }
 }

@@ -273,13 +273,6 @@ impl Store {
                 ))
             }
         };
-        use crate::cgroups::ResourcePlanExt;
-        if plan.resources.needs_cgroup() {
-            return Err(LifecycleError::new(
-                ErrorCode::PolicyValidation,
-                "resources.memoryMb/maxProcesses/cpuPercent are not supported yet for long-lived sandboxes; refusing rather than running without them",
-            ));
-        }
         let token = random_token()?;
         let dir = self.root.join(&token);
         std::fs::DirBuilder::new()
@@ -344,11 +337,28 @@ impl Store {
             .map_err(|e| io_err("listening on the exec socket", e.into()))?;
         let placeholders =
             crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
+        // Limits cover the whole sandbox for its lifetime: the cgroup is made
+        // here and removed by stop.
+        let cgroup = crate::cgroups::SandboxCgroup::create(
+            &plan.resources,
+            &format!(
+                "cordon-{}",
+                dir.file_name().unwrap_or_default().to_string_lossy()
+            ),
+        )?;
         let started = if record["backend"] == "bubblewrap" {
-            crate::bubblewrap::start_server(&plan, listener, &dir.join("tmp"))
+            let procs = cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default();
+            crate::bubblewrap::start_server(&plan, listener, &dir.join("tmp"), &procs)
         } else {
             crate::native::start_server(&plan, listener, &dir.join("tmp"))
         };
+        // The native init has not started anything yet: moving it moves all to come.
+        if let (Ok(pid), Some(cg), false) = (&started, &cgroup, record["backend"] == "bubblewrap") {
+            if let Err(e) = cg.add(*pid) {
+                kill_pid(*pid);
+                return Err(e.into());
+            }
+        }
         let pid = match started {
             Ok(pid) => pid,
             Err(e) => {
@@ -365,6 +375,7 @@ impl Store {
         record["defaultCwd"] = json!(plan.cwd);
         record["network"] = json!(plan.network == cordon_policy::NetworkPlan::Isolated);
         record["placeholders"] = json!(held);
+        record["cgroups"] = json!(cgroup.map(|c| c.persist()).unwrap_or_default());
         self.write(&dir, &record)
     }
 
@@ -499,6 +510,12 @@ fn socket_address(socket_path: &Path) -> Result<(OwnedFd, UnixAddr)> {
     Ok((fd, addr))
 }
 
+/// Kill a just-started init that cannot be used.
+fn kill_pid(pid: libc::pid_t) {
+    // SAFETY: kill(2) of the init this process just started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
 fn kill_init(record: &Value) {
     let pid = record["initPid"].as_i64().unwrap_or(0) as libc::pid_t;
     if pid <= 0 || start_time(pid) != record["initStart"].as_u64() {
@@ -528,8 +545,22 @@ fn release_running_state(dir: &Path, record: &mut Value) {
             let _ = std::fs::remove_dir(p);
         }
     }
+    if let Some(dirs) = record["cgroups"].as_array() {
+        let dirs: Vec<PathBuf> = dirs
+            .iter()
+            .filter_map(|d| d.as_str())
+            .map(PathBuf::from)
+            .collect();
+        crate::cgroups::remove_dirs(&dirs);
+    }
     if let Some(obj) = record.as_object_mut() {
-        for key in ["initPid", "initStart", "startedMs", "placeholders"] {
+        for key in [
+            "initPid",
+            "initStart",
+            "startedMs",
+            "placeholders",
+            "cgroups",
+        ] {
             obj.remove(key);
         }
         obj.insert("state".into(), json!("provisioned"));
