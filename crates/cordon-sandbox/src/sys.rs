@@ -30,11 +30,29 @@ pub enum Forked {
     Child,
 }
 
+/// Whether this process has exactly one thread.
+pub fn single_threaded() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .map(|n| n.trim() == "1")
+        })
+        .unwrap_or(false)
+}
+
 /// fork(2)-like clone3 into new namespaces, returning a pidfd in the parent.
 ///
 /// The caller must be single-threaded: the child continues on a copy of the
-/// parent's stack, like after fork, and only the calling thread exists in it.
+/// parent's stack, like after fork, and only the calling thread exists in it
+/// (another thread could hold a lock the child then waits on forever).
 pub fn clone_process(namespace_flags: u64) -> io::Result<Forked> {
+    if !single_threaded() {
+        return Err(io::Error::other(
+            "cordon must start sandboxes from a single-threaded process",
+        ));
+    }
     let mut pidfd: RawFd = -1;
     let args = CloneArgs {
         flags: namespace_flags | libc::CLONE_PIDFD as u64,
