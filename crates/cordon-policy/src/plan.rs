@@ -130,6 +130,14 @@ impl FsPlan {
 pub enum NetworkPlan {
     /// Model 3: a private network stack with only its own loopback.
     Isolated,
+    /// Model 2: a private network stack whose only way out is one proxy
+    /// endpoint on the host's loopback, relayed into the sandbox at the same
+    /// address and port.
+    ProxyOnly {
+        endpoint: std::net::SocketAddr,
+        /// What the proxy variables are set to.
+        url: String,
+    },
     /// The host's network namespace is shared (legacy MXC meaning).
     HostShared {
         /// Proxy URL exported to the sandbox (legacy `proxy` on 0.6/0.7).

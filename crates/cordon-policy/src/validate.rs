@@ -309,10 +309,8 @@ pub fn network(config: &Config, version: SchemaVersion) -> Result<(NetworkPlan, 
     }
 
     let Some(net) = &config.network else {
-        if runtime_proxy.is_some() {
-            return Err(PolicyError::not_supported_yet(
-                "runtimeConfig.networkProxy (proxy-only networking)",
-            ));
+        if let Some(url) = runtime_proxy {
+            return proxy_only("runtimeConfig.networkProxy", url).map(|p| (p, notices));
         }
         return Ok((NetworkPlan::Isolated, notices));
     };
@@ -388,9 +386,7 @@ fn legacy_network(
             ));
         }
         if modern {
-            return Err(PolicyError::not_supported_yet(
-                "network.proxy on schema 0.8+ (proxy-only networking)",
-            ));
+            return proxy_only("network.proxy", &url);
         }
         notices.push(format!(
             "network: schema {version} proxy keeps MXC's legacy meaning: the sandbox shares the \
@@ -461,9 +457,10 @@ fn directional_network(
                  rules (the proxy is the only way out)",
             ));
         }
-        return Err(PolicyError::not_supported_yet(
-            "runtimeConfig.networkProxy (proxy-only networking)",
-        ));
+        return proxy_only(
+            "runtimeConfig.networkProxy",
+            runtime_proxy.unwrap_or_default(),
+        );
     }
     if net.allow_local_network == Some(true) {
         return Err(PolicyError::policy(
@@ -677,6 +674,33 @@ fn legacy_proxy_url(proxy: &Proxy) -> Result<String> {
     let url = proxy.url.as_deref().unwrap_or_default();
     check_proxy_url("network.proxy.url", url, false)?;
     Ok(url.to_string())
+}
+
+/// The loopback endpoint of a proxy URL (already validated), if it is one.
+fn loopback_endpoint(url: &str) -> Option<std::net::SocketAddr> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let ip: IpAddr = match host {
+        "localhost" | "127.0.0.1" => IpAddr::from([127, 0, 0, 1]),
+        "[::1]" => "::1".parse().ok()?,
+        _ => return None,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
+/// Model 2 through a proxy the caller runs on the host's loopback.
+fn proxy_only(field: &str, url: &str) -> Result<NetworkPlan> {
+    match loopback_endpoint(url) {
+        Some(endpoint) => Ok(NetworkPlan::ProxyOnly {
+            endpoint,
+            url: url.to_string(),
+        }),
+        None => Err(PolicyError::not_supported_yet(format!(
+            "{field} with a proxy that is not on the host's loopback (proxy-only networking reaches loopback proxies)"
+        ))),
+    }
 }
 
 /// Validate a proxy URL strictly. The URL is never echoed when it may hold a secret.

@@ -133,7 +133,7 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
     ] {
         inv.arg(flag);
     }
-    if plan.network == NetworkPlan::Isolated {
+    if !matches!(plan.network, NetworkPlan::HostShared { .. }) {
         inv.arg("--unshare-net");
     }
     inv.arg("--json-status-fd");
@@ -354,6 +354,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
+    crate::refuse_proxy_only(plan, "bubblewrap")?;
     check_cwd(plan)?;
     let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let (status_r, status_w) =
@@ -500,6 +501,7 @@ pub fn start_server(
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
     crate::check_host_network_scoping(plan)?;
+    crate::refuse_proxy_only(plan, "bubblewrap")?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let payload = Payload::Server {

@@ -195,6 +195,17 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
     }
 }
 
+/// Proxy-only networking is relayed by the native backend's supervisor; the
+/// other backends refuse it rather than run without it.
+pub(crate) fn refuse_proxy_only(plan: &Plan, backend: &str) -> Result<(), SandboxError> {
+    if let cordon_policy::NetworkPlan::ProxyOnly { .. } = plan.network {
+        return Err(SandboxError::unavailable(format!(
+            "proxy-only networking is not supported yet on the {backend} backend; use \"native\""
+        )));
+    }
+    Ok(())
+}
+
 /// Sharing the host's network namespace also shares its abstract unix sockets
 /// (X11, D-Bus, ...); only Landlock scoping (ABI 6) keeps them out of reach.
 pub(crate) fn check_host_network_scoping(plan: &Plan) -> Result<(), SandboxError> {

@@ -184,6 +184,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     availability().map_err(|why| {
         SandboxError::unavailable(format!("Landlock-only mode unavailable: {why}"))
     })?;
+    crate::refuse_proxy_only(plan, "Landlock-only")?;
     let caller = cordon_policy::Caller::current();
     let tmp = PrivateTmp::create()?;
     let cwd = if plan.cwd_defaulted && plan.cwd == Path::new("/tmp") {

@@ -16,6 +16,7 @@
 mod confine;
 pub mod landlock_only;
 mod mounts;
+mod relay;
 mod server;
 
 use std::ffi::CString;
@@ -39,6 +40,10 @@ struct Prepared {
     mounts: Vec<MountOp>,
     landlock: Vec<LandlockRule>,
     isolate_network: bool,
+    /// Model 2: the caller's proxy, relayed into the sandbox at the same address.
+    proxy_endpoint: Option<std::net::SocketAddr>,
+    /// The init's end of the channel that hands the relay socket over.
+    relay_channel: Option<RawFd>,
     argv: Vec<CString>,
     envp: Vec<CString>,
     cwd: CString,
@@ -75,7 +80,12 @@ impl Prepared {
                 crate::bubblewrap::tmp_cap(plan),
             ),
             landlock: landlock_rules(plan),
-            isolate_network: plan.network == NetworkPlan::Isolated,
+            isolate_network: !matches!(plan.network, NetworkPlan::HostShared { .. }),
+            proxy_endpoint: match &plan.network {
+                NetworkPlan::ProxyOnly { endpoint, .. } => Some(*endpoint),
+                _ => None,
+            },
+            relay_channel: None,
             argv,
             envp,
             cwd: cstr(&plan.cwd.to_string_lossy())?,
@@ -142,7 +152,15 @@ fn namespace_flags() -> u64 {
 
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
-    let prepared = Prepared::new(plan)?;
+    let mut prepared = Prepared::new(plan)?;
+    let mut relay_channel = match prepared.proxy_endpoint {
+        Some(_) => Some(
+            std::os::unix::net::UnixStream::pair()
+                .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
+        ),
+        None => None,
+    };
+    prepared.relay_channel = relay_channel.as_ref().map(|(_, child)| child.as_raw_fd());
     let cgroup = crate::cgroups::SandboxCgroup::create(
         &plan.resources,
         &crate::cgroups::SandboxCgroup::unique_name(),
@@ -183,6 +201,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(life_r);
+            // Only the init keeps its end: EOF on ours then means it failed.
+            let relay_end = relay_channel.take().map(|(parent_end, child_end)| {
+                drop(child_end);
+                parent_end
+            });
             if let (Some(cg), Some((gate_r, gate_w))) = (&cgroup, gate) {
                 drop(gate_r);
                 if let Err(e) = cg.add(pid) {
@@ -193,6 +216,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 sys::write_all(gate_w.as_raw_fd(), b"g");
             }
             phase("cloned");
+            let _relay = match (&relay_end, prepared.proxy_endpoint) {
+                (Some(channel), Some(endpoint)) => relay::Relay::start(channel, endpoint),
+                _ => None,
+            };
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
             phase("reaped");
             drop(life_w);
@@ -373,6 +400,11 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
         nix::sched::setns(&netns, nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("entering the network namespace: {e}"))?;
     }
+    if let (Some(endpoint), Some(channel)) = (p.proxy_endpoint, p.relay_channel) {
+        relay::listen_and_send(endpoint, channel)?;
+        // SAFETY: the init's end of the channel is no longer needed.
+        unsafe { libc::close(channel) };
+    }
     nix::unistd::sethostname("cordon").map_err(|e| format!("hostname: {e}"))?;
     use nix::sys::resource::Resource;
     if let Some(bytes) = p.max_file_size {
@@ -531,6 +563,7 @@ pub fn serve_inherited(listener: RawFd) -> ! {
 /// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
 fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
     crate::check_host_network_scoping(plan)?;
+    crate::refuse_proxy_only(plan, "long-lived native")?;
     availability()
         .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
 }

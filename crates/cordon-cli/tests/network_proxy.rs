@@ -1,0 +1,124 @@
+//! Network model 2 with the caller's proxy (SPEC §2.2): the sandbox's only way
+//! out is one proxy endpoint on the host's loopback; every other host port and
+//! every direct connection fails; the proxy variables name that endpoint only.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use common::*;
+use serde_json::json;
+
+/// A stand-in for the caller's proxy: answers every request with PROXIED.
+fn stub_proxy() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nPROXIED");
+            });
+        }
+    });
+    port
+}
+
+const CLIENT: &str = r#"python3 -c 'import urllib.request as u; print(u.urlopen("http://example.invalid/").read().decode())'"#;
+
+fn native() -> Vec<Identity> {
+    identities()
+        .into_iter()
+        .filter(|i| i.backend == Some("native"))
+        .collect()
+}
+
+#[test]
+fn only_the_callers_proxy_is_reachable() {
+    let proxy = stub_proxy();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    for who in native() {
+        let script = format!(
+            "{CLIENT}; \
+             timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{other_port}' 2>/dev/null && echo other=reached || echo other=blocked; \
+             timeout 2 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null && echo direct=reached || echo direct=blocked; \
+             env | grep -i _proxy | sort"
+        );
+        for network in [
+            json!({"runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}, "network": {"egress": {"default": "deny"}}}),
+            json!({"runtimeConfig": {"networkProxy": format!("http://localhost:{proxy}")}}),
+            json!({"network": {"proxy": {"localhost": proxy}}}),
+        ] {
+            let mut cfg = json!({"version": "0.8.0", "process": {"commandLine": script}});
+            for (k, v) in network.as_object().unwrap() {
+                cfg[k] = v.clone();
+            }
+            let run = run_config(who, &cfg);
+            assert_eq!(run.code, 0, "{who:?} {network}\n{run}");
+            run.expect(&["PROXIED", "other=blocked", "direct=blocked"]);
+            let proxies: Vec<&str> = run
+                .stdout
+                .lines()
+                .filter(|l| l.to_lowercase().contains("_proxy="))
+                .collect();
+            assert_eq!(
+                proxies.len(),
+                6,
+                "HTTP(S)_PROXY and ALL_PROXY in both cases, no NO_PROXY\n{run}"
+            );
+            assert!(
+                proxies.iter().all(|l| l.ends_with(&format!(":{proxy}"))),
+                "{run}"
+            );
+        }
+    }
+    drop(other);
+}
+
+#[test]
+fn inherited_proxy_variables_are_replaced() {
+    let proxy = stub_proxy();
+    for who in native() {
+        let run = run_config(
+            who,
+            &json!({
+                "version": "0.8.0",
+                "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")},
+                "process": {"commandLine": "echo $HTTP_PROXY $NO_PROXY $no_proxy", "env": ["HTTP_PROXY=http://evil:1", "NO_PROXY=*"]}
+            }),
+        );
+        assert_eq!(
+            run.stdout.trim(),
+            format!("http://127.0.0.1:{proxy}"),
+            "{run}"
+        );
+    }
+}
+
+#[test]
+fn what_cannot_be_relayed_is_refused() {
+    let proxy = stub_proxy();
+    for (cfg, needle) in [
+        (
+            json!({"version": "0.8.0", "network": {"proxy": {"url": "http://proxy.example:3128"}}, "process": {"commandLine": "echo RAN"}}),
+            "not supported yet",
+        ),
+        (
+            json!({"version": "0.8.0", "containment": "bubblewrap", "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}, "process": {"commandLine": "echo RAN"}}),
+            "not supported yet on the bubblewrap backend",
+        ),
+        (
+            json!({"version": "0.8.0", "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}, "network": {"egress": {"default": "allow"}}, "process": {"commandLine": "echo RAN"}}),
+            "requires network.egress.default",
+        ),
+    ] {
+        let run = run_config(Identity::CALLER, &cfg);
+        assert_eq!(run.code, 125, "{cfg}\n{run}");
+        assert!(!run.stdout.contains("RAN"));
+        assert!(run.stderr.contains(needle), "{cfg}\n{run}");
+    }
+}

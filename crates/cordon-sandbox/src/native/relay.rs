@@ -1,0 +1,99 @@
+//! Model 2 of the network policy: the sandbox's only way out is the caller's
+//! proxy on the host's loopback. Inside the sandbox's own network namespace
+//! the init listens on the proxy's address and port and hands the listening
+//! socket (which stays in that namespace) to the supervisor, which accepts
+//! there and connects to the real proxy in the host's namespace.
+
+use std::io::IoSlice;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::thread::JoinHandle;
+
+use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+
+/// In the sandbox init: listen on `endpoint` in the sandbox's network
+/// namespace and send the socket to the supervisor over `channel`.
+pub fn listen_and_send(endpoint: SocketAddr, channel: RawFd) -> Result<(), String> {
+    let listener = TcpListener::bind(endpoint)
+        .map_err(|e| format!("listening for the proxy relay on {endpoint}: {e}"))?;
+    let fds = [listener.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [IoSlice::new(b"L")];
+    sendmsg::<()>(channel, &iov, &cmsg, MsgFlags::empty(), None)
+        .map_err(|e| format!("handing over the proxy relay socket: {e}"))?;
+    Ok(())
+}
+
+/// A running relay; stops accepting when dropped.
+pub struct Relay {
+    listener: OwnedFd,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    /// In the supervisor: receive the listening socket and relay every
+    /// connection to `endpoint`. `None` if the init sent nothing (it failed).
+    pub fn start(channel: &UnixStream, endpoint: SocketAddr) -> Option<Relay> {
+        let mut buf = [0u8; 1];
+        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = recvmsg::<()>(
+            channel.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .ok()?;
+        let fd = msg.cmsgs().ok()?.find_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })?;
+        // SAFETY: a descriptor just received; we own it.
+        let listener = unsafe { OwnedFd::from_raw_fd(fd) };
+        let accept_fd = listener.try_clone().ok()?;
+        let thread = std::thread::Builder::new()
+            .name("cordon-relay".into())
+            .spawn(move || {
+                let accepting = TcpListener::from(accept_fd);
+                for inbound in accepting.incoming() {
+                    let Ok(inbound) = inbound else { break };
+                    let Ok(outbound) = TcpStream::connect(endpoint) else {
+                        let _ = inbound.shutdown(Shutdown::Both);
+                        continue;
+                    };
+                    pump(inbound, outbound);
+                }
+            })
+            .ok()?;
+        Some(Relay {
+            listener,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Copy both ways until each side closes.
+fn pump(a: TcpStream, b: TcpStream) {
+    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
+        return;
+    };
+    let one_way = |mut from: TcpStream, mut to: TcpStream| {
+        move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        }
+    };
+    let _ = std::thread::Builder::new().spawn(one_way(a, b2));
+    let _ = std::thread::Builder::new().spawn(one_way(b, a2));
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // SAFETY: shutdown(2) on our own listening socket wakes the accept loop.
+        unsafe { libc::shutdown(self.listener.as_raw_fd(), libc::SHUT_RDWR) };
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
