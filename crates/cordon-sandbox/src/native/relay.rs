@@ -78,14 +78,70 @@ fn pump(a: TcpStream, b: TcpStream) {
     let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
         return;
     };
-    let one_way = |mut from: TcpStream, mut to: TcpStream| {
+    let one_way = |from: TcpStream, to: TcpStream| {
         move || {
-            let _ = std::io::copy(&mut from, &mut to);
+            if splice_all(&from, &to).is_err() {
+                let (mut from, mut to) = (&from, &to);
+                let _ = std::io::copy(&mut from, &mut to);
+            }
             let _ = to.shutdown(Shutdown::Write);
         }
     };
     let _ = std::thread::Builder::new().spawn(one_way(a, b2));
     let _ = std::thread::Builder::new().spawn(one_way(b, a2));
+}
+
+/// Move bytes from one socket to the other through a pipe with splice(2),
+/// without copying them through this process. Ok at end of stream.
+fn splice_all(from: &TcpStream, to: &TcpStream) -> std::io::Result<()> {
+    let (pipe_r, pipe_w) = crate::sys::pipe()?;
+    const CHUNK: usize = 1 << 20;
+    loop {
+        // SAFETY: splice(2) between descriptors we own; null offsets for sockets and pipes.
+        let n = unsafe {
+            libc::splice(
+                from.as_raw_fd(),
+                std::ptr::null_mut(),
+                pipe_w.as_raw_fd(),
+                std::ptr::null_mut(),
+                CHUNK,
+                libc::SPLICE_F_MOVE,
+            )
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        let mut left = n as usize;
+        while left > 0 {
+            // SAFETY: as above, draining what was just spliced into the pipe.
+            let m = unsafe {
+                libc::splice(
+                    pipe_r.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    to.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    left,
+                    libc::SPLICE_F_MOVE,
+                )
+            };
+            if m <= 0 {
+                let e = std::io::Error::last_os_error();
+                if m < 0 && e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                // The receiver is gone; what is in the pipe cannot be delivered.
+                return Ok(());
+            }
+            left -= m as usize;
+        }
+    }
 }
 
 impl Drop for Relay {

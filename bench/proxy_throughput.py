@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Bulk download over loopback: direct, and from inside a sandbox through
+cordon's relay to the caller's proxy (network model 2), in one run.
+
+Usage: bench/proxy_throughput.py CORDON_BINARY [RUNS]"""
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+
+cordon = sys.argv[1]
+runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+size = 300 * 1024 * 1024
+chunk = b"x" * 65536
+
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+port = server.getsockname()[1]
+
+
+def serve():
+    while True:
+        conn, _ = server.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+        sent = 0
+        while sent < size:
+            conn.sendall(chunk)
+            sent += len(chunk)
+        conn.close()
+
+
+threading.Thread(target=serve, daemon=True).start()
+reader = (
+    "python3 -c 'import socket,time; c=socket.create_connection((\"127.0.0.1\",%d)); "
+    "c.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\"); t=time.time(); n=0\n"
+    "while True:\n  d=c.recv(1<<20)\n  if not d: break\n  n+=len(d)\n"
+    "print(round(n/(time.time()-t)/1e6))'" % port
+)
+config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+json.dump({"version": "0.8.0", "runtimeConfig": {"networkProxy": f"http://127.0.0.1:{port}"},
+           "process": {"commandLine": reader}}, config)
+config.close()
+direct, relayed = [], []
+for _ in range(runs):
+    direct.append(int(subprocess.run(["sh", "-c", reader], capture_output=True, text=True, check=True).stdout))
+    out = subprocess.run([cordon, "--config", config.name], capture_output=True, text=True, check=True)
+    relayed.append(int(out.stdout))
+d, r = statistics.median(direct), statistics.median(relayed)
+print(f"bulk download of {size >> 20} MiB over loopback, median of {runs}")
+print()
+print("| path | MB/s | share of direct |")
+print("|---|---|---|")
+print(f"| direct | {d:.0f} | 100% |")
+print(f"| through cordon's relay (model 2) | {r:.0f} | {100 * r / d:.0f}% |")
