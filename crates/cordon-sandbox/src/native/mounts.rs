@@ -114,6 +114,26 @@ pub fn build_root(ops: &[MountOp]) -> SetupResult {
     Ok(())
 }
 
+/// A path to mount from or onto, pinned to the object it names now: opened
+/// without following symlinks, then addressed through the host's procfs, so a
+/// symlink raced into a writable tree cannot redirect the mount.
+struct Pinned {
+    _fd: std::os::fd::OwnedFd,
+    path: PathBuf,
+}
+
+fn pin(path: &Path) -> SetupResult<Pinned> {
+    use std::os::fd::AsRawFd;
+    let fd = sys::open_no_symlinks(path).map_err(|e| {
+        format!(
+            "{}: {e} (a path changed into a symlink while the sandbox was being built?)",
+            path.display()
+        )
+    })?;
+    let path = PathBuf::from(format!("{OLD_ROOT}/proc/self/fd/{}", fd.as_raw_fd()));
+    Ok(Pinned { _fd: fd, path })
+}
+
 fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
     let sealed = sys::MOUNT_ATTR_RDONLY
         | sys::MOUNT_ATTR_NOSUID
@@ -126,13 +146,14 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
             readonly,
             kind,
         } => {
-            let source = under(OLD_ROOT, src);
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, *kind)?;
+            let source = pin(&under(OLD_ROOT, src))?;
+            let pinned_target = pin(&target)?;
             ctx(
                 mount(
-                    Some(&source),
-                    &target,
+                    Some(&source.path),
+                    &pinned_target.path,
                     None::<&str>,
                     MsFlags::MS_BIND | MsFlags::MS_REC,
                     None::<&str>,
@@ -160,10 +181,11 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
             } else {
                 "mode=0000"
             };
+            let pinned = pin(&target)?;
             ctx(
                 mount(
                     Some("tmpfs"),
-                    &target,
+                    &pinned.path,
                     Some("tmpfs"),
                     MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
                     Some(format!("{mode},size=4k").as_str()),
@@ -175,10 +197,11 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
         MountOp::MaskFile { dst } => {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::File)?;
+            let pinned = pin(&target)?;
             ctx(
                 mount(
                     Some(EMPTY_FILE),
-                    &target,
+                    &pinned.path,
                     None::<&str>,
                     MsFlags::MS_BIND,
                     None::<&str>,
