@@ -12,6 +12,7 @@ packages=(
   passwd       # useradd for the unprivileged test user
   procps       # ps, pgrep
   bash
+  g++          # libFuzzer, built by the fuzz target (scripts/fuzz.sh)
   coreutils
 )
 missing=()
