@@ -116,9 +116,6 @@ fn append(map: &mut Map<String, Value>, key: &str, values: &[String]) -> Result<
 
 /// Build the config a `cordon run` invocation describes.
 pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
-    if args.pty {
-        return Err(PolicyError::not_supported_yet("--pty"));
-    }
     let mut doc = match &args.config {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| {

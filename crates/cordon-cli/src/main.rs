@@ -118,7 +118,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => {
             let common = cli.mxc.common.clone();
             match flags::config_from_run_args(&args) {
-                Ok(config) => run_config(config, &common),
+                Ok(config) => run_config(config, &common, args.pty),
                 Err(e) => fail(&e, &common),
             }
         }
@@ -160,7 +160,7 @@ fn fast_path() -> Option<i32> {
                 ..Default::default()
             };
             Some(match flags::config_from_run_args(&run_args) {
-                Ok(config) => run_config(config, &common),
+                Ok(config) => run_config(config, &common, false),
                 Err(e) => fail(&e, &common),
             })
         }
@@ -216,7 +216,7 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(&e, common),
     };
-    run_config(config, common)
+    run_config(config, common, false)
 }
 
 fn validate(file: &PathBuf, common: &CommonArgs) -> i32 {
@@ -301,7 +301,7 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
 }
 
 /// Resolve and run a one-shot config; returns cordon's exit code.
-fn run_config(config: Config, common: &CommonArgs) -> i32 {
+fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
     let plan = match cordon_policy::resolve_one_shot(&config, Caller::current()) {
         Ok(plan) => plan,
         Err(e) => return fail(&e, common),
@@ -326,6 +326,7 @@ fn run_config(config: Config, common: &CommonArgs) -> i32 {
     audit.spawn(&sandbox_id, &plan, backend);
     let opts = RunOptions {
         debug: common.debug,
+        pty,
     };
     let result = cordon_sandbox::run(&plan, &opts);
     match result {

@@ -355,6 +355,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
     crate::refuse_proxy_only(plan, "bubblewrap")?;
+    if opts.pty {
+        return Err(SandboxError::unavailable(
+            "--pty is not supported yet on the bubblewrap backend",
+        ));
+    }
     check_cwd(plan)?;
     let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let (status_r, status_w) =

@@ -58,6 +58,8 @@ impl SandboxError {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub debug: bool,
+    /// Give the command a terminal (native backend).
+    pub pty: bool,
 }
 
 /// How a run ended.
@@ -229,6 +231,11 @@ pub(crate) fn check_host_network_scoping(plan: &Plan) -> Result<(), SandboxError
 /// Never runs a command unsandboxed.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     check_host_network_scoping(plan)?;
+    if opts.pty && !matches!(plan.containment, Containment::Process | Containment::Native) {
+        return Err(SandboxError::unavailable(
+            "--pty is supported on the native backend only so far",
+        ));
+    }
     let landlock_fallback = |why: String| {
         native::landlock_only::run(plan, opts).map_err(|e| match e {
             SandboxError::Unavailable(ll) => {

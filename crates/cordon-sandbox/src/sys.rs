@@ -443,3 +443,51 @@ pub fn open_no_symlinks(path: &Path) -> io::Result<OwnedFd> {
     // SAFETY: a fresh descriptor from the kernel.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
+
+/// A new pseudo-terminal of the current devpts: (master, slave path), sized.
+pub fn open_pty(rows: u16, cols: u16) -> io::Result<(OwnedFd, CString)> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let master: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open("/dev/ptmx")?
+        .into();
+    let unlock: libc::c_int = 0;
+    let mut number: libc::c_uint = 0;
+    // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes one; both on our master.
+    unsafe {
+        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) != 0
+            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    set_window_size(master.as_raw_fd(), rows, cols);
+    let path = CString::new(format!("/dev/pts/{number}")).map_err(io::Error::other)?;
+    Ok((master, path))
+}
+
+/// Rows and columns of the terminal on `fd`.
+pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
+    // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: ioctl with a valid winsize pointer.
+    if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
+        return None;
+    }
+    Some((ws.ws_row, ws.ws_col))
+}
+
+/// Resize the terminal on `fd`.
+pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
+}

@@ -185,6 +185,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         SandboxError::unavailable(format!("Landlock-only mode unavailable: {why}"))
     })?;
     crate::refuse_proxy_only(plan, "Landlock-only")?;
+    if opts.pty {
+        return Err(SandboxError::unavailable(
+            "--pty is not supported yet in Landlock-only mode",
+        ));
+    }
     let caller = cordon_policy::Caller::current();
     let tmp = PrivateTmp::create()?;
     let cwd = if plan.cwd_defaulted && plan.cwd == Path::new("/tmp") {

@@ -18,6 +18,7 @@ pub mod landlock_only;
 mod mounts;
 mod relay;
 mod server;
+mod terminal;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -44,6 +45,8 @@ struct Prepared {
     proxy_endpoint: Option<std::net::SocketAddr>,
     /// The init's end of the channel that hands the relay socket over.
     relay_channel: Option<RawFd>,
+    /// `--pty`: the init's end of the channel that hands the terminal over.
+    pty_channel: Option<RawFd>,
     argv: Vec<CString>,
     envp: Vec<CString>,
     cwd: CString,
@@ -86,6 +89,7 @@ impl Prepared {
                 _ => None,
             },
             relay_channel: None,
+            pty_channel: None,
             argv,
             envp,
             cwd: cstr(&plan.cwd.to_string_lossy())?,
@@ -161,6 +165,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         None => None,
     };
     prepared.relay_channel = relay_channel.as_ref().map(|(_, child)| child.as_raw_fd());
+    let mut pty_channel = match opts.pty {
+        true => Some(
+            std::os::unix::net::UnixStream::pair()
+                .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
+        ),
+        false => None,
+    };
+    prepared.pty_channel = pty_channel.as_ref().map(|(_, child)| child.as_raw_fd());
     let cgroup = crate::cgroups::SandboxCgroup::create(
         &plan.resources,
         &crate::cgroups::SandboxCgroup::unique_name(),
@@ -206,6 +218,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 drop(child_end);
                 parent_end
             });
+            let pty_end = pty_channel.take().map(|(parent_end, child_end)| {
+                drop(child_end);
+                parent_end
+            });
             if let (Some(cg), Some((gate_r, gate_w))) = (&cgroup, gate) {
                 drop(gate_r);
                 if let Err(e) = cg.add(pid) {
@@ -216,12 +232,16 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 sys::write_all(gate_w.as_raw_fd(), b"g");
             }
             phase("cloned");
+            let terminal = pty_end.as_ref().and_then(terminal::Relay::start);
             let _relay = match (&relay_end, prepared.proxy_endpoint) {
                 (Some(channel), Some(endpoint)) => relay::Relay::start(channel, endpoint),
                 _ => None,
             };
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
             phase("reaped");
+            if let Some(terminal) = terminal {
+                terminal.finish();
+            }
             drop(life_w);
             signals.restore();
             drop(placeholders);
@@ -315,7 +335,27 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         );
     }
     phase("exec");
-    match sys::spawn_session(&p.argv, &p.envp, &p.cwd, sys::Stdio::Inherit) {
+    // With --pty the command gets a terminal of the sandbox's devpts.
+    let terminal = match p.pty_channel {
+        None => None,
+        Some(channel) => match sys::open_pty(24, 80) {
+            Ok((master, slave)) => {
+                if let Err(e) = terminal::send_master(&master, channel) {
+                    fail(report_fd, &e);
+                }
+                Some((master, slave))
+            }
+            Err(e) => fail(report_fd, &format!("allocating a terminal: {e}")),
+        },
+    };
+    let stdio = match &terminal {
+        Some((_, slave)) => sys::Stdio::Terminal(slave),
+        None => sys::Stdio::Inherit,
+    };
+    let spawned = sys::spawn_session(&p.argv, &p.envp, &p.cwd, stdio);
+    // The supervisor holds the master now; the init must not keep the terminal alive.
+    drop(terminal);
+    match spawned {
         Ok(workload) => reap_until(workload, report_fd),
         Err(e) => {
             let code = if e.raw_os_error() == Some(libc::ENOENT) {

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -141,7 +140,10 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
     // the client gets its master side to relay (and resize) itself.
     let terminal = match request.get("pty").filter(|p| p.is_object()) {
         None => None,
-        Some(size) => match open_pty(size) {
+        Some(size) => match sys::open_pty(
+            size["rows"].as_u64().unwrap_or(24) as u16,
+            size["cols"].as_u64().unwrap_or(80) as u16,
+        ) {
             Ok(pair) => Some(pair),
             Err(e) => return Err((client, format!("allocating a terminal: {e}"))),
         },
@@ -185,36 +187,6 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
             Err((client, String::new()))
         }
     }
-}
-
-/// A new pseudo-terminal: (master, slave path), sized as asked.
-fn open_pty(size: &Value) -> std::io::Result<(OwnedFd, CString)> {
-    let master = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open("/dev/ptmx")?;
-    let master = OwnedFd::from(master);
-    let unlock: libc::c_int = 0;
-    // SAFETY: TIOCSPTLCK reads an int; TIOCGPTN writes one; both on our master.
-    let mut number: libc::c_uint = 0;
-    unsafe {
-        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) != 0
-            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) != 0
-        {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    let ws = libc::winsize {
-        ws_row: size["rows"].as_u64().unwrap_or(24) as u16,
-        ws_col: size["cols"].as_u64().unwrap_or(80) as u16,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
-    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-    let path = CString::new(format!("/dev/pts/{number}")).map_err(std::io::Error::other)?;
-    Ok((master, path))
 }
 
 /// Close every descriptor but the ones listed (the init inherited whatever
