@@ -116,6 +116,11 @@ fn append(map: &mut Map<String, Value>, key: &str, values: &[String]) -> Result<
 
 /// Build the config a `cordon run` invocation describes.
 pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
+    if args.command.is_empty() && args.config.is_none() {
+        return Err(PolicyError::malformed(
+            "no command given: cordon run [FLAGS] -- CMD [ARGS...] (or --config FILE)",
+        ));
+    }
     let mut doc = match &args.config {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| {
