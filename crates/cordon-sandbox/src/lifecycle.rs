@@ -602,7 +602,7 @@ pub fn exec(socket_path: &Path, plan: &ProcessPlan, pty: bool) -> Result<ExecOut
         "timeoutMs": plan.timeout.map(|t| t.as_millis() as u64),
     });
     if pty {
-        let (rows, cols) = terminal::size(1).unwrap_or((24, 80));
+        let (rows, cols) = crate::sys::window_size(1).unwrap_or((24, 80));
         request["pty"] = json!({"rows": rows, "cols": cols});
     }
     let request = request.to_string();
@@ -656,93 +656,21 @@ fn receive(sock: &OwnedFd) -> Result<Value> {
 
 /// The client side of `exec --pty`.
 mod terminal {
-    use std::io::IoSliceMut;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::fd::{AsRawFd, OwnedFd};
 
     use nix::sys::signal::{SigSet, SigmaskHow, Signal};
     use nix::sys::signalfd::{SfdFlags, SignalFd};
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     use serde_json::Value;
 
     use super::{io_err, receive, LifecycleError, Result};
+    use crate::sys;
     use cordon_policy::ErrorCode;
-
-    /// Rows and columns of the terminal on `fd`.
-    pub fn size(fd: RawFd) -> Option<(u16, u16)> {
-        // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        // SAFETY: ioctl with a valid winsize pointer.
-        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
-            return None;
-        }
-        Some((ws.ws_row, ws.ws_col))
-    }
-
-    /// Puts stdin in raw mode while alive, if it is a terminal.
-    struct RawMode(Option<libc::termios>);
-
-    impl RawMode {
-        fn enter() -> Self {
-            // SAFETY: termios is plain data; tcgetattr fills it on success.
-            let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-            // SAFETY: fd 0 and a valid termios pointer.
-            if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
-                return RawMode(None);
-            }
-            let mut raw = saved;
-            // SAFETY: cfmakeraw edits a termios we own; tcsetattr reads it.
-            unsafe {
-                libc::cfmakeraw(&mut raw);
-                libc::tcsetattr(0, libc::TCSANOW, &raw);
-            }
-            RawMode(Some(saved))
-        }
-    }
-
-    impl Drop for RawMode {
-        fn drop(&mut self) {
-            if let Some(saved) = &self.0 {
-                // SAFETY: restoring the attributes saved above.
-                unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
-            }
-        }
-    }
-
-    fn write_all(fd: RawFd, mut data: &[u8]) {
-        while !data.is_empty() {
-            // SAFETY: writing a valid slice.
-            let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-            if n <= 0 {
-                return;
-            }
-            data = &data[n as usize..];
-        }
-    }
 
     /// Receive the terminal's master side, then relay until the command ends.
     pub fn relay(sock: &OwnedFd) -> Result<Value> {
         let mut buf = [0u8; 4096];
-        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
-        let (n, master) = {
-            let mut iov = [IoSliceMut::new(&mut buf)];
-            let msg = recvmsg::<()>(
-                sock.as_raw_fd(),
-                &mut iov,
-                Some(&mut cmsg),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            )
-            .map_err(|e| io_err("waiting for the terminal", e.into()))?;
-            let mut master = None;
-            if let Ok(cmsgs) = msg.cmsgs() {
-                for c in cmsgs {
-                    if let ControlMessageOwned::ScmRights(fds) = c {
-                        // SAFETY: a descriptor just received; we own it.
-                        master = fds.first().map(|fd| unsafe { OwnedFd::from_raw_fd(*fd) });
-                    }
-                }
-            }
-            (msg.bytes, master)
-        };
+        let (n, master) = sys::recv_fd(sock.as_raw_fd(), &mut buf)
+            .map_err(|e| io_err("waiting for the terminal", e))?;
         let Some(master) = master else {
             // No terminal: the sandbox answered with an error or a status.
             return serde_json::from_slice(&buf[..n]).map_err(|e| {
@@ -757,7 +685,7 @@ mod terminal {
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&winch), None);
         let resize = SignalFd::with_flags(&winch, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
             .map_err(|e| io_err("signalfd", e.into()))?;
-        let _raw = RawMode::enter();
+        let _raw = sys::RawMode::enter();
         let mut stdin_open = true;
         let mut master_open = true;
         let mut status: Option<Value> = None;
@@ -802,7 +730,7 @@ mod terminal {
                 if got <= 0 {
                     master_open = false;
                 } else {
-                    write_all(1, &data[..got as usize]);
+                    sys::write_all(1, &data[..got as usize]);
                 }
             }
             if fds[1].revents != 0 && status.is_none() {
@@ -810,15 +738,8 @@ mod terminal {
             }
             if fds[2].revents != 0 {
                 while let Ok(Some(_)) = resize.read_signal() {}
-                if let Some((rows, cols)) = size(1).or_else(|| size(0)) {
-                    let ws = libc::winsize {
-                        ws_row: rows,
-                        ws_col: cols,
-                        ws_xpixel: 0,
-                        ws_ypixel: 0,
-                    };
-                    // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
-                    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+                if let Some((rows, cols)) = sys::window_size(1).or_else(|| sys::window_size(0)) {
+                    sys::set_window_size(master.as_raw_fd(), rows, cols);
                 }
             }
             if stdin_open && fds[3].revents != 0 {
@@ -827,9 +748,9 @@ mod terminal {
                 if got <= 0 {
                     stdin_open = false;
                     // End of input: the terminal's end-of-file character.
-                    write_all(master.as_raw_fd(), &[4]);
+                    sys::write_all(master.as_raw_fd(), &[4]);
                 } else {
-                    write_all(master.as_raw_fd(), &data[..got as usize]);
+                    sys::write_all(master.as_raw_fd(), &data[..got as usize]);
                 }
             }
         }

@@ -491,3 +491,68 @@ pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
     // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
     unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
 }
+
+/// Puts stdin in raw mode while alive, if it is a terminal.
+pub struct RawMode(Option<libc::termios>);
+
+impl RawMode {
+    pub fn enter() -> Self {
+        // SAFETY: termios is plain data; tcgetattr fills it on success.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd 0 and a valid termios pointer.
+        if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
+            return RawMode(None);
+        }
+        let mut raw = saved;
+        // SAFETY: cfmakeraw edits a termios we own; tcsetattr reads it.
+        unsafe {
+            libc::cfmakeraw(&mut raw);
+            libc::tcsetattr(0, libc::TCSANOW, &raw);
+        }
+        RawMode(Some(saved))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            // SAFETY: restoring the attributes saved above.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
+        }
+    }
+}
+
+/// Send one descriptor over a unix socket, with a small message.
+pub fn send_fd(channel: RawFd, fd: RawFd, message: &[u8]) -> io::Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let fds = [fd];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [io::IoSlice::new(message)];
+    sendmsg::<()>(channel, &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None)?;
+    Ok(())
+}
+
+/// Receive one message and, if it carries one, a descriptor. Returns the
+/// message length (0 at end of stream) and the descriptor.
+pub fn recv_fd(channel: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<OwnedFd>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let msg = recvmsg::<()>(
+        channel,
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
+    let mut received = None;
+    for c in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            for fd in fds {
+                // SAFETY: descriptors just received; we own them.
+                let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+                received.get_or_insert(owned);
+            }
+        }
+    }
+    Ok((msg.bytes, received))
+}

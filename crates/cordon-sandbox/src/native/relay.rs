@@ -4,25 +4,18 @@
 //! socket (which stays in that namespace) to the supervisor, which accepts
 //! there and connects to the real proxy in the host's namespace.
 
-use std::io::IoSlice;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
-
-use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 
 /// In the sandbox init: listen on `endpoint` in the sandbox's network
 /// namespace and send the socket to the supervisor over `channel`.
 pub fn listen_and_send(endpoint: SocketAddr, channel: RawFd) -> Result<(), String> {
     let listener = TcpListener::bind(endpoint)
         .map_err(|e| format!("listening for the proxy relay on {endpoint}: {e}"))?;
-    let fds = [listener.as_raw_fd()];
-    let cmsg = [ControlMessage::ScmRights(&fds)];
-    let iov = [IoSlice::new(b"L")];
-    sendmsg::<()>(channel, &iov, &cmsg, MsgFlags::empty(), None)
-        .map_err(|e| format!("handing over the proxy relay socket: {e}"))?;
-    Ok(())
+    crate::sys::send_fd(channel, listener.as_raw_fd(), b"L")
+        .map_err(|e| format!("handing over the proxy relay socket: {e}"))
 }
 
 /// A running relay; stops accepting when dropped.
@@ -35,22 +28,8 @@ impl Relay {
     /// In the supervisor: receive the listening socket and relay every
     /// connection to `endpoint`. `None` if the init sent nothing (it failed).
     pub fn start(channel: &UnixStream, endpoint: SocketAddr) -> Option<Relay> {
-        let mut buf = [0u8; 1];
-        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let msg = recvmsg::<()>(
-            channel.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        )
-        .ok()?;
-        let fd = msg.cmsgs().ok()?.find_map(|c| match c {
-            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
-            _ => None,
-        })?;
-        // SAFETY: a descriptor just received; we own it.
-        let listener = unsafe { OwnedFd::from_raw_fd(fd) };
+        let (_, listener) = crate::sys::recv_fd(channel.as_raw_fd(), &mut [0u8; 1]).ok()?;
+        let listener = listener?;
         let accept_fd = listener.try_clone().ok()?;
         let thread = std::thread::Builder::new()
             .name("cordon-relay".into())

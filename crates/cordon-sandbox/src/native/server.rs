@@ -154,16 +154,7 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
     };
     let spawned = sys::spawn_session(&argv, &envp, &cwd, stdio);
     if let (Ok(_), Some((master, _))) = (&spawned, &terminal) {
-        let iov = [std::io::IoSlice::new(b"{\"pty\":true}")];
-        let fds = [master.as_raw_fd()];
-        let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];
-        let _ = nix::sys::socket::sendmsg::<()>(
-            client.as_raw_fd(),
-            &iov,
-            &cmsg,
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        );
+        let _ = sys::send_fd(client.as_raw_fd(), master.as_raw_fd(), b"{\"pty\":true}");
     }
     match spawned {
         Ok(pid) => Ok((

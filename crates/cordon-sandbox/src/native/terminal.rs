@@ -1,60 +1,24 @@
 //! `cordon run --pty`: the command gets a terminal of the sandbox's own
 //! devpts; cordon relays it to its own stdin/stdout and follows resizes.
 
-use std::io::IoSlice;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 
 use crate::sys;
 
 /// In the sandbox init: hand the terminal's master side to the supervisor.
 pub fn send_master(master: &OwnedFd, channel: RawFd) -> Result<(), String> {
-    let fds = [master.as_raw_fd()];
-    let cmsg = [ControlMessage::ScmRights(&fds)];
-    let iov = [IoSlice::new(b"T")];
-    sendmsg::<()>(channel, &iov, &cmsg, MsgFlags::empty(), None)
-        .map(drop)
+    sys::send_fd(channel, master.as_raw_fd(), b"T")
         .map_err(|e| format!("handing over the terminal: {e}"))
-}
-
-/// Puts stdin in raw mode while alive, if it is a terminal.
-struct RawMode(Option<libc::termios>);
-
-impl RawMode {
-    fn enter() -> Self {
-        // SAFETY: termios is plain data; tcgetattr fills it on success.
-        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: fd 0 and a valid termios pointer.
-        if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
-            return RawMode(None);
-        }
-        let mut raw = saved;
-        // SAFETY: cfmakeraw edits a termios we own; tcsetattr reads it.
-        unsafe {
-            libc::cfmakeraw(&mut raw);
-            libc::tcsetattr(0, libc::TCSANOW, &raw);
-        }
-        RawMode(Some(saved))
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        if let Some(saved) = &self.0 {
-            // SAFETY: restoring the attributes saved above.
-            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
-        }
-    }
 }
 
 /// The supervisor's side: relaying until the terminal closes.
 pub struct Relay {
-    _raw: RawMode,
+    _raw: sys::RawMode,
     output: Option<JoinHandle<()>>,
 }
 
@@ -72,26 +36,12 @@ impl Relay {
     /// Receive the master side from the init and start relaying. `None` if
     /// the init sent none (it failed; its report says why).
     pub fn start(channel: &UnixStream) -> Option<Relay> {
-        let mut byte = [0u8; 1];
-        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
-        let mut iov = [std::io::IoSliceMut::new(&mut byte)];
-        let msg = recvmsg::<()>(
-            channel.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        )
-        .ok()?;
-        let fd = msg.cmsgs().ok()?.find_map(|c| match c {
-            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
-            _ => None,
-        })?;
-        // SAFETY: a descriptor just received; we own it.
-        let master = unsafe { OwnedFd::from_raw_fd(fd) };
+        let (_, master) = sys::recv_fd(channel.as_raw_fd(), &mut [0u8; 1]).ok()?;
+        let master = master?;
         if let Some((rows, cols)) = sys::window_size(1).or_else(|| sys::window_size(0)) {
             sys::set_window_size(master.as_raw_fd(), rows, cols);
         }
-        let raw = RawMode::enter();
+        let raw = sys::RawMode::enter();
         // Resizes arrive as SIGWINCH; a thread forwards them.
         let mut winch = SigSet::empty();
         winch.add(Signal::SIGWINCH);
