@@ -456,48 +456,21 @@ fn exec_with_a_terminal_follows_window_size_changes() {
         let env = Env::new(who);
         let id = env.provision(&json!({}));
         env.envelope(&["start", &id]);
-        let bin = match who.user {
-            User::Caller => cordon_bin(),
-            User::Unprivileged => shared_bin(),
-        };
-        // Drive cordon from a real terminal (python's openpty), resize it mid-run.
-        let script = format!(
-            r#"
-import os, fcntl, termios, struct, time, signal, subprocess
-master, slave = os.openpty()
-fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-p = subprocess.Popen(["{bin}", "exec", "{id}", "--pty", "--", "sh", "-c", "test -t 0 && echo tty=yes; stty size; sleep 1; stty size; exit 4"],
-    stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-os.close(slave)
-time.sleep(0.5)
-fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-p.send_signal(signal.SIGWINCH)
-out = b""
-while True:
-    try:
-        d = os.read(master, 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-print(out.decode().replace("\r", ""), end="")
-print("rc=%d" % p.wait())
-"#
+        let text = run_in_terminal(
+            who,
+            &[
+                "exec",
+                &id,
+                "--pty",
+                "--",
+                "sh",
+                "-c",
+                "test -t 0 && echo tty=yes; stty size; sleep 1; stty size; exit 4",
+            ],
+            None,
+            &[("CORDON_STATE_DIR", &env.state.root)],
         );
-        let mut cmd = as_user(who, "/usr/bin/python3");
-        let out = cmd
-            .env("CORDON_STATE_DIR", &env.state.root)
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            text,
-            "tty=yes\n30 100\n40 120\nrc=4\n",
-            "{who:?}: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(text, "tty=yes\n30 100\n40 120\nrc=4\n", "{who:?}");
         env.envelope(&["stop", &id]);
         env.envelope(&["deprovision", &id]);
     }

@@ -369,46 +369,15 @@ fn run_with_a_terminal_relays_input_output_and_resizes() {
         .into_iter()
         .filter(|i| i.backend == Some("native"))
     {
-        let bin = match who.user {
-            User::Caller => cordon_bin(),
-            User::Unprivileged => shared_bin(),
-        };
-        let script = format!(
-            r#"
-import os, fcntl, termios, struct, time, signal, subprocess
-master, slave = os.openpty()
-fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-p = subprocess.Popen(["{bin}", "run", "--pty", "--", "sh", "-c", "test -t 0 && echo tty=yes; stty size; sleep 1; stty size; read x; echo got=$x; exit 4"],
-    stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-os.close(slave)
-time.sleep(0.5)
-fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-p.send_signal(signal.SIGWINCH)
-time.sleep(0.8)
-os.write(master, b"hello\n")
-out = b""
-while True:
-    try:
-        d = os.read(master, 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-print(out.decode().replace("\r", ""), end="")
-print("rc=%d" % p.wait())
-"#
+        let text = run_in_terminal(
+            who,
+            &["run", "--pty", "--", "sh", "-c", "test -t 0 && echo tty=yes; stty size; sleep 1; stty size; read x; echo got=$x; exit 4"],
+            Some("hello\n"),
+            &[],
         );
-        let out = as_user(who, "/usr/bin/python3")
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
-            text,
-            "tty=yes\n30 100\n40 120\nhello\ngot=hello\nrc=4\n",
-            "{who:?}: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
+            text, "tty=yes\n30 100\n40 120\nhello\ngot=hello\nrc=4\n",
+            "{who:?}"
         );
     }
     // Backends that cannot give a terminal say so instead of running without one.

@@ -490,3 +490,63 @@ pub fn wait_until(mut cond: impl FnMut() -> bool, secs: u64) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// Run cordon as `who` from a real terminal (python's openpty) sized 30x100,
+/// resize it to 40x120 after half a second (with SIGWINCH), type `input` after
+/// 1.3 s if given, and return everything the terminal showed (CR removed)
+/// followed by `rc=<exit code>`.
+pub fn run_in_terminal(
+    who: Identity,
+    args: &[&str],
+    input: Option<&str>,
+    env: &[(&str, &std::path::Path)],
+) -> String {
+    let bin = match who.user {
+        User::Caller => cordon_bin(),
+        User::Unprivileged => shared_bin(),
+    };
+    let argv = serde_json::to_string(
+        &std::iter::once(bin)
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let typed = match input {
+        Some(text) => format!("time.sleep(0.8)\nos.write(master, {text:?}.encode())"),
+        None => String::new(),
+    };
+    let script = format!(
+        r#"
+import os, fcntl, termios, struct, time, signal, subprocess
+master, slave = os.openpty()
+fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+p = subprocess.Popen({argv}, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+os.close(slave)
+time.sleep(0.5)
+fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+p.send_signal(signal.SIGWINCH)
+{typed}
+out = b""
+while True:
+    try:
+        d = os.read(master, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print(out.decode().replace("\r", ""), end="")
+print("rc=%d" % p.wait())
+"#
+    );
+    let mut cmd = as_user(who, "/usr/bin/python3");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(["-c", &script]).output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
