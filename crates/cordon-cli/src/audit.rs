@@ -93,6 +93,27 @@ impl AuditLog {
         }));
     }
 
+    /// One record per proxy decision, and the packet rules' hit counts.
+    pub fn network(&self, sandbox_id: &str, outcome: &Outcome) {
+        let Some(report) = &outcome.network else {
+            return;
+        };
+        for event in &report.decisions {
+            let mut record = decision_json(event);
+            record["event"] = json!("network");
+            record["sandboxId"] = json!(sandbox_id);
+            self.write(record);
+        }
+        if !report.rule_hits.is_empty() {
+            self.write(json!({
+                "event": "network-rules",
+                "timeMs": now_ms(),
+                "sandboxId": sandbox_id,
+                "ruleHits": rule_hits_json(report),
+            }));
+        }
+    }
+
     pub fn error(&self, sandbox_id: &str, message: &str) {
         self.write(json!({
             "event": "error",
@@ -101,4 +122,27 @@ impl AuditLog {
             "message": message,
         }));
     }
+}
+
+/// A proxy decision as JSON (audit records and `--json`).
+pub fn decision_json(event: &cordon_sandbox::net::NetEvent) -> Value {
+    json!({
+        "timeMs": event.time_ms,
+        "kind": event.kind,
+        "destination": event.destination,
+        "address": event.address.map(|a| a.to_string()),
+        "port": event.port,
+        "allowed": event.allowed,
+        "rule": event.rule,
+        "detail": event.detail,
+    })
+}
+
+/// Packet-rule hits as a JSON array of {rule, packets}.
+pub fn rule_hits_json(report: &cordon_sandbox::net::NetworkReport) -> Value {
+    report
+        .rule_hits
+        .iter()
+        .map(|(rule, packets)| json!({"rule": rule, "packets": packets}))
+        .collect()
 }

@@ -273,6 +273,12 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
         cordon_policy::NetworkPlan::HostShared { proxy } => {
             json!({"model": "host", "detail": "shares the host's network", "proxy": proxy})
         }
+        cordon_policy::NetworkPlan::Filtered(rules) => {
+            json!({"model": "rules", "detail": cordon_sandbox::net::describe(&plan.network), "default": rules.default.name(), "rules": rules_json(rules)})
+        }
+        cordon_policy::NetworkPlan::FilteringProxy(rules) => {
+            json!({"model": "filtering-proxy", "detail": cordon_sandbox::net::describe(&plan.network), "proxy": plan.network.proxy_url(), "default": rules.default.name(), "rules": rules_json(rules)})
+        }
     };
     json!({
         "containerId": plan.container_id,
@@ -331,6 +337,7 @@ fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
     let result = cordon_sandbox::run(&plan, &opts);
     match result {
         Ok(outcome) => {
+            audit.network(&sandbox_id, &outcome);
             audit.exit(&sandbox_id, &outcome);
             report_outcome(&outcome, &plan, common)
         }
@@ -360,6 +367,9 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
         for mechanism in &outcome.mechanisms {
             eprintln!("cordon: debug: enforced by {mechanism}");
         }
+        for (rule, packets) in outcome.network.iter().flat_map(|n| &n.rule_hits) {
+            eprintln!("cordon: debug: network rule {rule}: {packets} hits");
+        }
         eprintln!(
             "cordon: debug: backend used: {}; exit {} after {:.3} ms{}",
             outcome.backend,
@@ -384,6 +394,10 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
             "durationMs": outcome.duration.as_secs_f64() * 1000.0,
             "backend": outcome.backend,
             "limitsHit": outcome.limits_hit,
+            "network": outcome.network.as_ref().map(|n| json!({
+                "decisions": n.decisions.iter().map(audit::decision_json).collect::<Vec<_>>(),
+                "ruleHits": audit::rule_hits_json(n),
+            })),
             "containerId": plan.container_id,
             "policyHash": plan.policy_hash,
         });
@@ -406,4 +420,47 @@ fn fail(e: &PolicyError, common: &CommonArgs) -> i32 {
 
 fn fail_sandbox(e: &SandboxError, common: &CommonArgs) -> i32 {
     fail(&PolicyError::new(e.code(), e.to_string()), common)
+}
+
+/// Network rules as JSON for `validate` and `--debug`.
+fn rules_json(rules: &cordon_policy::netrules::NetRules) -> serde_json::Value {
+    use cordon_policy::netrules::{Peers, Proto};
+    rules
+        .rules
+        .iter()
+        .map(|r| {
+            let to: Vec<String> = match &r.peers {
+                Peers::Any => vec![],
+                Peers::Nets(nets) => nets
+                    .iter()
+                    .map(|n| {
+                        let except: Vec<String> = n.except.iter().map(|e| e.to_string()).collect();
+                        match except.is_empty() {
+                            true => n.net.to_string(),
+                            false => format!("{} except {}", n.net, except.join(", ")),
+                        }
+                    })
+                    .collect(),
+                Peers::Hosts(hosts) => hosts.iter().map(|h| h.as_str().to_string()).collect(),
+            };
+            let ports: Vec<String> = r
+                .ports
+                .iter()
+                .map(|p| {
+                    let proto = match p.proto {
+                        Proto::Tcp => "tcp",
+                        Proto::Udp => "udp",
+                        Proto::Icmp => "icmp",
+                        Proto::Any => "any",
+                    };
+                    match p.ports {
+                        None => proto.to_string(),
+                        Some((lo, hi)) if lo == hi => format!("{proto}/{lo}"),
+                        Some((lo, hi)) => format!("{proto}/{lo}-{hi}"),
+                    }
+                })
+                .collect();
+            json!({"rule": r.name, "verdict": r.verdict.name(), "to": to, "ports": ports})
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@
 pub mod aliases;
 pub mod config;
 pub mod error;
+pub mod netrules;
 pub mod parse;
 pub mod plan;
 pub mod resolve;

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::netrules::NetRules;
 use crate::version::SchemaVersion;
 
 /// What the config asked for in `containment`.
@@ -138,11 +139,42 @@ pub enum NetworkPlan {
         /// What the proxy variables are set to.
         url: String,
     },
+    /// Model 1: a private network stack with an uplink to the outside and a
+    /// packet filter in the sandbox's own namespace (`default` allow and no
+    /// rules is the plain NAT'd stack).
+    Filtered(NetRules),
+    /// Model 2 through cordon's own filtering proxy: the policy names hosts.
+    /// No direct route out; the proxy judges each request by these rules.
+    FilteringProxy(NetRules),
     /// The host's network namespace is shared (legacy MXC meaning).
     HostShared {
         /// Proxy URL exported to the sandbox (legacy `proxy` on 0.6/0.7).
         proxy: Option<String>,
     },
+}
+
+/// Where cordon's filtering proxy listens inside the sandbox's own network
+/// namespace (model 2 with domain rules).
+pub const FILTERING_PROXY_ENDPOINT: ([u8; 4], u16) = ([127, 0, 0, 1], 3128);
+
+impl NetworkPlan {
+    /// The proxy URL the sandbox's proxy variables are set to, if any.
+    pub fn proxy_url(&self) -> Option<String> {
+        match self {
+            NetworkPlan::HostShared { proxy } => proxy.clone(),
+            NetworkPlan::ProxyOnly { url, .. } => Some(url.clone()),
+            NetworkPlan::FilteringProxy(_) => {
+                let (ip, port) = FILTERING_PROXY_ENDPOINT;
+                Some(format!("http://{}:{port}", std::net::Ipv4Addr::from(ip)))
+            }
+            NetworkPlan::Isolated | NetworkPlan::Filtered(_) => None,
+        }
+    }
+
+    /// Whether the sandbox gets a network namespace of its own.
+    pub fn private_stack(&self) -> bool {
+        !matches!(self, NetworkPlan::HostShared { .. })
+    }
 }
 
 /// Limits enforced on the sandbox as a whole or per process.

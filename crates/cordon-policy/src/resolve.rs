@@ -200,12 +200,7 @@ fn final_environment(
     ];
     let mut env = user_env;
     let has = |env: &[(String, String)], key: &str| env.iter().any(|(k, _)| k == key);
-    let proxy_url = match network {
-        NetworkPlan::HostShared { proxy: Some(url) } => Some(url),
-        NetworkPlan::ProxyOnly { url, .. } => Some(url),
-        _ => None,
-    };
-    if let Some(url) = proxy_url {
+    if let Some(url) = network.proxy_url() {
         env.retain(|(k, _)| {
             !PROXY_VARS.contains(&k.as_str()) && k != "NO_PROXY" && k != "no_proxy"
         });

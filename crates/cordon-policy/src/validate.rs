@@ -10,6 +10,7 @@ use crate::config::{
     Rule,
 };
 use crate::error::{ErrorCode, PolicyError, Result};
+use crate::netrules::{HostPattern, NetMatch, NetRule, NetRules, Peers, PortMatch, Proto, Verdict};
 use crate::plan::{Containment, NetworkPlan, ResourcePlan};
 use crate::version::SchemaVersion;
 
@@ -395,9 +396,35 @@ fn legacy_network(
         return Ok(NetworkPlan::HostShared { proxy: Some(url) });
     }
     if !allowed.is_empty() || !blocked.is_empty() {
-        return Err(PolicyError::not_supported_yet(
-            "network.allowedHosts/blockedHosts (packet rules and domain filtering)",
-        ));
+        if net.allow_local_network == Some(true) {
+            return Err(PolicyError::policy(
+                "network.allowLocalNetwork: true cannot be combined with allowedHosts/blockedHosts; \
+                 the rules govern a private network stack",
+            ));
+        }
+        let default = match net.default_policy.unwrap_or(LegacyDefault::Block) {
+            LegacyDefault::Block => Verdict::Deny,
+            LegacyDefault::Allow => Verdict::Allow,
+        };
+        let mut rules = Vec::new();
+        for (field, hosts, verdict) in [
+            ("network.allowedHosts", allowed, Verdict::Allow),
+            ("network.blockedHosts", blocked, Verdict::Deny),
+        ] {
+            for (i, host) in hosts.iter().enumerate() {
+                let peers = match parse_cidr(field, host) {
+                    Ok(net) => Peers::Nets(vec![NetMatch::new(net, vec![])]),
+                    Err(_) => Peers::Hosts(vec![HostPattern::new(host)]),
+                };
+                rules.push(NetRule {
+                    name: format!("{field}[{i}]"),
+                    verdict,
+                    peers,
+                    ports: vec![],
+                });
+            }
+        }
+        return Ok(rules_plan(NetRules { default, rules }));
     }
     match net.default_policy.unwrap_or(LegacyDefault::Block) {
         LegacyDefault::Block => {
@@ -423,9 +450,10 @@ fn legacy_network(
             );
             Ok(NetworkPlan::HostShared { proxy: None })
         }
-        LegacyDefault::Allow => Err(PolicyError::not_supported_yet(
-            "network.defaultPolicy \"allow\" on schema 0.8+ (a private NAT'd network stack)",
-        )),
+        LegacyDefault::Allow => Ok(NetworkPlan::Filtered(NetRules {
+            default: Verdict::Allow,
+            rules: vec![],
+        })),
     }
 }
 
@@ -444,8 +472,10 @@ fn directional_network(
             ));
         }
         if ingress.host_loopback == Some(Action::Allow) {
-            return Err(PolicyError::not_supported_yet(
-                "network.ingress.hostLoopback \"allow\"",
+            return Err(PolicyError::policy(
+                "network.ingress.hostLoopback: \"allow\" is not supported: the config cannot say \
+                 which host-loopback ports to expose, and exposing all of them would hand the \
+                 sandbox every local service; use runtimeConfig.networkProxy for one endpoint",
             ));
         }
     }
@@ -468,17 +498,94 @@ fn directional_network(
              under directional rules; nothing outside can reach it",
         ));
     }
-    if rules > 0 {
-        return Err(PolicyError::not_supported_yet(
-            "network.egress allow/deny rules",
-        ));
+    let rules = NetRules {
+        default: match default {
+            Action::Allow => Verdict::Allow,
+            Action::Deny => Verdict::Deny,
+        },
+        rules: egress_rules(&egress),
+    };
+    if rules.rules.is_empty() && rules.default == Verdict::Deny {
+        return Ok(NetworkPlan::Isolated);
     }
-    match default {
-        Action::Deny => Ok(NetworkPlan::Isolated),
-        Action::Allow => Err(PolicyError::not_supported_yet(
-            "network.egress.default \"allow\" (a private NAT'd network stack)",
-        )),
+    Ok(rules_plan(rules))
+}
+
+/// Rules naming hosts are enforced by cordon's proxy; pure CIDR rules by the
+/// packet filter of a private stack.
+fn rules_plan(rules: NetRules) -> NetworkPlan {
+    if rules.names_hosts() {
+        NetworkPlan::FilteringProxy(rules)
+    } else {
+        NetworkPlan::Filtered(rules)
     }
+}
+
+/// The (validated) egress rules as [`NetRule`]s. A rule whose `to` mixes
+/// CIDRs and names becomes two rules of the same name.
+fn egress_rules(egress: &Egress) -> Vec<NetRule> {
+    let mut out = Vec::new();
+    for (list, verdict, rules) in [
+        ("allow", Verdict::Allow, &egress.allow),
+        ("deny", Verdict::Deny, &egress.deny),
+    ] {
+        for (i, rule) in rules.as_deref().unwrap_or_default().iter().enumerate() {
+            let name = format!("network.egress.{list}[{i}]");
+            let ports: Vec<PortMatch> = rule
+                .ports
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(|sel| PortMatch {
+                    proto: match sel.protocol.unwrap_or(Protocol::Any) {
+                        Protocol::Tcp => Proto::Tcp,
+                        Protocol::Udp => Proto::Udp,
+                        Protocol::Icmp => Proto::Icmp,
+                        Protocol::Any => Proto::Any,
+                    },
+                    ports: sel.port.map(|p| (p as u16, sel.end_port.unwrap_or(p) as u16)),
+                })
+                .collect();
+            let Some(to) = &rule.to else {
+                out.push(NetRule {
+                    name,
+                    verdict,
+                    peers: Peers::Any,
+                    ports,
+                });
+                continue;
+            };
+            let mut nets = Vec::new();
+            let mut hosts = Vec::new();
+            for peer in to {
+                if let Some(cidr) = &peer.cidr {
+                    let excepts = peer.except.as_deref().unwrap_or_default();
+                    // Validated before: these parse.
+                    if let Ok(net) = parse_cidr("", cidr) {
+                        let except = excepts.iter().filter_map(|e| parse_cidr("", e).ok());
+                        nets.push(NetMatch::new(net, except.collect()));
+                    }
+                }
+                if let Some(host) = &peer.host {
+                    hosts.push(HostPattern::new(host));
+                }
+            }
+            for peers in [Peers::Nets(nets), Peers::Hosts(hosts)] {
+                if matches!(&peers, Peers::Nets(v) if v.is_empty())
+                    || matches!(&peers, Peers::Hosts(v) if v.is_empty())
+                {
+                    continue;
+                }
+                out.push(NetRule {
+                    name: name.clone(),
+                    verdict,
+                    peers,
+                    ports: ports.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Validate every egress rule; returns how many there are.
@@ -539,6 +646,17 @@ fn check_rule(field: &str, rule: &Rule) -> Result<()> {
                     }
                     check_host_name(&format!("{field}.host"), host)?;
                 }
+            }
+        }
+    }
+    let names_hosts = rule.to.iter().flatten().any(|p| p.host.is_some());
+    if names_hosts && field.contains(".allow[") {
+        for (i, sel) in rule.ports.iter().flatten().enumerate() {
+            if matches!(sel.protocol, Some(Protocol::Udp | Protocol::Icmp)) {
+                return Err(PolicyError::policy(format!(
+                    "{field}.ports[{i}].protocol: host peers are enforced by cordon's HTTP/SOCKS5 \
+                     proxy, which carries TCP only; use a cidr peer for udp or icmp"
+                )));
             }
         }
     }
@@ -792,7 +910,42 @@ mod tests {
             r#"{"version":"0.8.0","network":{"defaultPolicy":"allow","allowLocalNetwork":true}}"#;
         assert!(matches!(net(v08).unwrap(), NetworkPlan::HostShared { .. }));
         let nat = r#"{"version":"0.8.0","network":{"defaultPolicy":"allow"}}"#;
-        assert!(net(nat).unwrap_err().message.contains("not supported yet"));
+        let NetworkPlan::Filtered(rules) = net(nat).unwrap() else {
+            panic!("a private NAT'd stack expected")
+        };
+        assert_eq!((rules.default, rules.rules.len()), (Verdict::Allow, 0));
+    }
+
+    #[test]
+    fn legacy_lists_become_packet_rules_or_proxy_rules() {
+        let cidrs = r#"{"network":{"defaultPolicy":"block","allowedHosts":["10.0.0.0/8"],"blockedHosts":["10.1.2.3"]}}"#;
+        let NetworkPlan::Filtered(rules) = net(cidrs).unwrap() else {
+            panic!("packet rules expected")
+        };
+        assert_eq!(rules.default, Verdict::Deny);
+        assert_eq!(rules.rules[1].name, "network.blockedHosts[0]");
+        assert_eq!(rules.rules[1].verdict, Verdict::Deny);
+        let names = r#"{"network":{"defaultPolicy":"block","allowedHosts":["*.pypi.org","10.0.0.0/8"]}}"#;
+        let NetworkPlan::FilteringProxy(rules) = net(names).unwrap() else {
+            panic!("the filtering proxy expected")
+        };
+        assert!(matches!(&rules.rules[0].peers, Peers::Hosts(h) if h[0].as_str() == "*.pypi.org"));
+    }
+
+    #[test]
+    fn directional_rules_map_to_models() {
+        let nat = r#"{"network":{"egress":{"default":"allow"}}}"#;
+        assert!(matches!(net(nat).unwrap(), NetworkPlan::Filtered(_)));
+        let mixed = r#"{"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.0.0/8"},{"host":"a.test"}],"ports":[{"protocol":"tcp","port":443}]}]}}}"#;
+        let NetworkPlan::FilteringProxy(rules) = net(mixed).unwrap() else {
+            panic!("the filtering proxy expected")
+        };
+        assert_eq!(rules.rules.len(), 2);
+        assert!(rules.rules.iter().all(|r| r.name == "network.egress.allow[0]"));
+        let udp_host = r#"{"network":{"egress":{"allow":[{"to":[{"host":"a.test"}],"ports":[{"protocol":"udp","port":53}]}]}}}"#;
+        assert!(net(udp_host).unwrap_err().message.contains("TCP only"));
+        let loopback = r#"{"network":{"ingress":{"hostLoopback":"allow"}}}"#;
+        assert!(net(loopback).unwrap_err().message.contains("hostLoopback"));
     }
 
     #[test]
@@ -815,7 +968,7 @@ mod tests {
         let except = r#"{"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.0.0/8","except":["11.0.0.0/8"]}]}]}}}"#;
         assert!(net(except).unwrap_err().message.contains("not inside"));
         let ok = r#"{"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.0.0/8"}],"ports":[{"protocol":"tcp","port":443}]}]}}}"#;
-        assert!(net(ok).unwrap_err().message.contains("not supported yet"));
+        assert!(matches!(net(ok).unwrap(), NetworkPlan::Filtered(_)));
     }
 
     #[test]

@@ -354,7 +354,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
-    crate::refuse_proxy_only(plan, "bubblewrap")?;
+    crate::refuse_supervised_network(plan, "bubblewrap")?;
     if opts.pty {
         return Err(SandboxError::unavailable(
             "--pty is not supported yet on the bubblewrap backend",
@@ -506,7 +506,7 @@ pub fn start_server(
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
     crate::check_host_network_scoping(plan)?;
-    crate::refuse_proxy_only(plan, "bubblewrap")?;
+    crate::refuse_supervised_network(plan, "bubblewrap")?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let payload = Payload::Server {

@@ -11,6 +11,7 @@ pub mod cgroups;
 pub mod layout;
 pub mod lifecycle;
 pub mod native;
+pub mod net;
 mod placeholders;
 pub mod probe;
 pub mod seccomp;
@@ -82,6 +83,8 @@ pub struct Outcome {
     pub backend: &'static str,
     /// What enforced the policy, for `--debug` and audit records.
     pub mechanisms: Vec<String>,
+    /// Proxy decisions and packet-rule hits, when the sandbox had a network.
+    pub network: Option<net::NetworkReport>,
     /// Resource limits the run ran into, e.g. "killed: memory limit 256 MiB".
     pub limits_hit: Vec<String>,
 }
@@ -128,6 +131,7 @@ impl Outcome {
             kill_latency: report.kill_latency,
             backend,
             mechanisms: Vec::new(),
+            network: None,
             limits_hit: Vec::new(),
         };
         match report.status {
@@ -197,12 +201,14 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
     }
 }
 
-/// Proxy-only networking is relayed by the native backend's supervisor; the
-/// other backends refuse it rather than run without it.
-pub(crate) fn refuse_proxy_only(plan: &Plan, backend: &str) -> Result<(), SandboxError> {
-    if let cordon_policy::NetworkPlan::ProxyOnly { .. } = plan.network {
+/// Packet rules, the private NAT'd stack and both proxy models are set up by
+/// the supervisor of a one-shot native run; backends without that refuse
+/// them rather than run without them.
+pub(crate) fn refuse_supervised_network(plan: &Plan, backend: &str) -> Result<(), SandboxError> {
+    if net::needs_supervisor(&plan.network) {
         return Err(SandboxError::unavailable(format!(
-            "proxy-only networking is not supported yet on the {backend} backend; use \"native\""
+            "network: {} is not supported on the {backend} backend yet; use \"native\"",
+            net::describe(&plan.network)
         )));
     }
     Ok(())
@@ -211,7 +217,7 @@ pub(crate) fn refuse_proxy_only(plan: &Plan, backend: &str) -> Result<(), Sandbo
 /// Sharing the host's network namespace also shares its abstract unix sockets
 /// (X11, D-Bus, ...); only Landlock scoping (ABI 6) keeps them out of reach.
 pub(crate) fn check_host_network_scoping(plan: &Plan) -> Result<(), SandboxError> {
-    if plan.network == cordon_policy::NetworkPlan::Isolated {
+    if plan.network.private_stack() {
         return Ok(());
     }
     match probe::landlock_abi() {

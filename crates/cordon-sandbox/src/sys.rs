@@ -226,6 +226,25 @@ pub fn prctl(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<()> {
     Ok(())
 }
 
+/// Add a capability (already permitted and inheritable) to the ambient set,
+/// so that it survives an exec by a non-root uid.
+pub fn prctl_ambient_raise(cap: libc::c_ulong) -> io::Result<()> {
+    // SAFETY: PR_CAP_AMBIENT takes integer arguments only.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+            cap,
+            0,
+            0,
+        )
+    };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Clear effective, permitted and inheritable capability sets.
 pub fn clear_capability_sets() -> io::Result<()> {
     #[repr(C)]

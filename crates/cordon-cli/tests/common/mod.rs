@@ -187,7 +187,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Self {
+    pub fn from(out: Output) -> Self {
         use std::os::unix::process::ExitStatusExt;
         let code = out
             .status

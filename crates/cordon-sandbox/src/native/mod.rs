@@ -16,7 +16,6 @@
 mod confine;
 pub mod landlock_only;
 mod mounts;
-mod relay;
 mod server;
 mod terminal;
 
@@ -41,10 +40,12 @@ struct Prepared {
     mounts: Vec<MountOp>,
     landlock: Vec<LandlockRule>,
     isolate_network: bool,
-    /// Model 2: the caller's proxy, relayed into the sandbox at the same address.
-    proxy_endpoint: Option<std::net::SocketAddr>,
-    /// The init's end of the channel that hands the relay socket over.
-    relay_channel: Option<RawFd>,
+    /// The init's end of the channel that hands the sandbox's user and network
+    /// namespaces to the supervisor (which sets up rules, uplink or proxy
+    /// there) and says when the workload may start.
+    net_channel: Option<RawFd>,
+    /// Model 1: let this gid use ICMP echo sockets in the sandbox's namespace.
+    ping_gid: Option<u32>,
     /// `--pty`: the init's end of the channel that hands the terminal over.
     pty_channel: Option<RawFd>,
     argv: Vec<CString>,
@@ -83,12 +84,12 @@ impl Prepared {
                 crate::bubblewrap::tmp_cap(plan),
             ),
             landlock: landlock_rules(plan),
-            isolate_network: !matches!(plan.network, NetworkPlan::HostShared { .. }),
-            proxy_endpoint: match &plan.network {
-                NetworkPlan::ProxyOnly { endpoint, .. } => Some(*endpoint),
+            isolate_network: plan.network.private_stack(),
+            net_channel: None,
+            ping_gid: match plan.network {
+                NetworkPlan::Filtered(_) => Some(caller.gid),
                 _ => None,
             },
-            relay_channel: None,
             pty_channel: None,
             argv,
             envp,
@@ -157,14 +158,14 @@ fn namespace_flags() -> u64 {
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut prepared = Prepared::new(plan)?;
-    let mut relay_channel = match prepared.proxy_endpoint {
-        Some(_) => Some(
+    let mut net_channel = match crate::net::needs_supervisor(&plan.network) {
+        true => Some(
             std::os::unix::net::UnixStream::pair()
                 .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
         ),
-        None => None,
+        false => None,
     };
-    prepared.relay_channel = relay_channel.as_ref().map(|(_, child)| child.as_raw_fd());
+    prepared.net_channel = net_channel.as_ref().map(|(_, child)| child.as_raw_fd());
     let mut pty_channel = match opts.pty {
         true => Some(
             std::os::unix::net::UnixStream::pair()
@@ -214,7 +215,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             drop(report_w);
             drop(life_r);
             // Only the init keeps its end: EOF on ours then means it failed.
-            let relay_end = relay_channel.take().map(|(parent_end, child_end)| {
+            let net_end = net_channel.take().map(|(parent_end, child_end)| {
                 drop(child_end);
                 parent_end
             });
@@ -233,12 +234,22 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             }
             phase("cloned");
             let terminal = pty_end.as_ref().and_then(terminal::Relay::start);
-            let _relay = match (&relay_end, prepared.proxy_endpoint) {
-                (Some(channel), Some(endpoint)) => relay::Relay::start(channel, endpoint),
-                _ => None,
+            let network = match &net_end {
+                Some(channel) => match start_network(plan, channel, opts.debug) {
+                    Ok(network) => network,
+                    Err(e) => {
+                        supervisor::kill(&pidfd);
+                        let _ = supervisor::reap(&pidfd);
+                        signals.restore();
+                        return Err(e);
+                    }
+                },
+                None => None,
             };
+            phase("network");
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
             phase("reaped");
+            let network_report = network.map(crate::net::ActiveNetwork::finish);
             if let Some(terminal) = terminal {
                 terminal.finish();
             }
@@ -271,13 +282,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 .to_string();
             let mut outcome = Outcome::from_report(report, started.elapsed(), "native", opts);
             outcome.note_limits(cgroup.as_ref());
+            outcome.network = network_report;
             outcome.mechanisms = vec![
                 "user, mount, pid, ipc, uts and cgroup namespaces".into(),
-                if prepared.isolate_network {
-                    "network namespace (own loopback only)".into()
-                } else {
-                    "host network shared".into()
-                },
+                crate::net::describe(&plan.network).into(),
                 format!("landlock filesystem layer: {landlock}"),
                 "landlock scoping of signals and abstract sockets".into(),
                 "seccomp deny-list".into(),
@@ -286,6 +294,23 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             Ok(outcome)
         }
     }
+}
+
+/// Receive the sandbox's namespaces from its init, set up the network there
+/// and let the init start the workload. `None` when the init failed before
+/// handing them over (its report says why).
+fn start_network(
+    plan: &Plan,
+    channel: &std::os::unix::net::UnixStream,
+    debug: bool,
+) -> Result<Option<crate::net::ActiveNetwork>, SandboxError> {
+    let Ok(ns) = crate::net::Namespaces::receive(channel.as_raw_fd()) else {
+        return Ok(None);
+    };
+    let network = crate::net::ActiveNetwork::start(&plan.network, ns, debug)
+        .map_err(SandboxError::setup)?;
+    sys::write_all(channel.as_raw_fd(), b"g");
+    Ok(Some(network))
 }
 
 /// Prefix of init errors that mean "namespaces exist but cannot be used here".
@@ -333,6 +358,16 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
                 p.cwd_display
             ),
         );
+    }
+    if let Some(channel) = p.net_channel {
+        // The supervisor sets up the network in our namespaces meanwhile.
+        let mut go = [0u8; 1];
+        // SAFETY: reading one byte into a valid buffer.
+        if unsafe { libc::read(channel, go.as_mut_ptr().cast(), 1) } != 1 || go[0] != b'g' {
+            sys::exit_now(125);
+        }
+        // SAFETY: the init's end of the channel is no longer needed.
+        unsafe { libc::close(channel) };
     }
     phase("exec");
     // With --pty the command gets a terminal of the sandbox's devpts.
@@ -427,7 +462,7 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
     // Creating a network namespace is the slowest single step of a sandbox
     // start; a helper thread does it while this thread builds the mounts.
     let network = if p.isolate_network {
-        Some(spawn_network_namespace()?)
+        Some(spawn_network_namespace(p.net_channel, p.ping_gid)?)
     } else {
         None
     };
@@ -439,11 +474,6 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
             .map_err(|_| "network namespace helper panicked".to_string())??;
         nix::sched::setns(&netns, nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("entering the network namespace: {e}"))?;
-    }
-    if let (Some(endpoint), Some(channel)) = (p.proxy_endpoint, p.relay_channel) {
-        relay::listen_and_send(endpoint, channel)?;
-        // SAFETY: the init's end of the channel is no longer needed.
-        unsafe { libc::close(channel) };
     }
     nix::unistd::sethostname("cordon").map_err(|e| format!("hostname: {e}"))?;
     use nix::sys::resource::Resource;
@@ -469,8 +499,12 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
 }
 
 /// Start a thread that creates the sandbox's network namespace with only a
-/// loopback interface, and hands back a descriptor of it.
-fn spawn_network_namespace() -> Result<std::thread::JoinHandle<Result<OwnedFd, String>>, String> {
+/// loopback interface, and hands back a descriptor of it. With a `channel`,
+/// the thread also sends the user and network namespaces to the supervisor.
+fn spawn_network_namespace(
+    channel: Option<RawFd>,
+    ping_gid: Option<u32>,
+) -> Result<std::thread::JoinHandle<Result<OwnedFd, String>>, String> {
     // Opened before the mounts change this process's root under the thread.
     let proc_dir = nix::fcntl::open(
         "/proc",
@@ -494,7 +528,34 @@ fn spawn_network_namespace() -> Result<std::thread::JoinHandle<Result<OwnedFd, S
             )
             .map_err(|e| format!("opening the network namespace: {e}"))?;
             // SAFETY: `openat` just returned this descriptor; nothing else owns it.
-            Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+            let netns = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            if let Some(gid) = ping_gid {
+                // ICMP echo without raw sockets, for this namespace only.
+                let path = "sys/net/ipv4/ping_group_range";
+                let file = nix::fcntl::openat(
+                    Some(proc_dir.as_raw_fd()),
+                    path,
+                    nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                    nix::sys::stat::Mode::empty(),
+                )
+                .map_err(|e| format!("opening {path}: {e}"))?;
+                sys::write_all(file, format!("{gid} {gid}").as_bytes());
+                let _ = nix::unistd::close(file);
+            }
+            if let Some(channel) = channel {
+                let userns = nix::fcntl::openat(
+                    Some(proc_dir.as_raw_fd()),
+                    "thread-self/ns/user",
+                    nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                    nix::sys::stat::Mode::empty(),
+                )
+                .map_err(|e| format!("opening the user namespace: {e}"))?;
+                let sent = sys::send_fd(channel, userns, b"U")
+                    .and_then(|()| sys::send_fd(channel, netns.as_raw_fd(), b"N"));
+                let _ = nix::unistd::close(userns);
+                sent.map_err(|e| format!("handing the namespaces to the supervisor: {e}"))?;
+            }
+            Ok(netns)
         })
         .map_err(|e| format!("starting the network helper: {e}"))
 }
@@ -603,7 +664,7 @@ pub fn serve_inherited(listener: RawFd) -> ! {
 /// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
 fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
     crate::check_host_network_scoping(plan)?;
-    crate::refuse_proxy_only(plan, "long-lived native")?;
+    crate::refuse_supervised_network(plan, "long-lived native")?;
     availability()
         .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
 }

@@ -1,22 +1,12 @@
-//! Model 2 of the network policy: the sandbox's only way out is the caller's
-//! proxy on the host's loopback. Inside the sandbox's own network namespace
-//! the init listens on the proxy's address and port and hands the listening
-//! socket (which stays in that namespace) to the supervisor, which accepts
-//! there and connects to the real proxy in the host's namespace.
+//! Model 2 with the caller's proxy: the sandbox's only way out is that proxy
+//! on the host's loopback. A socket listening on the proxy's address and port
+//! inside the sandbox's own network namespace is accepted on by the
+//! supervisor, which connects to the real proxy in the host's namespace.
+//! `pump` also carries the filtering proxy's allowed connections.
 
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::thread::JoinHandle;
-
-/// In the sandbox init: listen on `endpoint` in the sandbox's network
-/// namespace and send the socket to the supervisor over `channel`.
-pub fn listen_and_send(endpoint: SocketAddr, channel: RawFd) -> Result<(), String> {
-    let listener = TcpListener::bind(endpoint)
-        .map_err(|e| format!("listening for the proxy relay on {endpoint}: {e}"))?;
-    crate::sys::send_fd(channel, listener.as_raw_fd(), b"L")
-        .map_err(|e| format!("handing over the proxy relay socket: {e}"))
-}
 
 /// A running relay; stops accepting when dropped.
 pub struct Relay {
@@ -25,12 +15,11 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// In the supervisor: receive the listening socket and relay every
-    /// connection to `endpoint`. `None` if the init sent nothing (it failed).
-    pub fn start(channel: &UnixStream, endpoint: SocketAddr) -> Option<Relay> {
-        let (_, listener) = crate::sys::recv_fd(channel.as_raw_fd(), &mut [0u8; 1]).ok()?;
-        let listener = listener?;
-        let accept_fd = listener.try_clone().ok()?;
+    /// Relay every connection accepted on `listener` to `endpoint`.
+    pub fn start(listener: OwnedFd, endpoint: SocketAddr) -> Result<Relay, String> {
+        let accept_fd = listener
+            .try_clone()
+            .map_err(|e| format!("proxy relay: {e}"))?;
         let thread = std::thread::Builder::new()
             .name("cordon-relay".into())
             .spawn(move || {
@@ -44,16 +33,16 @@ impl Relay {
                     pump(inbound, outbound);
                 }
             })
-            .ok()?;
-        Some(Relay {
+            .map_err(|e| format!("proxy relay: {e}"))?;
+        Ok(Relay {
             listener,
             thread: Some(thread),
         })
     }
 }
 
-/// Copy both ways until each side closes.
-fn pump(a: TcpStream, b: TcpStream) {
+/// Copy both ways until each side closes (in two threads; returns at once).
+pub fn pump(a: TcpStream, b: TcpStream) {
     let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
         return;
     };

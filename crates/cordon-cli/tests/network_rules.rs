@@ -1,0 +1,540 @@
+//! Network models 1 and 2 (SPEC §2.2) attacked and used from inside the
+//! sandbox: packet rules (CIDR, except, protocol, ports, IPv4/IPv6, mapped
+//! addresses, default allow/deny), the private NAT'd stack, cordon's filtering
+//! proxy (CONNECT, plain HTTP, SOCKS5, wildcards), the host's loopback and
+//! ingress, and the decision trace.
+//!
+//! "The outside" is a network namespace these tests create: a veth pair from
+//! the host (10.203.0.1, fd03::1) to a "remote" namespace with two addresses
+//! per family (10.203.0.2/.3, fd03::2/::3) and listeners on TCP 8001, 8002
+//! and UDP 8003. Nothing here contacts a real outside address; names resolve
+//! through a hosts file the proxy reads in test mode, never DNS.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::*;
+use serde_json::{json, Value};
+
+const REMOTE_NS: &str = "cordon-remote";
+const HOST_VETH: &str = "cr-host";
+
+struct Remote {
+    /// Directory (readable by every identity) with the probe client and hosts file.
+    dir: std::path::PathBuf,
+}
+
+fn sh(script: &str) {
+    let out = Command::new("sh").args(["-ec", script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+extern "C" fn remove_remote() {
+    let saved = std::fs::read_to_string(saved_ping_range()).unwrap_or_default();
+    let _ = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ip netns del {REMOTE_NS}; \
+                 ip link del {HOST_VETH}; [ -n '{0}' ] && sysctl -qw net.ipv4.ping_group_range='{0}'; \
+                 rm -f {1}",
+                saved.trim(),
+                saved_ping_range()
+            ),
+        ])
+        .output();
+}
+
+fn saved_ping_range() -> String {
+    format!("/tmp/cordon-ping-range-{}", std::process::id())
+}
+
+/// The remote namespace, created once per test process and removed at exit.
+/// Needs root (CI runs as root).
+fn remote() -> &'static Remote {
+    static REMOTE: OnceLock<Remote> = OnceLock::new();
+    REMOTE.get_or_init(|| {
+        assert_eq!(
+            current_uid(),
+            0,
+            "the network tests create a network namespace and a veth pair: run them as root"
+        );
+        // A leftover of a killed earlier run would make `ip` fail below.
+        remove_remote();
+        let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support");
+        // ICMP echo from pasta (the uplink) uses ping sockets, which the
+        // host's ping_group_range must allow; Debian's default does.
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap();
+        std::fs::write(saved_ping_range(), range.replace('\t', " ")).unwrap();
+        sh("sysctl -qw net.ipv4.ping_group_range='0 2147483647'");
+        sh(&format!(
+            "ip netns add {REMOTE_NS}
+             ip link add {HOST_VETH} type veth peer name cr-remote netns {REMOTE_NS}
+             ip addr add 10.203.0.1/24 dev {HOST_VETH}
+             ip -6 addr add fd03::1/64 dev {HOST_VETH} nodad
+             ip link set {HOST_VETH} up
+             ip -n {REMOTE_NS} link set lo up
+             ip -n {REMOTE_NS} addr add 10.203.0.2/24 dev cr-remote
+             ip -n {REMOTE_NS} addr add 10.203.0.3/24 dev cr-remote
+             ip -n {REMOTE_NS} -6 addr add fd03::2/64 dev cr-remote nodad
+             ip -n {REMOTE_NS} -6 addr add fd03::3/64 dev cr-remote nodad
+             ip -n {REMOTE_NS} link set cr-remote up
+             ip -n {REMOTE_NS} route add default via 10.203.0.1
+             ip -n {REMOTE_NS} -6 route add default via fd03::1"
+        ));
+        // SAFETY: registering a plain extern "C" function to run at exit.
+        unsafe { libc::atexit(remove_remote) };
+        // PDEATHSIG follows the thread that spawned the server, so a thread
+        // that lives as long as this process spawns it: the server dies with
+        // the test process, however that ends.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut server = Command::new("ip");
+            server
+                .args(["netns", "exec", REMOTE_NS, "python3"])
+                .arg(format!("{support}/remote_server.py"))
+                .args(["tcp:8001", "tcp:8002", "udp:8003"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null());
+            // SAFETY: prctl in the child before exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut server, || {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                })
+            };
+            let mut server = server.spawn().unwrap();
+            let mut ready = [0u8; 5];
+            std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
+            tx.send(ready).unwrap();
+            loop {
+                std::thread::park();
+            }
+        });
+        assert_eq!(&rx.recv().unwrap(), b"ready");
+        let dir = std::env::temp_dir().join(format!("cordon-net-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(format!("{support}/net_client.py"), dir.join("net_client.py")).unwrap();
+        std::fs::write(
+            dir.join("hosts"),
+            "10.203.0.2 a.test x.wild.test wild.test\n10.203.0.3 b.test\n\
+             fd03::2 six.test\n127.0.0.1 loop.test\n",
+        )
+        .unwrap();
+        sh(&format!("chmod -R a+rX {}", dir.display()));
+        Remote { dir }
+    })
+}
+
+/// Identities with a backend that supports these network models.
+fn net_identities() -> Vec<Identity> {
+    identities()
+        .into_iter()
+        .filter(|i| i.backend == Some("native"))
+        .collect()
+}
+
+/// Run the probe client with `probes` ("label=mode:target") under `network`.
+fn probe_run(who: Identity, network: Value, probes: &[&str], extra: &[&str]) -> Run {
+    let remote = remote();
+    let client = remote.dir.join("net_client.py");
+    let mut cfg = json!({
+        "version": "0.8.0",
+        "process": {"commandLine": format!("python3 {} {}", client.display(), probes.join(" "))},
+        "filesystem": {"readonlyPaths": [remote.dir]},
+    });
+    for (k, v) in network.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    let mut cfg = cfg;
+    cfg["containment"] = json!(who.backend.unwrap());
+    let file = ConfigFile::new(&cfg);
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    args.extend(["run", "--config", file.path.to_str().unwrap()]);
+    let mut cmd = command(who);
+    cmd.env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"));
+    cmd.args(&args);
+    Run::from(cmd.output().unwrap())
+}
+
+/// Assert each label's verdict: "label=ok" or "label=blocked".
+fn verdicts(run: &Run, expected: &[(&str, bool)]) {
+    for (label, ok) in expected {
+        let want = format!("{label}={}", if *ok { "ok" } else { "blocked" });
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(&want)),
+            "expected {want}\n{run}"
+        );
+    }
+}
+
+#[test]
+fn cidr_port_and_protocol_rules_hold_for_ipv4_and_mapped_addresses() {
+    let network = json!({"network": {"egress": {"default": "deny",
+        "allow": [
+            {"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]},
+            {"to": [{"cidr": "10.203.0.0/24"}], "ports": [{"protocol": "tcp", "port": 8002, "endPort": 8002}, {"protocol": "udp", "port": 8003}]},
+        ],
+        "deny": [{"to": [{"cidr": "10.203.0.3/32"}]}],
+    }}});
+    for who in net_identities() {
+        let run = probe_run(
+            who,
+            network.clone(),
+            &[
+                "allowed=tcp:10.203.0.2:8001",
+                "range=tcp:10.203.0.2:8002",
+                "denied_inside_allow=tcp:10.203.0.3:8002",
+                "neighbour_address=tcp:10.203.0.3:8001",
+                "udp_allowed=udp:10.203.0.2:8003",
+                "udp_denied=udp:10.203.0.3:8003",
+                "udp_wrong_port=udp:10.203.0.2:8001",
+                "mapped=tcp:[::ffff:10.203.0.2]:8001",
+                "mapped_denied=tcp:[::ffff:10.203.0.3]:8002",
+                "ipv6_unlisted=tcp:[fd03::2]:8001",
+                "icmp_unlisted=ping:10.203.0.2",
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        verdicts(
+            &run,
+            &[
+                ("allowed", true),
+                ("range", true),
+                ("denied_inside_allow", false),
+                ("neighbour_address", false),
+                ("udp_allowed", true),
+                ("udp_denied", false),
+                ("udp_wrong_port", false),
+                ("mapped", true),
+                ("mapped_denied", false),
+                ("ipv6_unlisted", false),
+                ("icmp_unlisted", false),
+            ],
+        );
+        run.expect(&["allowed=ok tcp 8001 10.203.0.2"]);
+    }
+}
+
+#[test]
+fn ipv6_and_icmp_rules() {
+    let network = json!({"network": {"egress": {"default": "deny",
+        "allow": [
+            {"to": [{"cidr": "fd03::/64", "except": ["fd03::3/128"]}], "ports": [{"protocol": "tcp", "port": 8001}]},
+            {"to": [{"cidr": "10.203.0.2/32"}, {"cidr": "fd03::2/128"}], "ports": [{"protocol": "icmp"}]},
+        ],
+    }}});
+    for who in net_identities() {
+        let run = probe_run(
+            who,
+            network.clone(),
+            &[
+                "v6_allowed=tcp:[fd03::2]:8001",
+                "v6_except=tcp:[fd03::3]:8001",
+                "v6_port=tcp:[fd03::2]:8002",
+                "v4_not_listed=tcp:10.203.0.2:8001",
+                "ping4=ping:10.203.0.2",
+                "ping4_neighbour=ping:10.203.0.3",
+                "ping6=ping:fd03::2",
+                "ping6_neighbour=ping:fd03::3",
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        verdicts(
+            &run,
+            &[
+                ("v6_allowed", true),
+                ("v6_except", false),
+                ("v6_port", false),
+                ("v4_not_listed", false),
+                ("ping4", true),
+                ("ping4_neighbour", false),
+                ("ping6", true),
+                ("ping6_neighbour", false),
+            ],
+        );
+    }
+}
+
+/// A listener on the host: on loopback, or on every address.
+fn host_listener(addr: &str) -> (TcpListener, u16) {
+    let l = TcpListener::bind(addr).unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+#[test]
+fn default_allow_is_a_private_stack_without_the_host() {
+    let (_lo, lo_port) = host_listener("127.0.0.1:0");
+    let (_any, any_port) = host_listener("0.0.0.0:0");
+    let lo = format!("loopback=tcp:127.0.0.1:{lo_port}");
+    let host_addr = format!("host_address=tcp:10.203.0.1:{any_port}");
+    for network in [
+        json!({"network": {"egress": {"default": "allow"}}}),
+        json!({"network": {"defaultPolicy": "allow"}}),
+        json!({"network": {"egress": {"default": "allow", "deny": [{"to": [{"cidr": "10.203.0.3/32"}]}]}}}),
+    ] {
+        let denies_b = network.to_string().contains("10.203.0.3");
+        for who in net_identities() {
+            let run = probe_run(
+                who,
+                network.clone(),
+                &[
+                    "outside=tcp:10.203.0.2:8002",
+                    "outside_b=tcp:10.203.0.3:8001",
+                    "udp=udp:10.203.0.2:8003",
+                    "v6=tcp:[fd03::3]:8002",
+                    &lo,
+                    &host_addr,
+                ],
+                &[],
+            );
+            assert_eq!(run.code, 0, "{who:?} {network}\n{run}");
+            verdicts(
+                &run,
+                &[
+                    ("outside", true),
+                    ("outside_b", !denies_b),
+                    ("udp", true),
+                    ("v6", true),
+                    ("loopback", false),
+                    ("host_address", false),
+                ],
+            );
+        }
+    }
+}
+
+#[test]
+fn legacy_host_lists_are_packet_rules() {
+    for (network, a, b) in [
+        (
+            json!({"network": {"defaultPolicy": "block", "allowedHosts": ["10.203.0.2", "fd03::2/128"]}}),
+            true,
+            false,
+        ),
+        (
+            json!({"network": {"defaultPolicy": "allow", "blockedHosts": ["10.203.0.3/32"]}}),
+            true,
+            false,
+        ),
+    ] {
+        for who in net_identities() {
+            let run = probe_run(
+                who,
+                network.clone(),
+                &["a=tcp:10.203.0.2:8001", "b=tcp:10.203.0.3:8001"],
+                &[],
+            );
+            assert_eq!(run.code, 0, "{who:?} {network}\n{run}");
+            verdicts(&run, &[("a", a), ("b", b)]);
+        }
+    }
+}
+
+#[test]
+fn the_workload_cannot_change_the_rules_or_the_interface() {
+    let network = json!({"network": {"egress": {"default": "deny",
+        "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
+    let client = remote().dir.join("net_client.py");
+    for who in net_identities() {
+        let script = format!(
+            "{}{}{}{}python3 {} still=tcp:10.203.0.3:8001",
+            probe("flush", "nft flush ruleset"),
+            probe("delete", "nft delete table inet cordon"),
+            probe("down", "ip link set lo down"),
+            probe("route", "ip route add 10.203.0.0/24 dev lo"),
+            client.display()
+        );
+        let mut cfg = json!({"version": "0.8.0", "process": {"commandLine": script},
+            "filesystem": {"readonlyPaths": [remote().dir]}});
+        cfg["network"] = network["network"].clone();
+        let run = run_config(who, &cfg);
+        run.expect(&["flush=fail", "delete=fail", "down=fail", "route=fail"]);
+        verdicts(&run, &[("still", false)]);
+    }
+}
+
+#[test]
+fn nothing_can_connect_into_the_sandbox() {
+    // The sandbox listens on every address; the host cannot reach it through
+    // its own addresses, its loopback, or the gateway side.
+    let network = json!({"network": {"egress": {"default": "allow"}}});
+    for who in net_identities() {
+        let cfg = json!({"version": "0.8.0", "network": network["network"],
+            "process": {"commandLine": "python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", 8765)); s.listen(); print(\"listening\", flush=True); s.settimeout(4); print(\"accepted\" if s.accept() else \"\")' 2>&1; echo done"}});
+        let file = ConfigFile::new(&cfg);
+        let mut child = command(who)
+            .args(with_backend(who, &["run", "--config", file.path.to_str().unwrap()]))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 10];
+        std::io::Read::read_exact(&mut out, &mut first).unwrap();
+        for addr in ["127.0.0.1:8765", "10.203.0.1:8765", "192.0.2.2:8765"] {
+            let reached = std::net::TcpStream::connect_timeout(
+                &addr.parse().unwrap(),
+                std::time::Duration::from_millis(500),
+            )
+            .is_ok();
+            assert!(!reached, "{who:?}: {addr} reached the sandbox's listener");
+        }
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        child.wait().unwrap();
+        assert!(rest.contains("timed out") && !rest.contains("accepted"), "{who:?}: {rest}");
+    }
+}
+
+#[test]
+fn rule_hits_are_reported() {
+    let network = json!({"network": {"egress": {"default": "deny",
+        "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
+    for who in net_identities() {
+        let run = probe_run(
+            who,
+            network.clone(),
+            &["a=tcp:10.203.0.2:8001", "b=tcp:10.203.0.3:8001"],
+            &["--debug"],
+        );
+        let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+        let hits = doc["network"]["ruleHits"].as_array().unwrap().clone();
+        let count = |name: &str| {
+            hits.iter()
+                .find(|h| h["rule"] == name)
+                .and_then(|h| h["packets"].as_u64())
+                .unwrap_or(0)
+        };
+        assert!(count("network.egress.allow[0]") >= 1, "{who:?} {hits:?}");
+        assert!(count("default") >= 1, "{who:?} {hits:?}");
+        assert!(
+            run.stderr
+                .contains("network rule network.egress.allow[0]: "),
+            "{run}"
+        );
+    }
+}
+
+fn domain_policy() -> Value {
+    json!({"network": {"egress": {"default": "deny",
+        "allow": [
+            {"to": [{"host": "a.test"}, {"host": "*.wild.test"}, {"host": "loop.test"}], "ports": [{"protocol": "tcp", "port": 8001}]},
+            {"to": [{"host": "six.test"}]},
+        ],
+        "deny": [{"to": [{"host": "b.test"}]}],
+    }}})
+}
+
+#[test]
+fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
+    let audit = std::env::temp_dir().join(format!("cordon-net-audit-{}", std::process::id()));
+    for who in net_identities() {
+        let _ = std::fs::remove_file(&audit);
+        std::fs::write(&audit, "").unwrap();
+        sh(&format!("chmod 666 {}", audit.display()));
+        let audit_arg = format!("--audit-log={}", audit.display());
+        let run = probe_run(
+            who,
+            domain_policy(),
+            &[
+                "connect=connect:a.test:8001",
+                "http=http:a.test:8001",
+                "socks=socks5:a.test:8001",
+                "wild=connect:x.wild.test:8001",
+                "apex=connect:wild.test:8001",
+                "other_port=connect:a.test:8002",
+                "denied_name=connect:b.test:8001",
+                "socks_denied=socks5:b.test:8001",
+                "raw_ip=connect:10.203.0.2:8001",
+                "unknown=connect:c.test:8001",
+                "v6_name=connect:six.test:8002",
+                "to_loopback=connect:loop.test:8001",
+                "direct=tcp:10.203.0.2:8001",
+            ],
+            &[&audit_arg, "--debug"],
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        verdicts(
+            &run,
+            &[
+                ("connect", true),
+                ("http", true),
+                ("socks", true),
+                ("wild", true),
+                ("apex", false),
+                ("other_port", false),
+                ("denied_name", false),
+                ("socks_denied", false),
+                ("raw_ip", false),
+                ("unknown", false),
+                ("v6_name", true),
+                ("to_loopback", false),
+                ("direct", false),
+            ],
+        );
+        run.expect(&[
+            "connect=ok tcp 8001 10.203.0.2",
+            "v6_name=ok tcp 8002 fd03::2",
+            "denied_name=blocked OSError: status 403: cordon: b.test:8001 is not allowed by the sandbox's network policy (network.egress.deny[0])",
+            "socks_denied=blocked OSError: socks5 reply 2",
+        ]);
+        // The decision trace: every request, with its rule, in the audit log.
+        let log = std::fs::read_to_string(&audit).unwrap();
+        let records: Vec<Value> = log
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|r: &Value| r["event"] == "network")
+            .collect();
+        let find = |dest: &str, allowed: bool| {
+            records
+                .iter()
+                .any(|r| r["destination"] == dest && r["allowed"] == allowed)
+        };
+        assert!(find("a.test", true) && find("b.test", false) && find("wild.test", false), "{log}");
+        assert!(
+            records.iter().any(|r| r["destination"] == "b.test"
+                && r["rule"] == "network.egress.deny[0]"
+                && r["port"] == 8001),
+            "{log}"
+        );
+        assert!(run.stderr.contains("cordon: network: denied b.test:8001"), "{run}");
+    }
+    let _ = std::fs::remove_file(&audit);
+}
+
+#[test]
+fn domain_policy_sets_the_proxy_variables_only_to_cordons_proxy() {
+    for who in net_identities() {
+        let mut cfg = json!({"version": "0.8.0", "process": {"commandLine": "env | grep -i _proxy | sort"}});
+        cfg["network"] = domain_policy()["network"].clone();
+        cfg["process"]["env"] = json!(["NO_PROXY=*", "http_proxy=http://evil:1"]);
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 0, "{run}");
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(lines.len(), 6, "{run}");
+        assert!(lines.iter().all(|l| l.ends_with("=http://127.0.0.1:3128")), "{run}");
+    }
+}
+
+#[test]
+fn rules_naming_hosts_for_udp_are_refused() {
+    let who = net_identities()[0];
+    let cfg = json!({"version": "0.8.0", "process": {"commandLine": "true"},
+        "network": {"egress": {"allow": [{"to": [{"host": "a.test"}], "ports": [{"protocol": "udp", "port": 53}]}]}}});
+    let run = run_config(who, &cfg);
+    assert_eq!(run.code, 125, "{run}");
+    assert!(run.stderr.contains("TCP only"), "{run}");
+    let _ = std::io::stderr().flush();
+}

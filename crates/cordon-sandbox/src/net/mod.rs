@@ -1,0 +1,200 @@
+//! The sandbox's network beyond its own loopback (SPEC §2.2), run by the
+//! supervisor inside the sandbox's user and network namespaces:
+//!
+//! - model 1 (`Filtered`): an nftables table in the sandbox's namespace
+//!   (`nft`) and an uplink to the outside (`uplink`, pasta);
+//! - model 2 with the caller's proxy (`ProxyOnly`): a relay (`relay`);
+//! - model 2 with host rules (`FilteringProxy`): cordon's proxy (`proxy`).
+//!
+//! Everything here is in place before the workload starts.
+
+pub mod enter;
+pub mod nft;
+pub mod proxy;
+pub mod relay;
+pub mod uplink;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cordon_policy::plan::{NetworkPlan, FILTERING_PROXY_ENDPOINT};
+
+pub use enter::Namespaces;
+
+/// One decision of the filtering proxy.
+#[derive(Debug, Clone)]
+pub struct NetEvent {
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u128,
+    /// `connect`, `http` or `socks5`.
+    pub kind: &'static str,
+    /// The name or address the client asked for.
+    pub destination: String,
+    /// The address judged or connected to, when there is one.
+    pub address: Option<IpAddr>,
+    pub port: u16,
+    pub allowed: bool,
+    /// The rule that decided (`default` when none matched).
+    pub rule: String,
+    /// More about the outcome (e.g. the connection failed).
+    pub detail: Option<String>,
+}
+
+impl NetEvent {
+    pub fn new(
+        kind: &'static str,
+        destination: &str,
+        address: Option<IpAddr>,
+        port: u16,
+        allowed: bool,
+        rule: &str,
+        detail: Option<String>,
+    ) -> Self {
+        NetEvent {
+            time_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis(),
+            kind,
+            destination: destination.to_string(),
+            address,
+            port,
+            allowed,
+            rule: rule.to_string(),
+            detail,
+        }
+    }
+
+    /// One line for `--debug`.
+    pub fn describe(&self) -> String {
+        let addr = self.address.map(|a| format!(" ({a})")).unwrap_or_default();
+        let detail = self
+            .detail
+            .as_ref()
+            .map(|d| format!("; {d}"))
+            .unwrap_or_default();
+        format!(
+            "{} {}:{}{addr} [{}] by {}{detail}",
+            if self.allowed { "allowed" } else { "denied" },
+            self.destination,
+            self.port,
+            self.kind,
+            self.rule
+        )
+    }
+}
+
+/// What the network did during a run.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkReport {
+    /// Every decision of the filtering proxy.
+    pub decisions: Vec<NetEvent>,
+    /// Packets that hit each packet-filter rule (first packets of connections).
+    pub rule_hits: Vec<(String, u64)>,
+}
+
+/// The running network of one sandbox.
+pub struct ActiveNetwork {
+    ns: Namespaces,
+    uplink: Option<uplink::Uplink>,
+    proxy: Option<proxy::FilteringProxy>,
+    relay: Option<relay::Relay>,
+    filtered: bool,
+}
+
+/// Whether a plan needs the supervisor's work in the sandbox's namespaces.
+pub fn needs_supervisor(plan: &NetworkPlan) -> bool {
+    matches!(
+        plan,
+        NetworkPlan::Filtered(_) | NetworkPlan::ProxyOnly { .. } | NetworkPlan::FilteringProxy(_)
+    )
+}
+
+/// How the sandbox's network is isolated, in words (for `--debug`).
+pub fn describe(plan: &NetworkPlan) -> &'static str {
+    match plan {
+        NetworkPlan::Isolated => "network namespace (own loopback only)",
+        NetworkPlan::Filtered(_) => {
+            "network namespace with packet rules (nftables) and a user-mode uplink (pasta)"
+        }
+        NetworkPlan::ProxyOnly { .. } => "network namespace whose only way out is the caller's proxy",
+        NetworkPlan::FilteringProxy(_) => {
+            "network namespace whose only way out is cordon's filtering proxy"
+        }
+        NetworkPlan::HostShared { .. } => "host network shared",
+    }
+}
+
+impl ActiveNetwork {
+    /// Set up what `plan` needs in the namespaces `ns`. Returns once the
+    /// workload may start.
+    pub fn start(plan: &NetworkPlan, ns: Namespaces, debug: bool) -> Result<Self, String> {
+        let mut active = ActiveNetwork {
+            ns,
+            uplink: None,
+            proxy: None,
+            relay: None,
+            filtered: false,
+        };
+        match plan {
+            NetworkPlan::Filtered(rules) => {
+                // pasta takes longest: start it first, install the rules meanwhile.
+                let mut uplink = uplink::Uplink::spawn(&active.ns)?;
+                let script = nft::script(rules, &nft::host_addresses());
+                if debug {
+                    eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
+                }
+                active
+                    .ns
+                    .run_net_admin("nft", &["-f", "-"], &script)
+                    .map_err(|e| {
+                        if e.starts_with("starting nft") {
+                            format!(
+                                "network: packet rules need nftables' nft on PATH (Debian \
+                                 package \"nftables\"): {e}"
+                            )
+                        } else {
+                            format!("network: installing the packet rules: {e}")
+                        }
+                    })?;
+                active.filtered = true;
+                uplink.wait_ready()?;
+                active.uplink = Some(uplink);
+            }
+            NetworkPlan::ProxyOnly { endpoint, .. } => {
+                let listener = active.ns.listen(*endpoint)?;
+                active.relay = Some(relay::Relay::start(listener, *endpoint)?);
+            }
+            NetworkPlan::FilteringProxy(rules) => {
+                let (ip, port) = FILTERING_PROXY_ENDPOINT;
+                let listener = active.ns.listen(SocketAddr::from((ip, port)))?;
+                active.proxy = Some(proxy::FilteringProxy::start(
+                    listener,
+                    rules.clone(),
+                    debug,
+                )?);
+            }
+            NetworkPlan::Isolated | NetworkPlan::HostShared { .. } => {}
+        }
+        Ok(active)
+    }
+
+    /// After the sandbox has ended: stop everything and report.
+    pub fn finish(mut self) -> NetworkReport {
+        let mut report = NetworkReport::default();
+        if let Some(proxy) = self.proxy.take() {
+            report.decisions = proxy.finish();
+        }
+        drop(self.relay.take());
+        drop(self.uplink.take());
+        if self.filtered {
+            if let Ok(json) =
+                self.ns
+                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "")
+            {
+                report.rule_hits = nft::counters(&json);
+            }
+        }
+        report
+    }
+}
