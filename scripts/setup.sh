@@ -7,6 +7,9 @@ packages=(
   bubblewrap   # the bubblewrap backend and the benchmark baseline
   hyperfine    # bench/
   iproute2     # network tests
+  passt        # pasta: the uplink of network model 1 (packet rules, NAT'd stack)
+  nftables     # nft: the packet filter in the sandbox's network namespace
+  curl         # network tests
   python3      # test probes inside the sandbox, bench report
   util-linux   # setpriv (unprivileged test runs), mount, unshare
   passwd       # useradd for the unprivileged test user
@@ -25,6 +28,13 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# pasta opens /dev/net/tun to give a sandbox its uplink. Debian's udev rules
+# make it 0666; minimal VMs without udev leave it 0600 (root only).
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ] && [ "$(id -u)" = 0 ]; then
+  echo "setup: /dev/net/tun is $(stat -c %a /dev/net/tun); setting Debian's default 0666" >&2
+  chmod 0666 /dev/net/tun
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

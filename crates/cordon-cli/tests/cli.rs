@@ -118,8 +118,8 @@ fn refusals_exit_125_with_a_reason_naming_the_field() {
             "ui.disable",
         ),
         (
-            json!({"process": {"commandLine": "true"}, "network": {"egress": {"allow": [{"to": [{"cidr": "10.0.0.0/8"}]}]}}}),
-            "not supported yet",
+            json!({"process": {"commandLine": "true"}, "network": {"ingress": {"hostLoopback": "allow"}}}),
+            "network.ingress.hostLoopback: \"allow\" is not supported",
         ),
         (
             json!({"process": {"commandLine": "true"}, "network": {"egress": {"allow": [{"to": [{"cidr": "300.0.0.0/8"}]}]}}}),

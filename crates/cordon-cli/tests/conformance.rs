@@ -142,7 +142,7 @@ fn network_block_is_prompt_and_total() {
 }
 
 #[test]
-fn legacy_localnet_shares_the_host_namespace_and_08_refuses_what_it_cannot_honour() {
+fn legacy_localnet_shares_the_host_namespace_and_08_gets_a_private_stack() {
     let host = std::fs::read_link("/proc/self/ns/net")
         .unwrap()
         .to_string_lossy()
@@ -156,19 +156,26 @@ fn legacy_localnet_shares_the_host_namespace_and_08_refuses_what_it_cannot_honou
         let run = run_config(who, &cfg);
         assert_eq!(run.code, 0, "{run}");
         run.expect(&["LEGACY_LOCALNET_OK", &format!("SANDBOX_NETNS={host}")]);
-        for network in [
-            json!({"defaultPolicy": "allow", "allowLocalNetwork": false}),
-            json!({"defaultPolicy": "block", "allowLocalNetwork": true}),
-        ] {
-            let cfg = json!({
-                "version": "0.8.0-alpha",
-                "process": {"commandLine": "echo LOCALNET_SHOULD_NOT_RUN"},
-                "network": network
-            });
-            let run = run_config(who, &cfg);
-            assert_eq!(run.code, 125, "{run}");
-            assert!(!run.stdout.contains("LOCALNET_SHOULD_NOT_RUN"), "{run}");
-        }
+        // On 0.8 "allow" without allowLocalNetwork is the private NAT'd
+        // stack (SPEC §2.2): its own namespace, not the host's.
+        let cfg = json!({
+            "version": "0.8.0-alpha",
+            "process": {"commandLine": "echo SANDBOX_NETNS=$(readlink /proc/self/ns/net); echo PRIVATE_STACK_OK"},
+            "network": {"defaultPolicy": "allow", "allowLocalNetwork": false}
+        });
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 0, "{run}");
+        run.expect(&["PRIVATE_STACK_OK"]);
+        assert!(!run.has(&format!("SANDBOX_NETNS={host}")), "{run}");
+        // allowLocalNetwork under "block" cannot be honoured: refused.
+        let cfg = json!({
+            "version": "0.8.0-alpha",
+            "process": {"commandLine": "echo LOCALNET_SHOULD_NOT_RUN"},
+            "network": {"defaultPolicy": "block", "allowLocalNetwork": true}
+        });
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 125, "{run}");
+        assert!(!run.stdout.contains("LOCALNET_SHOULD_NOT_RUN"), "{run}");
     }
 }
 

@@ -32,7 +32,7 @@ const CLIENT: &str = r#"python3 -c 'import urllib.request as u; print(u.urlopen(
 fn native() -> Vec<Identity> {
     identities()
         .into_iter()
-        .filter(|i| i.backend == Some("native"))
+        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
         .collect()
 }
 

@@ -138,7 +138,7 @@ fn remote() -> &'static Remote {
 fn net_identities() -> Vec<Identity> {
     identities()
         .into_iter()
-        .filter(|i| i.backend == Some("native"))
+        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
         .collect()
 }
 

@@ -354,7 +354,6 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
-    crate::refuse_supervised_network(plan, "bubblewrap")?;
     if opts.pty {
         return Err(SandboxError::unavailable(
             "--pty is not supported yet on the bubblewrap backend",
@@ -364,7 +363,24 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-    let inv = build(plan, status_w.as_raw_fd(), &Payload::Command)?;
+    let mut inv = build(plan, status_w.as_raw_fd(), &Payload::Command)?;
+    // With a network to set up in the sandbox's namespaces, bwrap waits on
+    // this pipe before it runs the command.
+    let network_gate = if crate::net::needs_supervisor(&plan.network) {
+        let (gate_r, gate_w) =
+            sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+        let fd = inv.pass(gate_r);
+        let cmd_at = inv
+            .args
+            .iter()
+            .position(|a| a == "--")
+            .unwrap_or(inv.args.len());
+        inv.args
+            .splice(cmd_at..cmd_at, ["--block-fd".into(), fd.into()]);
+        Some(gate_w)
+    } else {
+        None
+    };
     let signals = SignalWatch::install()?;
     let started = Instant::now();
 
@@ -414,14 +430,33 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         }
     }
 
-    let deadline = plan.timeout.map(|t| started + t);
-    let end = supervisor::wait(&bwrap_fd, deadline, &signals);
     let kill_all = || {
         if let Some(init) = &sandbox_init {
             supervisor::kill(init);
         }
         supervisor::kill(&bwrap_fd);
     };
+    let mut network = None;
+    if let (Some(gate), Some(pid)) = (network_gate, json_number(&line, "child-pid")) {
+        match start_network(plan, pid as libc::pid_t, opts.debug) {
+            Ok(active) => {
+                network = Some(active);
+                sys::write_all(gate.as_raw_fd(), b"g");
+            }
+            Err(e) => {
+                kill_all();
+                let _ = supervisor::reap(&bwrap_fd);
+                if let Some(init) = &sandbox_init {
+                    supervisor::wait_exit(init);
+                }
+                signals.restore();
+                return Err(e);
+            }
+        }
+    }
+
+    let deadline = plan.timeout.map(|t| started + t);
+    let end = supervisor::wait(&bwrap_fd, deadline, &signals);
     let (timed_out, interrupted) = match end {
         Ok(WaitEnd::Exited) => (false, None),
         Ok(WaitEnd::TimedOut) => {
@@ -445,6 +480,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         supervisor::wait_exit(init);
     }
     let kill_latency = (timed_out).then(|| deadline.map(|d| d.elapsed())).flatten();
+    let network_report = network.map(crate::net::ActiveNetwork::finish);
     signals.restore();
     drop(placeholders);
     drop(child);
@@ -473,16 +509,13 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     };
     let mut outcome = Outcome::from_report(report, started.elapsed(), "bubblewrap", opts);
     outcome.note_limits(cgroup.as_ref());
+    outcome.network = network_report;
     outcome.mechanisms = vec![
         format!(
             "{} (user, mount, pid, ipc, uts, cgroup namespaces)",
             bwrap_path.display()
         ),
-        if plan.network == NetworkPlan::Isolated {
-            "network namespace (own loopback only)".into()
-        } else {
-            "host network shared".into()
-        },
+        crate::net::describe(&plan.network).into(),
         "seccomp deny-list (bwrap --seccomp)".into(),
         "landlock scoping of signals and abstract sockets".into(),
         "all capabilities dropped (bwrap --cap-drop ALL)".into(),
@@ -490,6 +523,51 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         "no landlock filesystem layer (bwrap must mount after it would apply)".into(),
     ];
     Ok(outcome)
+}
+
+/// Set up the network in the namespaces of bwrap's sandbox init `pid`, which
+/// waits on its block descriptor meanwhile. Needs a bwrap that is not setuid:
+/// the sandbox's user namespace must be the caller's.
+fn start_network(
+    plan: &Plan,
+    pid: libc::pid_t,
+    debug: bool,
+) -> Result<crate::net::ActiveNetwork, SandboxError> {
+    // bwrap writes the id maps right after creating the namespace; a helper
+    // joining before that would run under unmapped ids.
+    let mapped = || {
+        ["uid_map", "gid_map"].iter().all(|map| {
+            std::fs::read_to_string(format!("/proc/{pid}/{map}"))
+                .map(|m| !m.trim().is_empty())
+                .unwrap_or(false)
+        })
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(2);
+    while !mapped() && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let ns = crate::net::Namespaces::of_process_network(pid).map_err(|e| {
+        SandboxError::unavailable(format!(
+            "network: cannot enter the bubblewrap sandbox's network namespace ({e}); a setuid \
+             bwrap keeps it out of the caller's reach: use \"native\""
+        ))
+    })?;
+    // While it builds the sandbox, bwrap's outer namespace may map the
+    // caller's gid to another id (e.g. 0); name it as that namespace does.
+    let caller_gid = cordon_policy::Caller::current().gid;
+    let gid = std::fs::read_to_string(format!("/proc/{pid}/gid_map"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| {
+            let f: Vec<u32> = line
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (f.len() == 3 && f[1] <= caller_gid && caller_gid - f[1] < f[2])
+                .then(|| f[0] + (caller_gid - f[1]))
+        })
+        .unwrap_or(caller_gid);
+    crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug).map_err(SandboxError::setup)
 }
 
 /// Start a long-lived sandbox through bwrap: cordon's exec server runs inside

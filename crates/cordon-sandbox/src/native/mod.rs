@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 pub use confine::LandlockOutcome;
 use confine::{Grant, LandlockRule};
-use cordon_policy::plan::{Access, Kind, NetworkPlan, Plan};
+use cordon_policy::plan::{Access, Kind, Plan};
 
 use crate::layout::{self, MountOp};
 use crate::supervisor;
@@ -44,8 +44,6 @@ struct Prepared {
     /// namespaces to the supervisor (which sets up rules, uplink or proxy
     /// there) and says when the workload may start.
     net_channel: Option<RawFd>,
-    /// Model 1: let this gid use ICMP echo sockets in the sandbox's namespace.
-    ping_gid: Option<u32>,
     /// `--pty`: the init's end of the channel that hands the terminal over.
     pty_channel: Option<RawFd>,
     argv: Vec<CString>,
@@ -86,10 +84,6 @@ impl Prepared {
             landlock: landlock_rules(plan),
             isolate_network: plan.network.private_stack(),
             net_channel: None,
-            ping_gid: match plan.network {
-                NetworkPlan::Filtered(_) => Some(caller.gid),
-                _ => None,
-            },
             pty_channel: None,
             argv,
             envp,
@@ -307,7 +301,9 @@ fn start_network(
     let Ok(ns) = crate::net::Namespaces::receive(channel.as_raw_fd()) else {
         return Ok(None);
     };
-    let network = crate::net::ActiveNetwork::start(&plan.network, ns, debug)
+    // The init maps the caller's gid to itself.
+    let gid = cordon_policy::Caller::current().gid;
+    let network = crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug)
         .map_err(SandboxError::setup)?;
     sys::write_all(channel.as_raw_fd(), b"g");
     Ok(Some(network))
@@ -462,7 +458,7 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
     // Creating a network namespace is the slowest single step of a sandbox
     // start; a helper thread does it while this thread builds the mounts.
     let network = if p.isolate_network {
-        Some(spawn_network_namespace(p.net_channel, p.ping_gid)?)
+        Some(spawn_network_namespace(p.net_channel)?)
     } else {
         None
     };
@@ -503,7 +499,6 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
 /// the thread also sends the user and network namespaces to the supervisor.
 fn spawn_network_namespace(
     channel: Option<RawFd>,
-    ping_gid: Option<u32>,
 ) -> Result<std::thread::JoinHandle<Result<OwnedFd, String>>, String> {
     // Opened before the mounts change this process's root under the thread.
     let proc_dir = nix::fcntl::open(
@@ -529,19 +524,6 @@ fn spawn_network_namespace(
             .map_err(|e| format!("opening the network namespace: {e}"))?;
             // SAFETY: `openat` just returned this descriptor; nothing else owns it.
             let netns = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-            if let Some(gid) = ping_gid {
-                // ICMP echo without raw sockets, for this namespace only.
-                let path = "sys/net/ipv4/ping_group_range";
-                let file = nix::fcntl::openat(
-                    Some(proc_dir.as_raw_fd()),
-                    path,
-                    nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
-                    nix::sys::stat::Mode::empty(),
-                )
-                .map_err(|e| format!("opening {path}: {e}"))?;
-                sys::write_all(file, format!("{gid} {gid}").as_bytes());
-                let _ = nix::unistd::close(file);
-            }
             if let Some(channel) = channel {
                 let userns = nix::fcntl::openat(
                     Some(proc_dir.as_raw_fd()),

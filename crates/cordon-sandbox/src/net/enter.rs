@@ -17,16 +17,19 @@ pub struct Namespaces {
 }
 
 impl Namespaces {
-    /// Open the namespaces of a process the caller may inspect (bubblewrap's
-    /// sandbox init).
-    pub fn of_process(pid: libc::pid_t) -> std::io::Result<Namespaces> {
-        let open = |kind: &str| -> std::io::Result<OwnedFd> {
-            Ok(std::fs::File::open(format!("/proc/{pid}/ns/{kind}"))?.into())
-        };
-        Ok(Namespaces {
-            user: open("user")?,
-            net: open("net")?,
-        })
+    /// The network namespace of a process the caller may inspect (bubblewrap's
+    /// sandbox init) and the user namespace that owns it.
+    pub fn of_process_network(pid: libc::pid_t) -> std::io::Result<Namespaces> {
+        let net: OwnedFd = std::fs::File::open(format!("/proc/{pid}/ns/net"))?.into();
+        const NS_GET_USERNS: libc::c_ulong = 0xb701; // _IO(0xb7, 0x1)
+        // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
+        let user = unsafe { libc::ioctl(net.as_raw_fd(), NS_GET_USERNS) };
+        if user < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just returned this descriptor; we own it.
+        let user = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(user) };
+        Ok(Namespaces { user, net })
     }
 
     /// Receive the two descriptors the native init sends ("U" then "N").
@@ -47,7 +50,16 @@ impl Namespaces {
 
     /// Run `program` inside the namespaces with CAP_NET_ADMIN there (and only
     /// there); `stdin` is written to it. Returns stdout, or stderr as the error.
-    pub fn run_net_admin(&self, program: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+    /// With `ping_gid`, that group may also open ICMP echo sockets in the
+    /// namespace (`net.ipv4.ping_group_range`, a per-namespace setting).
+    pub fn run_net_admin(
+        &self,
+        program: &str,
+        args: &[&str],
+        stdin: &str,
+        ping_gid: Option<u32>,
+    ) -> Result<String, String> {
+        let ping_range = ping_gid.map(|g| format!("{g} {g}").into_bytes());
         let mut cmd = Command::new(program);
         cmd.args(args)
             .stdin(Stdio::piped())
@@ -61,6 +73,17 @@ impl Namespaces {
         unsafe {
             cmd.pre_exec(move || {
                 enter(user, net)?;
+                if let Some(range) = &ping_range {
+                    // /proc/sys/net shows the namespace of the process reading it.
+                    let fd = libc::open(
+                        c"/proc/sys/net/ipv4/ping_group_range".as_ptr(),
+                        libc::O_WRONLY | libc::O_CLOEXEC,
+                    );
+                    if fd < 0 || libc::write(fd, range.as_ptr().cast(), range.len()) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::close(fd);
+                }
                 keep_net_admin_across_exec()
             })
         };
@@ -93,7 +116,11 @@ impl Namespaces {
         match unsafe { libc::fork() } {
             -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
             0 => {
-                let code = match enter(user, net).and_then(|()| listen_raw(addr)) {
+                // bwrap may not have brought the loopback up yet; up is idempotent.
+                let code = match enter(user, net)
+                    .and_then(|()| crate::sys::loopback_up())
+                    .and_then(|()| listen_raw(addr))
+                {
                     Ok(fd) => match crate::sys::send_fd(child.as_raw_fd(), fd, b"L") {
                         Ok(()) => 0,
                         Err(_) => 2,

@@ -127,8 +127,14 @@ pub fn describe(plan: &NetworkPlan) -> &'static str {
 
 impl ActiveNetwork {
     /// Set up what `plan` needs in the namespaces `ns`. Returns once the
-    /// workload may start.
-    pub fn start(plan: &NetworkPlan, ns: Namespaces, debug: bool) -> Result<Self, String> {
+    /// workload may start. `ping_gid` is the caller's group as the sandbox's
+    /// user namespace names it (it may use ICMP echo sockets there).
+    pub fn start(
+        plan: &NetworkPlan,
+        ns: Namespaces,
+        ping_gid: u32,
+        debug: bool,
+    ) -> Result<Self, String> {
         let mut active = ActiveNetwork {
             ns,
             uplink: None,
@@ -146,9 +152,14 @@ impl ActiveNetwork {
                 }
                 active
                     .ns
-                    .run_net_admin("nft", &["-f", "-"], &script)
+                    .run_net_admin(
+                        "nft",
+                        &["-f", "-"],
+                        &script,
+                        Some(ping_gid),
+                    )
                     .map_err(|e| {
-                        if e.starts_with("starting nft") {
+                        if e.starts_with("starting nft") && e.contains("No such file") {
                             format!(
                                 "network: packet rules need nftables' nft on PATH (Debian \
                                  package \"nftables\"): {e}"
@@ -190,7 +201,7 @@ impl ActiveNetwork {
         if self.filtered {
             if let Ok(json) =
                 self.ns
-                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "")
+                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", None)
             {
                 report.rule_hits = nft::counters(&json);
             }
