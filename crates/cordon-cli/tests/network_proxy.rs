@@ -108,10 +108,6 @@ fn what_cannot_be_relayed_is_refused() {
             "not supported yet",
         ),
         (
-            json!({"version": "0.8.0", "containment": "bubblewrap", "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}, "process": {"commandLine": "echo RAN"}}),
-            "not supported yet on the bubblewrap backend",
-        ),
-        (
             json!({"version": "0.8.0", "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}, "network": {"egress": {"default": "allow"}}, "process": {"commandLine": "echo RAN"}}),
             "requires network.egress.default",
         ),
