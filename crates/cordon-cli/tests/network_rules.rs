@@ -115,14 +115,17 @@ fn remote() -> &'static Remote {
             let mut ready = [0u8; 5];
             std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
             tx.send(ready).unwrap();
-            loop {
-                std::thread::park();
-            }
+            // Lives (and waits) as long as the test process.
+            let _ = server.wait();
         });
         assert_eq!(&rx.recv().unwrap(), b"ready");
         let dir = std::env::temp_dir().join(format!("cordon-net-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(format!("{support}/net_client.py"), dir.join("net_client.py")).unwrap();
+        std::fs::copy(
+            format!("{support}/net_client.py"),
+            dir.join("net_client.py"),
+        )
+        .unwrap();
         std::fs::write(
             dir.join("hosts"),
             "10.203.0.2 a.test x.wild.test wild.test\n10.203.0.3 b.test\n\
@@ -154,7 +157,6 @@ fn probe_run(who: Identity, network: Value, probes: &[&str], extra: &[&str]) -> 
     for (k, v) in network.as_object().unwrap() {
         cfg[k] = v.clone();
     }
-    let mut cfg = cfg;
     cfg["containment"] = json!(who.backend.unwrap());
     let file = ConfigFile::new(&cfg);
     let mut args = vec!["--json"];
@@ -376,7 +378,10 @@ fn nothing_can_connect_into_the_sandbox() {
             "process": {"commandLine": "python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", 8765)); s.listen(); print(\"listening\", flush=True); s.settimeout(4); print(\"accepted\" if s.accept() else \"\")' 2>&1; echo done"}});
         let file = ConfigFile::new(&cfg);
         let mut child = command(who)
-            .args(with_backend(who, &["run", "--config", file.path.to_str().unwrap()]))
+            .args(with_backend(
+                who,
+                &["run", "--config", file.path.to_str().unwrap()],
+            ))
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -394,7 +399,10 @@ fn nothing_can_connect_into_the_sandbox() {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
         child.wait().unwrap();
-        assert!(rest.contains("timed out") && !rest.contains("accepted"), "{who:?}: {rest}");
+        assert!(
+            rest.contains("timed out") && !rest.contains("accepted"),
+            "{who:?}: {rest}"
+        );
     }
 }
 
@@ -502,14 +510,20 @@ fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
                 .iter()
                 .any(|r| r["destination"] == dest && r["allowed"] == allowed)
         };
-        assert!(find("a.test", true) && find("b.test", false) && find("wild.test", false), "{log}");
+        assert!(
+            find("a.test", true) && find("b.test", false) && find("wild.test", false),
+            "{log}"
+        );
         assert!(
             records.iter().any(|r| r["destination"] == "b.test"
                 && r["rule"] == "network.egress.deny[0]"
                 && r["port"] == 8001),
             "{log}"
         );
-        assert!(run.stderr.contains("cordon: network: denied b.test:8001"), "{run}");
+        assert!(
+            run.stderr.contains("cordon: network: denied b.test:8001"),
+            "{run}"
+        );
     }
     let _ = std::fs::remove_file(&audit);
 }
@@ -517,14 +531,18 @@ fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
 #[test]
 fn domain_policy_sets_the_proxy_variables_only_to_cordons_proxy() {
     for who in net_identities() {
-        let mut cfg = json!({"version": "0.8.0", "process": {"commandLine": "env | grep -i _proxy | sort"}});
+        let mut cfg =
+            json!({"version": "0.8.0", "process": {"commandLine": "env | grep -i _proxy | sort"}});
         cfg["network"] = domain_policy()["network"].clone();
         cfg["process"]["env"] = json!(["NO_PROXY=*", "http_proxy=http://evil:1"]);
         let run = run_config(who, &cfg);
         assert_eq!(run.code, 0, "{run}");
         let lines: Vec<&str> = run.stdout.lines().collect();
         assert_eq!(lines.len(), 6, "{run}");
-        assert!(lines.iter().all(|l| l.ends_with("=http://127.0.0.1:3128")), "{run}");
+        assert!(
+            lines.iter().all(|l| l.ends_with("=http://127.0.0.1:3128")),
+            "{run}"
+        );
     }
 }
 
@@ -537,4 +555,58 @@ fn rules_naming_hosts_for_udp_are_refused() {
     assert_eq!(run.code, 125, "{run}");
     assert!(run.stderr.contains("TCP only"), "{run}");
     let _ = std::io::stderr().flush();
+}
+
+/// pasta processes whose parent is not a cordon (orphans of a killed run).
+fn orphaned_uplinks() -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("pasta") {
+            continue;
+        }
+        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .map(|p| p.trim().to_string())
+            .unwrap_or_default();
+        let parent = std::fs::read_to_string(format!("/proc/{ppid}/comm")).unwrap_or_default();
+        if !parent.starts_with("cordon") {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn killing_cordon_leaves_no_uplink_or_sandbox_behind() {
+    remote();
+    for who in net_identities() {
+        let mark = marker();
+        let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
+            "process": {"commandLine": format!("sleep {mark}")},
+            "network": {"egress": {"default": "allow"}}});
+        let file = ConfigFile::new(&cfg);
+        let mut child = command(who)
+            .args(["--config", file.path.to_str().unwrap()])
+            .spawn()
+            .unwrap();
+        assert!(
+            wait_until(|| sleepers(&mark) == 1, 10),
+            "{who:?}: never started"
+        );
+        // SAFETY: SIGKILL to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        child.wait().unwrap();
+        assert!(
+            wait_until(|| sleepers(&mark) == 0 && orphaned_uplinks().is_empty(), 10),
+            "{who:?}: left behind sandbox {} / uplinks {:?}",
+            sleepers(&mark),
+            orphaned_uplinks()
+        );
+    }
 }

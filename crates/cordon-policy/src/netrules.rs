@@ -297,7 +297,10 @@ mod tests {
         assert_eq!(name.rule, "hosts");
         let other = rules.judge(Destination::Name("b.test"), Proto::Tcp, Some(443));
         assert_eq!(other.verdict, Verdict::Deny);
-        assert_eq!(rules.judge(addr("192.0.2.7"), Proto::Tcp, None).rule, "nets");
+        assert_eq!(
+            rules.judge(addr("192.0.2.7"), Proto::Tcp, None).rule,
+            "nets"
+        );
         assert_eq!(
             rules.judge(addr("198.51.100.1"), Proto::Tcp, None).verdict,
             Verdict::Deny

@@ -543,7 +543,9 @@ fn egress_rules(egress: &Egress) -> Vec<NetRule> {
                         Protocol::Icmp => Proto::Icmp,
                         Protocol::Any => Proto::Any,
                     },
-                    ports: sel.port.map(|p| (p as u16, sel.end_port.unwrap_or(p) as u16)),
+                    ports: sel
+                        .port
+                        .map(|p| (p as u16, sel.end_port.unwrap_or(p) as u16)),
                 })
                 .collect();
             let Some(to) = &rule.to else {
@@ -925,7 +927,8 @@ mod tests {
         assert_eq!(rules.default, Verdict::Deny);
         assert_eq!(rules.rules[1].name, "network.blockedHosts[0]");
         assert_eq!(rules.rules[1].verdict, Verdict::Deny);
-        let names = r#"{"network":{"defaultPolicy":"block","allowedHosts":["*.pypi.org","10.0.0.0/8"]}}"#;
+        let names =
+            r#"{"network":{"defaultPolicy":"block","allowedHosts":["*.pypi.org","10.0.0.0/8"]}}"#;
         let NetworkPlan::FilteringProxy(rules) = net(names).unwrap() else {
             panic!("the filtering proxy expected")
         };
@@ -941,7 +944,10 @@ mod tests {
             panic!("the filtering proxy expected")
         };
         assert_eq!(rules.rules.len(), 2);
-        assert!(rules.rules.iter().all(|r| r.name == "network.egress.allow[0]"));
+        assert!(rules
+            .rules
+            .iter()
+            .all(|r| r.name == "network.egress.allow[0]"));
         let udp_host = r#"{"network":{"egress":{"allow":[{"to":[{"host":"a.test"}],"ports":[{"protocol":"udp","port":53}]}]}}}"#;
         assert!(net(udp_host).unwrap_err().message.contains("TCP only"));
         let loopback = r#"{"network":{"ingress":{"hostLoopback":"allow"}}}"#;

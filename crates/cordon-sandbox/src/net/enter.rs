@@ -22,7 +22,7 @@ impl Namespaces {
     pub fn of_process_network(pid: libc::pid_t) -> std::io::Result<Namespaces> {
         let net: OwnedFd = std::fs::File::open(format!("/proc/{pid}/ns/net"))?.into();
         const NS_GET_USERNS: libc::c_ulong = 0xb701; // _IO(0xb7, 0x1)
-        // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
+                                                     // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
         let user = unsafe { libc::ioctl(net.as_raw_fd(), NS_GET_USERNS) };
         if user < 0 {
             return Err(std::io::Error::last_os_error());
@@ -87,7 +87,9 @@ impl Namespaces {
                 keep_net_admin_across_exec()
             })
         };
-        let mut child = cmd.spawn().map_err(|e| format!("starting {program}: {e}"))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("starting {program}: {e}"))?;
         if let Some(mut input) = child.stdin.take() {
             use std::io::Write;
             input
@@ -109,12 +111,12 @@ impl Namespaces {
 
     /// A TCP socket listening on `addr` inside the sandbox's namespace.
     pub fn listen(&self, addr: std::net::SocketAddr) -> Result<OwnedFd, String> {
-        let (parent, child) = std::os::unix::net::UnixStream::pair()
-            .map_err(|e| format!("socketpair: {e}"))?;
+        let (parent, child) =
+            std::os::unix::net::UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
         let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
         // SAFETY: the child only makes raw system calls and exits.
         match unsafe { libc::fork() } {
-            -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
+            -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
             0 => {
                 // bwrap may not have brought the loopback up yet; up is idempotent.
                 let code = match enter(user, net)
@@ -243,7 +245,11 @@ fn sockaddr(addr: std::net::SocketAddr) -> (libc::c_int, libc::sockaddr_storage,
             };
             // SAFETY: sockaddr_in fits in sockaddr_storage.
             unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-            (libc::AF_INET, storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
+            (
+                libc::AF_INET,
+                storage,
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
         }
         std::net::SocketAddr::V6(v6) => {
             let sin6 = libc::sockaddr_in6 {
@@ -257,7 +263,11 @@ fn sockaddr(addr: std::net::SocketAddr) -> (libc::c_int, libc::sockaddr_storage,
             };
             // SAFETY: sockaddr_in6 fits in sockaddr_storage.
             unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-            (libc::AF_INET6, storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
+            (
+                libc::AF_INET6,
+                storage,
+                std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+            )
         }
     }
 }

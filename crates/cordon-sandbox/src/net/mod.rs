@@ -117,7 +117,9 @@ pub fn describe(plan: &NetworkPlan) -> &'static str {
         NetworkPlan::Filtered(_) => {
             "network namespace with packet rules (nftables) and a user-mode uplink (pasta)"
         }
-        NetworkPlan::ProxyOnly { .. } => "network namespace whose only way out is the caller's proxy",
+        NetworkPlan::ProxyOnly { .. } => {
+            "network namespace whose only way out is the caller's proxy"
+        }
         NetworkPlan::FilteringProxy(_) => {
             "network namespace whose only way out is cordon's filtering proxy"
         }
@@ -146,18 +148,14 @@ impl ActiveNetwork {
             NetworkPlan::Filtered(rules) => {
                 // pasta takes longest: start it first, install the rules meanwhile.
                 let mut uplink = uplink::Uplink::spawn(&active.ns)?;
+                crate::native::phase("uplink-spawned");
                 let script = nft::script(rules, &nft::host_addresses());
                 if debug {
                     eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
                 }
                 active
                     .ns
-                    .run_net_admin(
-                        "nft",
-                        &["-f", "-"],
-                        &script,
-                        Some(ping_gid),
-                    )
+                    .run_net_admin("nft", &["-f", "-"], &script, Some(ping_gid))
                     .map_err(|e| {
                         if e.starts_with("starting nft") && e.contains("No such file") {
                             format!(
@@ -169,7 +167,9 @@ impl ActiveNetwork {
                         }
                     })?;
                 active.filtered = true;
+                crate::native::phase("rules-installed");
                 uplink.wait_ready()?;
+                crate::native::phase("uplink-ready");
                 active.uplink = Some(uplink);
             }
             NetworkPlan::ProxyOnly { endpoint, .. } => {
@@ -197,7 +197,6 @@ impl ActiveNetwork {
             report.decisions = proxy.finish();
         }
         drop(self.relay.take());
-        drop(self.uplink.take());
         if self.filtered {
             if let Ok(json) =
                 self.ns
@@ -205,7 +204,9 @@ impl ActiveNetwork {
             {
                 report.rule_hits = nft::counters(&json);
             }
+            crate::native::phase("counters-read");
         }
+        drop(self.uplink.take());
         report
     }
 }

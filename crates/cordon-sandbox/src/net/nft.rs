@@ -217,7 +217,8 @@ mod tests {
         let pos = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle} in {s}"));
         assert!(pos("ip daddr { 192.0.2.2 } counter goto refuse") < pos("comment \"d\""));
         assert!(
-            pos("ip6 daddr fd00::/8 meta l4proto ipv6-icmp counter goto refuse") < pos("comment \"a\"")
+            pos("ip6 daddr fd00::/8 meta l4proto ipv6-icmp counter goto refuse")
+                < pos("comment \"a\"")
         );
         assert!(s.contains(
             "ip daddr 10.0.0.0/8 ip daddr != { 10.9.0.0/16 } meta l4proto tcp th dport 80-90 counter accept comment \"a\""

@@ -44,7 +44,10 @@ impl FilteringProxy {
         let hosts = match std::env::var_os(HOSTS_FILE_VAR) {
             None => None,
             Some(path) => Some(read_hosts(&path).map_err(|e| {
-                format!("{HOSTS_FILE_VAR}: cannot read {}: {e}", path.to_string_lossy())
+                format!(
+                    "{HOSTS_FILE_VAR}: cannot read {}: {e}",
+                    path.to_string_lossy()
+                )
             })?),
         };
         let shared = Arc::new(Shared {
@@ -410,9 +413,14 @@ fn http(shared: &Shared, mut client: TcpStream, first: u8) {
     let mut out = format!("{method} {path} {version}\r\n");
     for line in lines.filter(|l| !l.is_empty()) {
         let name = line.split(':').next().unwrap_or("").trim();
-        if ["proxy-connection", "proxy-authorization", "connection", "keep-alive"]
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h))
+        if [
+            "proxy-connection",
+            "proxy-authorization",
+            "connection",
+            "keep-alive",
+        ]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
         {
             continue;
         }
@@ -493,7 +501,10 @@ mod tests {
             split_host_port("[fd00::1]:80", None),
             Some(("fd00::1".into(), 80))
         );
-        assert_eq!(split_host_port("A.test", Some(80)), Some(("a.test".into(), 80)));
+        assert_eq!(
+            split_host_port("A.test", Some(80)),
+            Some(("a.test".into(), 80))
+        );
         assert_eq!(split_host_port("a.test", None), None);
         assert_eq!(split_host_port("a.test:0", None), None);
         assert_eq!(split_host_port("a.test:x", None), None);

@@ -141,6 +141,18 @@ impl Uplink {
 impl Drop for Uplink {
     fn drop(&mut self) {
         let _ = self.child.kill();
-        let _ = self.child.wait();
+        // pasta takes tens of milliseconds to unmap its tables after SIGKILL;
+        // the run need not wait for that. A thread reaps it (if cordon exits
+        // first, init does).
+        let Some(pid) = self.child.id().try_into().ok() else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("cordon-reap-pasta".into())
+            .spawn(move || {
+                let mut status = 0;
+                // SAFETY: waiting for our own killed child.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+            });
     }
 }
