@@ -27,6 +27,7 @@ pub fn print(as_json: bool) -> i32 {
                 "seccomp": report.seccomp,
                 "cgroupMode": report.cgroup_mode,
                 "kvm": {"usable": report.kvm.is_ok(), "detail": report.kvm.as_ref().err()},
+                "networkRules": {"usable": report.network_rules.is_ok(), "detail": report.network_rules.as_ref().err()},
             },
             "backends": backends,
         });
@@ -63,6 +64,13 @@ pub fn print(as_json: bool) -> i32 {
         "kvm               {}",
         match &report.kvm {
             Ok(()) => "usable".to_string(),
+            Err(e) => format!("unusable: {e}"),
+        }
+    );
+    println!(
+        "network rules     {}",
+        match &report.network_rules {
+            Ok(()) => "usable (pasta uplink, nftables)".to_string(),
             Err(e) => format!("unusable: {e}"),
         }
     );

@@ -24,6 +24,8 @@ pub struct HostReport {
     pub seccomp: bool,
     pub cgroup_mode: &'static str,
     pub kvm: Result<(), String>,
+    /// Whether network model 1 (rules, NAT'd stack) can run here, and why not.
+    pub network_rules: Result<(), String>,
     pub backends: Vec<BackendReport>,
 }
 
@@ -100,9 +102,38 @@ pub fn userns_restrictions() -> Vec<String> {
     .collect()
 }
 
+/// What network model 1 needs: pasta and nft on PATH, /dev/net/tun usable.
+pub fn network_rules_usable() -> Result<(), String> {
+    let on_path = |name: &str| {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+            .unwrap_or(false)
+            || ["/usr/bin", "/usr/sbin"]
+                .iter()
+                .any(|d| std::path::Path::new(d).join(name).is_file())
+    };
+    let mut missing = Vec::new();
+    if !on_path("pasta") {
+        missing.push("pasta (Debian package passt)".to_string());
+    }
+    if !on_path("nft") {
+        missing.push("nft (Debian package nftables)".to_string());
+    }
+    let tun = std::ffi::CString::new("/dev/net/tun").unwrap_or_default();
+    // SAFETY: access(2) with a NUL-terminated path.
+    if unsafe { libc::access(tun.as_ptr(), libc::R_OK | libc::W_OK) } != 0 {
+        missing.push("read-write access to /dev/net/tun (Debian's default is mode 0666)".into());
+    }
+    match missing.is_empty() {
+        true => Ok(()),
+        false => Err(format!("needs {}", missing.join(", "))),
+    }
+}
+
 pub fn probe() -> HostReport {
     let user_namespaces = user_namespaces_usable();
     let kvm = kvm_usable();
+    let network_rules = network_rules_usable();
     let landlock = landlock_abi();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
@@ -196,6 +227,7 @@ pub fn probe() -> HostReport {
         seccomp: std::path::Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
         cgroup_mode: cgroup_mode(),
         kvm,
+        network_rules,
         backends,
     }
 }
