@@ -333,6 +333,7 @@ fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
     let opts = RunOptions {
         debug: common.debug,
         pty,
+        rule_hits: common.debug || common.json || common.audit_log.is_some(),
     };
     let result = cordon_sandbox::run(&plan, &opts);
     match result {

@@ -480,7 +480,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         supervisor::wait_exit(init);
     }
     let kill_latency = (timed_out).then(|| deadline.map(|d| d.elapsed())).flatten();
-    let network_report = network.map(crate::net::ActiveNetwork::finish);
+    let network_report = network.map(|n| n.finish(opts.rule_hits));
     signals.restore();
     drop(placeholders);
     drop(child);

@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub debug: bool,
     /// Give the command a terminal (native backend).
     pub pty: bool,
+    /// Read the packet rules' hit counts at exit (costs an `nft` run; only
+    /// worth it when someone reads the report: `--debug`, `--json`, audit).
+    pub rule_hits: bool,
 }
 
 /// How a run ended.

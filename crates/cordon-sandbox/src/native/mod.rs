@@ -243,7 +243,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             phase("network");
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
             phase("reaped");
-            let network_report = network.map(crate::net::ActiveNetwork::finish);
+            let network_report = network.map(|n| n.finish(opts.rule_hits));
             if let Some(terminal) = terminal {
                 terminal.finish();
             }

@@ -157,6 +157,71 @@ impl Namespaces {
     }
 }
 
+impl Namespaces {
+    /// Wait (up to `timeout`) until the namespace routes IPv4, and IPv6 too
+    /// when `ipv6`, to the outside: the uplink has configured its interface.
+    pub fn wait_for_routes(&self, ipv6: bool, timeout: std::time::Duration) -> bool {
+        let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
+        let probes: [std::net::SocketAddr; 2] = [
+            // Documentation addresses: connect(2) on a datagram socket only
+            // looks the route up; nothing is sent.
+            "198.51.100.1:9".parse().expect("literal"),
+            "[2001:db8::1]:9".parse().expect("literal"),
+        ];
+        let wanted = if ipv6 { 2 } else { 1 };
+        let prepared: Vec<_> = probes[..wanted].iter().map(|a| sockaddr(*a)).collect();
+        let limit_us = timeout.as_micros() as u64;
+        // SAFETY: the child only makes raw system calls and exits.
+        match unsafe { libc::fork() } {
+            -1 => false,
+            0 => {
+                let mut code = 1;
+                if enter(user, net).is_ok() {
+                    let mut waited = 0u64;
+                    while waited < limit_us {
+                        if prepared
+                            .iter()
+                            .all(|(family, addr, len)| routed(*family, addr, *len))
+                        {
+                            code = 0;
+                            break;
+                        }
+                        let pause = libc::timespec {
+                            tv_sec: 0,
+                            tv_nsec: 200_000,
+                        };
+                        // SAFETY: nanosleep with a valid timespec.
+                        unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
+                        waited += 200;
+                    }
+                }
+                // SAFETY: leave the forked child without running destructors.
+                unsafe { libc::_exit(code) }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: reaping the child we just forked.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+            }
+        }
+    }
+}
+
+/// Whether a datagram socket can be connected to `addr` (a route exists).
+fn routed(family: libc::c_int, addr: &libc::sockaddr_storage, len: libc::socklen_t) -> bool {
+    // SAFETY: a socket this function owns, a sockaddr of the given length.
+    unsafe {
+        let fd = libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return false;
+        }
+        let ok = libc::connect(fd, (addr as *const libc::sockaddr_storage).cast(), len) == 0;
+        libc::close(fd);
+        ok
+    }
+}
+
 /// From linux/capability.h (the libc crate does not carry capability numbers).
 const CAP_NET_ADMIN: u32 = 12;
 

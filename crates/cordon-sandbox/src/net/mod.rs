@@ -110,6 +110,21 @@ pub fn needs_supervisor(plan: &NetworkPlan) -> bool {
     )
 }
 
+/// Whether the host has an IPv6 default route (then pasta gives the sandbox one).
+fn host_routes_ipv6() -> bool {
+    std::fs::read_to_string("/proc/net/ipv6_route")
+        .map(|table| {
+            table.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() >= 10
+                    && f[0] == "00000000000000000000000000000000"
+                    && f[1] == "00"
+                    && f[9] != "lo"
+            })
+        })
+        .unwrap_or(false)
+}
+
 /// How the sandbox's network is isolated, in words (for `--debug`).
 pub fn describe(plan: &NetworkPlan) -> &'static str {
     match plan {
@@ -168,7 +183,15 @@ impl ActiveNetwork {
                     })?;
                 active.filtered = true;
                 crate::native::phase("rules-installed");
-                uplink.wait_ready()?;
+                // pasta configures the interface well before it is done
+                // starting; packets sent meanwhile wait in its tap queue. So
+                // the workload may start once the routes exist.
+                let timeout = std::time::Duration::from_secs(2);
+                if active.ns.wait_for_routes(host_routes_ipv6(), timeout) {
+                    uplink.finish_readiness_in_background(debug);
+                } else {
+                    uplink.wait_ready()?;
+                }
                 crate::native::phase("uplink-ready");
                 active.uplink = Some(uplink);
             }
@@ -190,14 +213,15 @@ impl ActiveNetwork {
         Ok(active)
     }
 
-    /// After the sandbox has ended: stop everything and report.
-    pub fn finish(mut self) -> NetworkReport {
+    /// After the sandbox has ended: stop everything and report (with the
+    /// packet rules' hit counts when `rule_hits`).
+    pub fn finish(mut self, rule_hits: bool) -> NetworkReport {
         let mut report = NetworkReport::default();
         if let Some(proxy) = self.proxy.take() {
             report.decisions = proxy.finish();
         }
         drop(self.relay.take());
-        if self.filtered {
+        if self.filtered && rule_hits {
             if let Ok(json) =
                 self.ns
                     .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", None)

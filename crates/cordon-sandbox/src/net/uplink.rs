@@ -105,21 +105,26 @@ impl Uplink {
         })
     }
 
+    /// Let a thread wait for pasta's pid file instead; if pasta fails after
+    /// all, the sandbox simply has no way out (and `--debug` says so).
+    pub fn finish_readiness_in_background(&mut self, debug: bool) {
+        let Some(ready_r) = self.ready.take() else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("cordon-uplink-ready".into())
+            .spawn(move || {
+                if !read_pid(ready_r) && debug {
+                    eprintln!("cordon: network uplink: pasta stopped while starting");
+                }
+            });
+    }
+
     pub fn wait_ready(&mut self) -> Result<(), String> {
         let Some(ready_r) = self.ready.take() else {
             return Ok(());
         };
-        // pasta writes "PID\n" once the interface is configured; EOF first means it failed.
-        let mut pid = Vec::new();
-        let mut pipe = std::fs::File::from(ready_r);
-        let mut buf = [0u8; 32];
-        while !pid.ends_with(b"\n") {
-            match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => pid.extend_from_slice(&buf[..n]),
-            }
-        }
-        if String::from_utf8_lossy(&pid).trim().parse::<u32>().is_ok() {
+        if read_pid(ready_r) {
             return Ok(());
         }
         let _ = self.child.kill();
@@ -136,6 +141,20 @@ impl Uplink {
         }
         Err(message)
     }
+}
+
+/// pasta writes "PID\n" to its pid file once it is up; EOF first means it failed.
+fn read_pid(ready_r: OwnedFd) -> bool {
+    let mut pid = Vec::new();
+    let mut pipe = std::fs::File::from(ready_r);
+    let mut buf = [0u8; 32];
+    while !pid.ends_with(b"\n") {
+        match pipe.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => pid.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&pid).trim().parse::<u32>().is_ok()
 }
 
 impl Drop for Uplink {
