@@ -267,8 +267,12 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
         cordon_policy::NetworkPlan::Isolated => {
             json!({"model": "none", "detail": "own loopback only"})
         }
-        cordon_policy::NetworkPlan::ProxyOnly { endpoint, url } => {
-            json!({"model": "proxy", "detail": format!("only the caller's proxy at {endpoint}, relayed into the sandbox"), "proxy": url})
+        cordon_policy::NetworkPlan::ProxyOnly {
+            endpoint,
+            upstream,
+            url,
+        } => {
+            json!({"model": "proxy", "detail": format!("only the caller's proxy at {upstream}, relayed into the sandbox at {endpoint}"), "proxy": url})
         }
         cordon_policy::NetworkPlan::HostShared { proxy } => {
             json!({"model": "host", "detail": "shares the host's network", "proxy": proxy})

@@ -12,7 +12,11 @@ use serde_json::json;
 
 /// A stand-in for the caller's proxy: answers every request with PROXIED.
 fn stub_proxy() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    stub_proxy_on("127.0.0.1")
+}
+
+fn stub_proxy_on(ip: &str) -> u16 {
+    let listener = TcpListener::bind((ip, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -29,7 +33,7 @@ fn stub_proxy() -> u16 {
 
 const CLIENT: &str = r#"python3 -c 'import urllib.request as u; print(u.urlopen("http://example.invalid/").read().decode())'"#;
 
-fn native() -> Vec<Identity> {
+fn native_and_bwrap() -> Vec<Identity> {
     identities()
         .into_iter()
         .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
@@ -41,7 +45,7 @@ fn only_the_callers_proxy_is_reachable() {
     let proxy = stub_proxy();
     let other = TcpListener::bind("127.0.0.1:0").unwrap();
     let other_port = other.local_addr().unwrap().port();
-    for who in native() {
+    for who in native_and_bwrap() {
         let script = format!(
             "{CLIENT}; \
              timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{other_port}' 2>/dev/null && echo other=reached || echo other=blocked; \
@@ -82,7 +86,7 @@ fn only_the_callers_proxy_is_reachable() {
 #[test]
 fn inherited_proxy_variables_are_replaced() {
     let proxy = stub_proxy();
-    for who in native() {
+    for who in native_and_bwrap() {
         let run = run_config(
             who,
             &json!({
@@ -104,8 +108,8 @@ fn what_cannot_be_relayed_is_refused() {
     let proxy = stub_proxy();
     for (cfg, needle) in [
         (
-            json!({"version": "0.8.0", "network": {"proxy": {"url": "http://proxy.example:3128"}}, "process": {"commandLine": "echo RAN"}}),
-            "not supported yet",
+            json!({"version": "0.8.0", "network": {"proxy": {"url": "https://proxy.example:3128"}}, "process": {"commandLine": "echo RAN"}}),
+            "use an http:// proxy URL",
         ),
         (
             json!({"version": "0.8.0", "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}, "network": {"egress": {"default": "allow"}}, "process": {"commandLine": "echo RAN"}}),
@@ -117,4 +121,39 @@ fn what_cannot_be_relayed_is_refused() {
         assert!(!run.stdout.contains("RAN"));
         assert!(run.stderr.contains(needle), "{cfg}\n{run}");
     }
+}
+
+/// This host's address on its default route (not loopback).
+fn host_address() -> String {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    // No packet is sent: connecting a datagram socket only picks a route.
+    probe.connect("198.51.100.1:9").unwrap();
+    probe.local_addr().unwrap().ip().to_string()
+}
+
+#[test]
+fn a_proxy_off_the_hosts_loopback_is_relayed_at_127_0_0_1() {
+    let ip = host_address();
+    let proxy = stub_proxy_on(&ip);
+    let other = TcpListener::bind((ip.as_str(), 0)).unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    for who in native_and_bwrap() {
+        let script = format!(
+            "{CLIENT}; \
+             timeout 2 bash -c 'exec 3<>/dev/tcp/{ip}/{other_port}' 2>/dev/null && echo other=reached || echo other=blocked; \
+             timeout 2 bash -c 'exec 3<>/dev/tcp/{ip}/{proxy}' 2>/dev/null && echo direct=reached || echo direct=blocked; \
+             echo HTTPS_PROXY=$HTTPS_PROXY"
+        );
+        let cfg = json!({"version": "0.8.0", "process": {"commandLine": script},
+            "network": {"proxy": {"url": format!("http://{ip}:{proxy}")}}});
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "PROXIED",
+            "other=blocked",
+            "direct=blocked",
+            &format!("HTTPS_PROXY=http://127.0.0.1:{proxy}"),
+        ]);
+    }
+    drop(other);
 }

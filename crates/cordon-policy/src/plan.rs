@@ -131,11 +131,14 @@ impl FsPlan {
 pub enum NetworkPlan {
     /// Model 3: a private network stack with only its own loopback.
     Isolated,
-    /// Model 2: a private network stack whose only way out is one proxy
-    /// endpoint on the host's loopback, relayed into the sandbox at the same
-    /// address and port.
+    /// Model 2: a private network stack whose only way out is the caller's
+    /// proxy, relayed from `endpoint` inside the sandbox (the proxy's own
+    /// address when it is on the host's loopback, else 127.0.0.1 and its port).
     ProxyOnly {
         endpoint: std::net::SocketAddr,
+        /// `host:port` the relay connects to on the host's side (a name is
+        /// resolved at each connection).
+        upstream: String,
         /// What the proxy variables are set to.
         url: String,
     },

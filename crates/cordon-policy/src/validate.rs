@@ -810,17 +810,36 @@ fn loopback_endpoint(url: &str) -> Option<std::net::SocketAddr> {
     Some(std::net::SocketAddr::new(ip, port))
 }
 
-/// Model 2 through a proxy the caller runs on the host's loopback.
+/// Model 2 through the caller's proxy (URL already validated). A proxy on
+/// the host's loopback appears at its own address inside the sandbox; any
+/// other appears at 127.0.0.1 and its port, and the variables say so.
 fn proxy_only(field: &str, url: &str) -> Result<NetworkPlan> {
-    match loopback_endpoint(url) {
-        Some(endpoint) => Ok(NetworkPlan::ProxyOnly {
+    if let Some(endpoint) = loopback_endpoint(url) {
+        return Ok(NetworkPlan::ProxyOnly {
             endpoint,
+            upstream: endpoint.to_string(),
             url: url.to_string(),
-        }),
-        None => Err(PolicyError::not_supported_yet(format!(
-            "{field} with a proxy that is not on the host's loopback (proxy-only networking reaches loopback proxies)"
-        ))),
+        });
     }
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    if scheme != "http" {
+        return Err(PolicyError::policy(format!(
+            "{field}: an {scheme}:// proxy that is not on the host's loopback cannot be relayed: \
+             its certificate names a host the sandbox reaches only as 127.0.0.1; use an http:// \
+             proxy URL (CONNECT still carries TLS end to end)"
+        )));
+    }
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    let port: u16 = authority
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .ok_or_else(|| PolicyError::malformed(format!("{field}: needs an explicit port")))?;
+    Ok(NetworkPlan::ProxyOnly {
+        endpoint: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        upstream: authority.to_string(),
+        url: format!("http://127.0.0.1:{port}{tail}"),
+    })
 }
 
 /// Validate a proxy URL strictly. The URL is never echoed when it may hold a secret.

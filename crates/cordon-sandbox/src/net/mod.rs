@@ -195,9 +195,11 @@ impl ActiveNetwork {
                 crate::native::phase("uplink-ready");
                 active.uplink = Some(uplink);
             }
-            NetworkPlan::ProxyOnly { endpoint, .. } => {
+            NetworkPlan::ProxyOnly {
+                endpoint, upstream, ..
+            } => {
                 let listener = active.ns.listen(*endpoint)?;
-                active.relay = Some(relay::Relay::start(listener, *endpoint)?);
+                active.relay = Some(relay::Relay::start(listener, upstream.clone())?);
             }
             NetworkPlan::FilteringProxy(rules) => {
                 let (ip, port) = FILTERING_PROXY_ENDPOINT;

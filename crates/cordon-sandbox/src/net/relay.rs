@@ -4,7 +4,7 @@
 //! supervisor, which connects to the real proxy in the host's namespace.
 //! `pump` also carries the filtering proxy's allowed connections.
 
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::thread::JoinHandle;
 
@@ -15,8 +15,9 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Relay every connection accepted on `listener` to `endpoint`.
-    pub fn start(listener: OwnedFd, endpoint: SocketAddr) -> Result<Relay, String> {
+    /// Relay every connection accepted on `listener` to `upstream`
+    /// (`host:port`, resolved for each connection).
+    pub fn start(listener: OwnedFd, upstream: String) -> Result<Relay, String> {
         let accept_fd = listener
             .try_clone()
             .map_err(|e| format!("proxy relay: {e}"))?;
@@ -26,7 +27,7 @@ impl Relay {
                 let accepting = TcpListener::from(accept_fd);
                 for inbound in accepting.incoming() {
                     let Ok(inbound) = inbound else { break };
-                    let Ok(outbound) = TcpStream::connect(endpoint) else {
+                    let Ok(outbound) = TcpStream::connect(upstream.as_str()) else {
                         let _ = inbound.shutdown(Shutdown::Both);
                         continue;
                     };
