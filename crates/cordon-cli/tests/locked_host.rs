@@ -369,3 +369,23 @@ fn missing_bwrap_is_reported_and_process_still_runs() {
         .unwrap();
     assert_eq!(bwrap["available"], false, "{run}");
 }
+
+#[test]
+fn network_models_that_need_namespaces_are_refused_not_dropped() {
+    for who in locked() {
+        for network in [
+            json!({"egress": {"default": "allow"}}),
+            json!({"egress": {"allow": [{"to": [{"cidr": "10.0.0.0/8"}]}]}}),
+            json!({"egress": {"allow": [{"to": [{"host": "a.test"}]}]}}),
+        ] {
+            let cfg = json!({"version": "0.8.0", "process": {"commandLine": "echo RAN"}, "network": network});
+            let run = run_config(who, &cfg);
+            assert_eq!(run.code, 125, "{network}\n{run}");
+            assert!(!run.stdout.contains("RAN"), "{run}");
+            assert!(
+                run.stderr.contains("Landlock-only mode"),
+                "{network}\n{run}"
+            );
+        }
+    }
+}

@@ -584,7 +584,7 @@ pub fn start_server(
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
     crate::check_host_network_scoping(plan)?;
-    crate::refuse_supervised_network(plan, "bubblewrap")?;
+    crate::refuse_supervised_network(plan, "in long-lived sandboxes (provision/start/exec)")?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let payload = Payload::Server {

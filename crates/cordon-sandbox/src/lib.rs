@@ -207,10 +207,11 @@ pub fn select_backend(containment: &Containment) -> Result<&'static str, Sandbox
 /// Packet rules, the private NAT'd stack and both proxy models are set up by
 /// the supervisor of a one-shot native run; backends without that refuse
 /// them rather than run without them.
-pub(crate) fn refuse_supervised_network(plan: &Plan, backend: &str) -> Result<(), SandboxError> {
+pub(crate) fn refuse_supervised_network(plan: &Plan, context: &str) -> Result<(), SandboxError> {
     if net::needs_supervisor(&plan.network) {
         return Err(SandboxError::unavailable(format!(
-            "network: {} is not supported on the {backend} backend yet; use \"native\"",
+            "network: {} is not supported {context} yet; it needs a one-shot run (cordon run) \
+             with namespaces",
             net::describe(&plan.network)
         )));
     }

@@ -273,6 +273,8 @@ impl Store {
                 ))
             }
         };
+        // Refused here, not at start: nothing is provisioned that cannot run.
+        crate::refuse_supervised_network(&plan, "in long-lived sandboxes (provision/start/exec)")?;
         let token = random_token()?;
         let dir = self.root.join(&token);
         std::fs::DirBuilder::new()

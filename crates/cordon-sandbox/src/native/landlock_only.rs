@@ -184,7 +184,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     availability().map_err(|why| {
         SandboxError::unavailable(format!("Landlock-only mode unavailable: {why}"))
     })?;
-    crate::refuse_supervised_network(plan, "Landlock-only")?;
+    crate::refuse_supervised_network(plan, "in Landlock-only mode (no namespaces on this host)")?;
     if opts.pty {
         return Err(SandboxError::unavailable(
             "--pty is not supported yet in Landlock-only mode",

@@ -646,7 +646,7 @@ pub fn serve_inherited(listener: RawFd) -> ! {
 /// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
 fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
     crate::check_host_network_scoping(plan)?;
-    crate::refuse_supervised_network(plan, "long-lived native")?;
+    crate::refuse_supervised_network(plan, "in long-lived sandboxes (provision/start/exec)")?;
     availability()
         .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
 }
