@@ -6,6 +6,7 @@ no process, mount, namespace, cgroup, temp dir, and no descriptor of the runner.
 Usage: bench/soak.py CORDON_BINARY [RUNS]   (exit 0 = clean)
 """
 import glob
+import json
 import os
 import random
 import signal
@@ -17,7 +18,7 @@ import time
 cordon = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 marker = f"{100 + os.getpid() % 800}.{random.randint(1000, 9999)}"
-MODES = ["ok", "fail", "timeout", "sigterm", "sigkill", "daemons", "denied"]
+MODES = ["ok", "fail", "timeout", "sigterm", "sigkill", "daemons", "denied", "net-sigkill", "proxy"]
 BACKENDS = ["native", "bubblewrap"]
 
 
@@ -36,6 +37,19 @@ def namespaces():
         except OSError:
             pass
     return seen
+
+
+def uplinks():
+    """pasta processes (the uplink of network model 1)."""
+    found = set()
+    for proc in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(f"{proc}/comm") as f:
+                if f.read().startswith("pasta"):
+                    found.add(proc)
+        except OSError:
+            pass
+    return found
 
 
 def tmp_entries():
@@ -69,7 +83,16 @@ def survivors():
 
 work = tempfile.mkdtemp(prefix="soak-")
 os.makedirs(f"{work}/rw")
-before = dict(ns=namespaces(), tmp=tmp_entries(), mounts=mounts(), cgroups=cgroups(), fds=my_fds())
+configs = {}
+for name, network in [("net-sigkill", {"egress": {"default": "allow"}}),
+                      ("proxy", {"egress": {"allow": [{"to": [{"host": "*.example.test"}]}]}})]:
+    path = f"{work}/{name}.json"
+    with open(path, "w") as f:
+        json.dump({"version": "0.8.0", "network": network,
+                   "process": {"commandLine": f"sleep {marker}" if name == "net-sigkill" else "true"}}, f)
+    configs[name] = path
+before = dict(ns=namespaces(), tmp=tmp_entries(), mounts=mounts(), cgroups=cgroups(), fds=my_fds(),
+              uplinks=uplinks())
 counts = {}
 start = time.time()
 for i in range(runs):
@@ -84,14 +107,26 @@ for i in range(runs):
         "sigkill": f"setsid sleep {marker} & (sleep {marker} &) & sleep {marker}",
         "daemons": f"setsid sleep {marker} >/dev/null 2>&1 & exit 0",
         "denied": f"mkdir -p {work}/rw/later/x 2>/dev/null; exit 0",
+        "net-sigkill": None,
+        "proxy": None,
     }[mode]
     if mode == "timeout":
         args += ["--timeout", "50ms"]
     if mode == "denied":
         args += ["--deny", f"{work}/rw/later/secret"]
-    proc = subprocess.Popen(args + ["--", "sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if mode in ("sigterm", "sigkill"):
-        time.sleep(0.05)
+    if script is None:
+        config = configs[mode]
+        with open(config) as f:
+            doc = json.load(f)
+        doc["containment"] = backend
+        with open(config, "w") as f:
+            json.dump(doc, f)
+        args = [cordon, "--config", config]
+    else:
+        args += ["--", "sh", "-c", script]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if mode in ("sigterm", "sigkill", "net-sigkill"):
+        time.sleep(0.05 if mode != "net-sigkill" else 0.1)
         proc.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGKILL)
     code = proc.wait()
     counts[(mode, code)] = counts.get((mode, code), 0) + 1
@@ -99,14 +134,17 @@ for i in range(runs):
 # A runner killed by SIGKILL leaves its sandbox to die asynchronously (PDEATHSIG);
 # give teardown a bounded moment before judging.
 deadline = time.time() + 5
-while (survivors() or namespaces() - before["ns"]) and time.time() < deadline:
+while (survivors() or namespaces() - before["ns"] or uplinks() - before["uplinks"]) and time.time() < deadline:
     time.sleep(0.05)
-after = dict(ns=namespaces(), tmp=tmp_entries(), mounts=mounts(), cgroups=cgroups(), fds=my_fds())
+after = dict(ns=namespaces(), tmp=tmp_entries(), mounts=mounts(), cgroups=cgroups(), fds=my_fds(),
+             uplinks=uplinks())
 problems = []
 if survivors():
     problems.append(f"surviving processes: {survivors()}")
 if after["ns"] - before["ns"]:
     problems.append(f"namespaces still held: {sorted(after['ns'] - before['ns'])[:10]}")
+if after["uplinks"] - before["uplinks"]:
+    problems.append(f"network uplinks (pasta) left: {sorted(after['uplinks'] - before['uplinks'])}")
 if after["tmp"] - before["tmp"]:
     problems.append(f"temp entries left: {sorted(after['tmp'] - before['tmp'])}")
 if after["mounts"] != before["mounts"]:
@@ -119,7 +157,8 @@ leftover = [p for p in glob.glob(f"{work}/rw/*")]
 # A SIGKILLed runner cannot remove a placeholder, but no run here kills a runner that has one.
 if leftover:
     problems.append(f"files left in the writable tree: {leftover}")
-expected = {"ok": 0, "fail": 3, "timeout": 124, "sigterm": 143, "sigkill": -9, "daemons": 0, "denied": 0}
+expected = {"ok": 0, "fail": 3, "timeout": 124, "sigterm": 143, "sigkill": -9, "daemons": 0, "denied": 0,
+            "net-sigkill": -9, "proxy": 0}
 for (mode, code), n in sorted(counts.items()):
     if code != expected[mode]:
         problems.append(f"{n} {mode} runs exited {code}, expected {expected[mode]}")

@@ -1,5 +1,6 @@
-//! A quick soak: 70 runs mixing success, failure, timeout, SIGTERM and SIGKILL
-//! of the runner on both backends, then nothing may be left. The full 1000-run
+//! A quick soak: 90 runs mixing success, failure, timeout, SIGTERM and SIGKILL
+//! of the runner, with and without a network uplink, on both backends, then
+//! nothing may be left (no pasta either). The full 1000-run
 //! version is `bench/soak.py BINARY 1000`.
 
 mod common;
@@ -21,7 +22,7 @@ fn mixed_runs_leave_nothing_behind() {
             User::Unprivileged => shared_bin(),
         };
         let out = as_user(who, "/usr/bin/python3")
-            .args([script, bin, "70"])
+            .args([script, bin, "90"])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
