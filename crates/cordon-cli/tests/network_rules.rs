@@ -126,6 +126,11 @@ fn remote() -> &'static Remote {
             dir.join("net_client.py"),
         )
         .unwrap();
+        std::fs::copy(
+            format!("{support}/proxy_flood.py"),
+            dir.join("proxy_flood.py"),
+        )
+        .unwrap();
         std::fs::write(
             dir.join("hosts"),
             "10.203.0.2 a.test x.wild.test wild.test\n10.203.0.3 b.test\n\
@@ -608,5 +613,24 @@ fn killing_cordon_leaves_no_uplink_or_sandbox_behind() {
             sleepers(&mark),
             orphaned_uplinks()
         );
+    }
+}
+
+#[test]
+fn a_sandbox_cannot_exhaust_the_proxy() {
+    let remote = remote();
+    for who in net_identities() {
+        let mut cfg = json!({"version": "0.8.0",
+            "process": {"commandLine": format!("ulimit -n 4096; python3 {} a.test:8001 300", remote.dir.join("proxy_flood.py").display())},
+            "filesystem": {"readonlyPaths": [remote.dir]}});
+        cfg["network"] = domain_policy()["network"].clone();
+        cfg["containment"] = json!(who.backend.unwrap());
+        let file = ConfigFile::new(&cfg);
+        let mut cmd = command(who);
+        cmd.env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"));
+        cmd.args(["run", "--config", file.path.to_str().unwrap()]);
+        let run = Run::from(cmd.output().unwrap());
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["statuses [('200', 256), ('503', 44)]", "after 200"]);
     }
 }

@@ -12,16 +12,20 @@ def tcp(family, port):
     if family == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", port))
-    s.listen(64)
+    s.listen(512)
     while True:
         c, _ = s.accept()
-        try:
-            c.sendall(f"tcp {port} {c.getsockname()[0]}\n".encode())
-            c.shutdown(socket.SHUT_WR)
-            c.recv(1)
-        except OSError:
-            pass
-        c.close()
+        threading.Thread(target=answer, args=(c, port), daemon=True).start()
+
+
+def answer(c, port):
+    try:
+        c.sendall(f"tcp {port} {c.getsockname()[0]}\n".encode())
+        c.shutdown(socket.SHUT_WR)
+        c.recv(1)
+    except OSError:
+        pass
+    c.close()
 
 
 def udp(family, port):

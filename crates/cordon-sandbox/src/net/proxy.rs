@@ -64,12 +64,24 @@ impl FilteringProxy {
             .name("cordon-proxy".into())
             .spawn(move || {
                 let accepting = TcpListener::from(accept_fd);
+                let open = super::relay::Connections::default();
                 for client in accepting.incoming() {
-                    let Ok(client) = client else { break };
+                    let Ok(mut client) = client else { break };
+                    let Some(slot) = open.acquire() else {
+                        respond(
+                            &mut client,
+                            503,
+                            &format!(
+                                "the sandbox has {} connections open through the proxy already",
+                                super::relay::MAX_CONNECTIONS
+                            ),
+                        );
+                        continue;
+                    };
                     let shared = worker.clone();
                     let _ = std::thread::Builder::new()
                         .name("cordon-proxy-conn".into())
-                        .spawn(move || handle(&shared, client));
+                        .spawn(move || handle(&shared, client, slot));
                 }
             })
             .map_err(|e| format!("filtering proxy: {e}"))?;
@@ -124,16 +136,16 @@ struct Request {
     kind: &'static str,
 }
 
-fn handle(shared: &Shared, mut client: TcpStream) {
+fn handle(shared: &Shared, mut client: TcpStream, slot: super::relay::Slot) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
     let mut first = [0u8; 1];
     if client.read_exact(&mut first).is_err() {
         return;
     }
     if first[0] == 5 {
-        socks5(shared, client);
+        socks5(shared, client, slot);
     } else {
-        http(shared, client, first[0]);
+        http(shared, client, first[0], slot);
     }
 }
 
@@ -259,7 +271,7 @@ impl Shared {
     }
 }
 
-fn socks5(shared: &Shared, mut client: TcpStream) {
+fn socks5(shared: &Shared, mut client: TcpStream, slot: super::relay::Slot) {
     // Greeting: VER(5, already read) NMETHODS METHODS...
     let mut n = [0u8; 1];
     if client.read_exact(&mut n).is_err() {
@@ -328,7 +340,7 @@ fn socks5(shared: &Shared, mut client: TcpStream) {
         Ok(upstream) => {
             reply(&mut client, 0);
             let _ = client.set_read_timeout(None);
-            super::relay::pump(client, upstream);
+            super::relay::pump(client, upstream, slot);
         }
         // 2: connection not allowed by ruleset; 5: connection refused.
         Err(Refusal::Policy(_)) => reply(&mut client, 2),
@@ -336,7 +348,7 @@ fn socks5(shared: &Shared, mut client: TcpStream) {
     }
 }
 
-fn http(shared: &Shared, mut client: TcpStream, first: u8) {
+fn http(shared: &Shared, mut client: TcpStream, first: u8, slot: super::relay::Slot) {
     let mut buf = vec![first];
     let head_end = loop {
         if let Some(pos) = find(&buf, b"\r\n\r\n") {
@@ -378,7 +390,7 @@ fn http(shared: &Shared, mut client: TcpStream, first: u8) {
                     return;
                 }
                 let _ = client.set_read_timeout(None);
-                super::relay::pump(client, upstream);
+                super::relay::pump(client, upstream, slot);
             }
             Err(why) => refuse(&mut client, &why),
         }
@@ -432,7 +444,7 @@ fn http(shared: &Shared, mut client: TcpStream, first: u8) {
         return;
     }
     let _ = client.set_read_timeout(None);
-    super::relay::pump(client, upstream);
+    super::relay::pump(client, upstream, slot);
 }
 
 fn refuse(client: &mut TcpStream, why: &Refusal) {
@@ -446,6 +458,7 @@ fn respond(client: &mut TcpStream, status: u16, message: &str) {
     let reason = match status {
         400 => "Bad Request",
         403 => "Forbidden",
+        503 => "Service Unavailable",
         431 => "Request Header Fields Too Large",
         _ => "Bad Gateway",
     };

@@ -6,7 +6,46 @@
 
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+
+/// Connections one sandbox may have open through the supervisor at once:
+/// each costs threads and descriptors of the supervisor, a host process the
+/// sandbox must not be able to exhaust.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// A count of open connections, shared by an accept loop and its pumps.
+#[derive(Clone, Default)]
+pub struct Connections(Arc<AtomicUsize>);
+
+/// One open connection; its slot is free again when the last clone drops.
+#[derive(Clone)]
+pub struct Slot {
+    _held: Arc<SlotInner>,
+}
+
+struct SlotInner(Arc<AtomicUsize>);
+
+impl Drop for SlotInner {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Connections {
+    /// A slot, or `None` when [`MAX_CONNECTIONS`] are open.
+    pub fn acquire(&self) -> Option<Slot> {
+        let taken = self.0.fetch_add(1, Ordering::AcqRel);
+        if taken >= MAX_CONNECTIONS {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot {
+            _held: Arc::new(SlotInner(self.0.clone())),
+        })
+    }
+}
 
 /// A running relay; stops accepting when dropped.
 pub struct Relay {
@@ -25,13 +64,18 @@ impl Relay {
             .name("cordon-relay".into())
             .spawn(move || {
                 let accepting = TcpListener::from(accept_fd);
+                let open = Connections::default();
                 for inbound in accepting.incoming() {
                     let Ok(inbound) = inbound else { break };
+                    let Some(slot) = open.acquire() else {
+                        let _ = inbound.shutdown(Shutdown::Both);
+                        continue;
+                    };
                     let Ok(outbound) = TcpStream::connect(upstream.as_str()) else {
                         let _ = inbound.shutdown(Shutdown::Both);
                         continue;
                     };
-                    pump(inbound, outbound);
+                    pump(inbound, outbound, slot);
                 }
             })
             .map_err(|e| format!("proxy relay: {e}"))?;
@@ -43,12 +87,15 @@ impl Relay {
 }
 
 /// Copy both ways until each side closes (in two threads; returns at once).
-pub fn pump(a: TcpStream, b: TcpStream) {
+/// The connection's `slot` is held until both directions are done.
+pub fn pump(a: TcpStream, b: TcpStream, slot: Slot) {
     let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
         return;
     };
     let one_way = |from: TcpStream, to: TcpStream| {
+        let slot = slot.clone();
         move || {
+            let _slot = slot;
             if splice_all(&from, &to).is_err() {
                 let (mut from, mut to) = (&from, &to);
                 let _ = std::io::copy(&mut from, &mut to);
