@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Bulk download over loopback: direct, from inside a sandbox through cordon's
-relay to the caller's proxy (network model 2), and through cordon's own
-filtering proxy (model 2 with a host rule), in one run.
+"""Bulk download (300 MiB): direct, and from inside a sandbox through
+cordon's relay to the caller's proxy on the host's loopback and through
+cordon's own filtering proxy (a host rule), in one run, each proxied run
+paired with a direct run of the same path just before it.
+
+The filtering proxy never connects to the host's own addresses, so its
+server runs in a network namespace this script creates (root needed), at
+10.204.0.2 behind a veth pair; its direct baseline uses the same path.
 
 Usage: bench/proxy_throughput.py CORDON_BINARY [RUNS]"""
 import json
@@ -16,74 +21,91 @@ import threading
 cordon = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 size = 300 * 1024 * 1024
-chunk = b"x" * 65536
-
-server = socket.socket()
-server.bind(("0.0.0.0", 0))
-server.listen()
-port = server.getsockname()[1]
-
-
-def serve():
-    while True:
-        conn, _ = server.accept()
-        conn.recv(4096)
-        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
-        sent = 0
-        while sent < size:
-            conn.sendall(chunk)
-            sent += len(chunk)
-        conn.close()
+SERVER = r'''
+import socket, sys
+size, chunk = int(sys.argv[2]), b"x" * 65536
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind((sys.argv[1], 0)); server.listen(16)
+print(server.getsockname()[1], flush=True)
+while True:
+    conn, _ = server.accept(); conn.recv(4096); conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n"); sent = 0
+    while sent < size:
+        conn.sendall(chunk); sent += len(chunk)
+    conn.close()
+'''
 
 
-threading.Thread(target=serve, daemon=True).start()
-reader = (
-    "python3 -c 'import socket,time; c=socket.create_connection((\"127.0.0.1\",%d)); "
-    "c.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\"); t=time.time(); n=0\n"
-    "while True:\n  d=c.recv(1<<20)\n  if not d: break\n  n+=len(d)\n"
-    "print(round(n/(time.time()-t)/1e6))'" % port
-)
-config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-json.dump({"version": "0.8.0", "runtimeConfig": {"networkProxy": f"http://127.0.0.1:{port}"},
-           "process": {"commandLine": reader}}, config)
-config.close()
-# The filtering proxy never connects to the host's loopback: it reaches the
-# server through the host's own non-loopback address.
-probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks a source address
-local = probe.getsockname()[0]
-hosts = tempfile.NamedTemporaryFile("w", delete=False)
-hosts.write(f"{local} bulk.test\n")
-hosts.close()
-via_proxy = (
-    "python3 -c 'import socket,time; c=socket.create_connection((\"127.0.0.1\",3128)); "
-    "c.sendall(b\"CONNECT bulk.test:%d HTTP/1.1\\r\\n\\r\\n\"); h=b\"\"\n"
-    "while not h.endswith(b\"\\r\\n\\r\\n\"): h+=c.recv(1)\n"
-    "c.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\"); t=time.time(); n=0\n"
-    "while True:\n  d=c.recv(1<<20)\n  if not d: break\n  n+=len(d)\n"
-    "print(round(n/(time.time()-t)/1e6))'" % port
-)
-filtering = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-json.dump({"version": "0.8.0", "process": {"commandLine": via_proxy},
-           "network": {"egress": {"allow": [{"to": [{"host": "bulk.test"}]}]}}}, filtering)
-filtering.close()
-env = dict(os.environ, CORDON_PROXY_HOSTS=hosts.name)
-direct, relayed, filtered = [], [], []
-for _ in range(runs):
-    direct.append(int(subprocess.run(["sh", "-c", reader], capture_output=True, text=True, check=True).stdout))
-    out = subprocess.run([cordon, "--config", config.name], capture_output=True, text=True, check=True)
-    relayed.append(int(out.stdout))
-    out = subprocess.run([cordon, "--config", filtering.name], capture_output=True, text=True, check=True, env=env)
-    filtered.append(int(out.stdout))
-d, r, f = statistics.median(direct), statistics.median(relayed), statistics.median(filtered)
-# Paired ratios (each proxied run against the direct run just before it)
-# cancel the VM's slow drifts better than a ratio of medians.
-pr = statistics.median(x / y for x, y in zip(relayed, direct))
-pf = statistics.median(x / y for x, y in zip(filtered, direct))
-print(f"bulk download of {size >> 20} MiB over loopback, median of {runs}")
+def start_server(prefix, bind):
+    proc = subprocess.Popen(prefix + [sys.executable, "-c", SERVER, bind, str(size)], stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline())
+
+
+def reader(host, port, via_proxy=False):
+    connect = (
+        "c.sendall(b\"CONNECT bulk.test:%d HTTP/1.1\\r\\n\\r\\n\"); h=b\"\"\n"
+        "while not h.endswith(b\"\\r\\n\\r\\n\"): h+=c.recv(1)\n" % port
+        if via_proxy else ""
+    )
+    target = ("127.0.0.1", 3128) if via_proxy else (host, port)
+    return (
+        "python3 -c 'import socket,time; c=socket.create_connection((\"%s\",%d))\n%s"
+        "c.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\"); t=time.time(); n=0\n"
+        "while True:\n  d=c.recv(1<<20)\n  if not d: break\n  n+=len(d)\n"
+        "print(round(n/(time.time()-t)/1e6))'" % (target[0], target[1], connect)
+    )
+
+
+def config(doc):
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump(doc, f)
+    f.close()
+    return f.name
+
+
+def sh(cmd):
+    subprocess.run(["sh", "-ec", cmd], check=True)
+
+
+NS = f"cordon-bench-{os.getpid()}"
+sh(f"ip netns add {NS}; ip link add cb-host type veth peer name cb-ns netns {NS}; "
+   f"ip addr add 10.204.0.1/24 dev cb-host; ip link set cb-host up; "
+   f"ip -n {NS} addr add 10.204.0.2/24 dev cb-ns; ip -n {NS} link set cb-ns up; ip -n {NS} link set lo up")
+servers = []
+try:
+    local, local_port = start_server([], "127.0.0.1")
+    remote, remote_port = start_server(["ip", "netns", "exec", NS], "0.0.0.0")
+    servers = [local, remote]
+    hosts = tempfile.NamedTemporaryFile("w", delete=False)
+    hosts.write("10.204.0.2 bulk.test\n")
+    hosts.close()
+    relay_cfg = config({"version": "0.8.0", "runtimeConfig": {"networkProxy": f"http://127.0.0.1:{local_port}"},
+                        "process": {"commandLine": reader("127.0.0.1", local_port)}})
+    proxy_cfg = config({"version": "0.8.0", "process": {"commandLine": reader(None, remote_port, via_proxy=True)},
+                        "network": {"egress": {"allow": [{"to": [{"host": "bulk.test"}]}]}}})
+    env = dict(os.environ, CORDON_PROXY_HOSTS=hosts.name)
+
+    def measure(args, **kw):
+        return int(subprocess.run(args, capture_output=True, text=True, check=True, **kw).stdout)
+
+    rows = {k: [] for k in ("direct-lo", "relay", "direct-veth", "proxy")}
+    for _ in range(runs):
+        rows["direct-lo"].append(measure(["sh", "-c", reader("127.0.0.1", local_port)]))
+        rows["relay"].append(measure([cordon, "--config", relay_cfg]))
+        rows["direct-veth"].append(measure(["sh", "-c", reader("10.204.0.2", remote_port)]))
+        rows["proxy"].append(measure([cordon, "--config", proxy_cfg], env=env))
+finally:
+    for s in servers:
+        s.kill()
+    subprocess.run(["ip", "netns", "del", NS])
+    subprocess.run(["ip", "link", "del", "cb-host"], stderr=subprocess.DEVNULL)
+
+med = {k: statistics.median(v) for k, v in rows.items()}
+ratio = lambda a, b: statistics.median(x / y for x, y in zip(rows[a], rows[b]))
+print(f"bulk download of {size >> 20} MiB, median of {runs}; proxied runs as a median of paired ratios")
 print()
-print("| path | median MB/s | median of paired ratios to direct |")
+print("| path | median MB/s | share of its direct baseline |")
 print("|---|---|---|")
-print(f"| direct | {d:.0f} | 100% |")
-print(f"| through cordon's relay to the caller's proxy | {r:.0f} | {100 * pr:.0f}% |")
-print(f"| through cordon's filtering proxy (CONNECT) | {f:.0f} | {100 * pf:.0f}% |")
+print(f"| direct, host loopback | {med['direct-lo']:.0f} | 100% |")
+print(f"| through cordon's relay to the caller's proxy (loopback) | {med['relay']:.0f} | {100 * ratio('relay', 'direct-lo'):.0f}% |")
+print(f"| direct, to a namespace behind a veth pair | {med['direct-veth']:.0f} | 100% |")
+print(f"| through cordon's filtering proxy (CONNECT), same server | {med['proxy']:.0f} | {100 * ratio('proxy', 'direct-veth'):.0f}% |")

@@ -134,7 +134,7 @@ fn remote() -> &'static Remote {
         std::fs::write(
             dir.join("hosts"),
             "10.203.0.2 a.test x.wild.test wild.test\n10.203.0.3 b.test\n\
-             fd03::2 six.test\n127.0.0.1 loop.test\n",
+             fd03::2 six.test\n127.0.0.1 loop.test\n10.203.0.1 host.test\n",
         )
         .unwrap();
         sh(&format!("chmod -R a+rX {}", dir.display()));
@@ -443,7 +443,7 @@ fn rule_hits_are_reported() {
 fn domain_policy() -> Value {
     json!({"network": {"egress": {"default": "deny",
         "allow": [
-            {"to": [{"host": "a.test"}, {"host": "*.wild.test"}, {"host": "loop.test"}], "ports": [{"protocol": "tcp", "port": 8001}]},
+            {"to": [{"host": "a.test"}, {"host": "*.wild.test"}, {"host": "loop.test"}, {"host": "host.test"}], "ports": [{"protocol": "tcp", "port": 8001}]},
             {"to": [{"host": "six.test"}]},
         ],
         "deny": [{"to": [{"host": "b.test"}]}],
@@ -474,6 +474,7 @@ fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
                 "unknown=connect:c.test:8001",
                 "v6_name=connect:six.test:8002",
                 "to_loopback=connect:loop.test:8001",
+                "to_host=connect:host.test:8001",
                 "direct=tcp:10.203.0.2:8001",
             ],
             &[&audit_arg, "--debug"],
@@ -494,6 +495,7 @@ fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
                 ("unknown", false),
                 ("v6_name", true),
                 ("to_loopback", false),
+                ("to_host", false),
                 ("direct", false),
             ],
         );
@@ -502,6 +504,8 @@ fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
             "v6_name=ok tcp 8002 fd03::2",
             "denied_name=blocked OSError: status 403: cordon: b.test:8001 is not allowed by the sandbox's network policy (network.egress.deny[0])",
             "socks_denied=blocked OSError: socks5 reply 2",
+            "to_host=blocked OSError: status 403: cordon: host.test:8001 (10.203.0.1) is this host's own address, which the sandbox's network policy denies",
+            "to_loopback=blocked OSError: status 403: cordon: loop.test:8001 (127.0.0.1) is the host's loopback, which the sandbox's network policy denies",
         ]);
         // The decision trace: every request, with its rule, in the audit log.
         let log = std::fs::read_to_string(&audit).unwrap();

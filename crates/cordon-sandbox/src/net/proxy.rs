@@ -30,6 +30,8 @@ struct Shared {
     events: Mutex<Vec<NetEvent>>,
     debug: bool,
     hosts: Option<Vec<(IpAddr, String)>>,
+    /// The host's own addresses, never a destination.
+    host_addrs: Vec<IpAddr>,
 }
 
 /// A running proxy; stops accepting when finished or dropped.
@@ -55,6 +57,7 @@ impl FilteringProxy {
             events: Mutex::new(Vec::new()),
             debug,
             hosts,
+            host_addrs: super::nft::host_addresses(),
         });
         let accept_fd = listener
             .try_clone()
@@ -205,6 +208,17 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
             record(false, Some(ip), "network.ingress.hostLoopback", None);
             last_error = Refusal::Policy(format!(
                 "{}:{} ({ip}) is the host's loopback, which the sandbox's network policy denies",
+                req.host, req.port
+            ));
+            continue;
+        }
+        // Nor the host itself through one of its own addresses (services
+        // bound to every address), as in model 1.
+        if shared.host_addrs.contains(&ip) {
+            record(false, Some(ip), super::nft::HOST_ADDRESSES, None);
+            last_error = Refusal::Policy(format!(
+                "{}:{} ({ip}) is this host's own address, which the sandbox's network policy \
+                 denies",
                 req.host, req.port
             ));
             continue;
