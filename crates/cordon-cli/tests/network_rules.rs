@@ -45,12 +45,17 @@ extern "C" fn remove_remote() {
             &format!(
                 "ip netns del {REMOTE_NS}; \
                  ip link del {HOST_VETH}; [ -n '{0}' ] && sysctl -qw net.ipv4.ping_group_range='{0}'; \
-                 rm -f {1}",
+                 rm -rf {1} {2}",
                 saved.trim(),
-                saved_ping_range()
+                saved_ping_range(),
+                remote_dir().display()
             ),
         ])
         .output();
+}
+
+fn remote_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("cordon-net-{}", std::process::id()))
 }
 
 fn saved_ping_range() -> String {
@@ -119,7 +124,7 @@ fn remote() -> &'static Remote {
             let _ = server.wait();
         });
         assert_eq!(&rx.recv().unwrap(), b"ready");
-        let dir = std::env::temp_dir().join(format!("cordon-net-{}", std::process::id()));
+        let dir = remote_dir();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(
             format!("{support}/net_client.py"),
