@@ -157,3 +157,36 @@ fn a_proxy_off_the_hosts_loopback_is_relayed_at_127_0_0_1() {
     }
     drop(other);
 }
+
+/// A proxy stand-in that streams without end once asked.
+fn streaming_proxy() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let chunk = vec![b'x'; 65536];
+                while stream.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_client_leaving_mid_transfer_does_not_take_the_supervisor_down() {
+    let proxy = streaming_proxy();
+    let client = format!(
+        r#"python3 -c 'import socket,time; c=socket.create_connection(("127.0.0.1",{proxy})); c.sendall(b"GET / HTTP/1.0\r\n\r\n"); c.recv(10); c.close(); time.sleep(0.5); print("alive")'"#
+    );
+    for who in native_and_bwrap() {
+        let cfg = json!({"version": "0.8.0", "process": {"commandLine": client},
+            "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}});
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["alive"]);
+    }
+}

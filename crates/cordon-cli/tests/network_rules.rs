@@ -643,3 +643,22 @@ fn a_sandbox_cannot_exhaust_the_proxy() {
         run.expect(&["statuses [('200', 256), ('503', 44)]", "after 200"]);
     }
 }
+
+#[test]
+fn a_sandbox_failing_while_its_network_is_set_up_is_reported() {
+    // The init fails (unusable cwd) while the supervisor still starts the
+    // uplink and then signals "go" to a sandbox that is gone.
+    for who in net_identities() {
+        for network in [
+            json!({"egress": {"default": "allow"}}),
+            json!({"egress": {"allow": [{"to": [{"host": "a.test"}]}]}}),
+        ] {
+            let cfg = json!({"version": "0.8.0", "network": network,
+                "process": {"commandLine": "echo RAN", "cwd": "/nonexistent-cwd"}});
+            let run = run_config(who, &cfg);
+            assert_eq!(run.code, 125, "{who:?} {network}\n{run}");
+            assert!(run.stderr.contains("/nonexistent-cwd"), "{run}");
+            assert!(!run.stdout.contains("RAN"), "{run}");
+        }
+    }
+}

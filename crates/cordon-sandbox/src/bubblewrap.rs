@@ -367,9 +367,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     // With a network to set up in the sandbox's namespaces, bwrap waits on
     // this pipe before it runs the command.
     let network_gate = if crate::net::needs_supervisor(&plan.network) {
-        let (gate_r, gate_w) =
-            sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-        let fd = inv.pass(gate_r);
+        // A socket, not a pipe: writing to it when bwrap is gone must not
+        // raise SIGPIPE.
+        let (gate_w, gate_r) = std::os::unix::net::UnixStream::pair()
+            .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?;
+        let fd = inv.pass(gate_r.into());
         let cmd_at = inv
             .args
             .iter()
@@ -441,7 +443,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         match start_network(plan, pid as libc::pid_t, opts.debug) {
             Ok(active) => {
                 network = Some(active);
-                sys::write_all(gate.as_raw_fd(), b"g");
+                sys::send_byte(gate.as_raw_fd(), b'g');
             }
             Err(e) => {
                 kill_all();

@@ -204,6 +204,13 @@ pub fn write_all(fd: RawFd, mut buf: &[u8]) {
     }
 }
 
+/// Send one byte on a socket without SIGPIPE if the peer is gone (cordon
+/// runs with SIGPIPE's default action). Whether it was sent.
+pub fn send_byte(fd: RawFd, byte: u8) -> bool {
+    // SAFETY: send(2) of a one-byte local buffer.
+    unsafe { libc::send(fd, [byte].as_ptr().cast(), 1, libc::MSG_NOSIGNAL) == 1 }
+}
+
 /// Terminate the calling process immediately, without running destructors or
 /// atexit handlers that belong to the parent's copy of the program.
 pub fn exit_now(code: i32) -> ! {

@@ -305,7 +305,8 @@ fn start_network(
     let gid = cordon_policy::Caller::current().gid;
     let network = crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug)
         .map_err(SandboxError::setup)?;
-    sys::write_all(channel.as_raw_fd(), b"g");
+    // The init may have failed meanwhile; its report says why.
+    sys::send_byte(channel.as_raw_fd(), b'g');
     Ok(Some(network))
 }
 

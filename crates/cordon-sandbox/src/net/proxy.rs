@@ -66,6 +66,7 @@ impl FilteringProxy {
         let thread = std::thread::Builder::new()
             .name("cordon-proxy".into())
             .spawn(move || {
+                super::relay::block_sigpipe();
                 let accepting = TcpListener::from(accept_fd);
                 let open = super::relay::Connections::default();
                 for client in accepting.incoming() {

@@ -63,6 +63,7 @@ impl Relay {
         let thread = std::thread::Builder::new()
             .name("cordon-relay".into())
             .spawn(move || {
+                block_sigpipe();
                 let accepting = TcpListener::from(accept_fd);
                 let open = Connections::default();
                 for inbound in accepting.incoming() {
@@ -83,6 +84,20 @@ impl Relay {
             listener,
             thread: Some(thread),
         })
+    }
+}
+
+/// Block SIGPIPE in the calling thread (and the threads it starts): a peer
+/// that goes away mid-transfer must end that transfer with EPIPE, not kill
+/// the supervisor (splice(2) to a closed socket raises SIGPIPE, and cordon
+/// keeps SIGPIPE's default action).
+pub fn block_sigpipe() {
+    // SAFETY: sigset manipulation on a local set, then pthread_sigmask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 
