@@ -158,9 +158,9 @@ impl Namespaces {
 }
 
 impl Namespaces {
-    /// Wait (up to `timeout`) until the namespace routes IPv4, and IPv6 too
-    /// when `ipv6`, to the outside: the uplink has configured its interface.
-    pub fn wait_for_routes(&self, ipv6: bool, timeout: std::time::Duration) -> bool {
+    /// Wait (up to `timeout`) until the namespace routes each family asked
+    /// for to the outside: the uplink has configured its interface.
+    pub fn wait_for_routes(&self, ipv4: bool, ipv6: bool, timeout: std::time::Duration) -> bool {
         let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
         let probes: [std::net::SocketAddr; 2] = [
             // Documentation addresses: connect(2) on a datagram socket only
@@ -168,8 +168,14 @@ impl Namespaces {
             "198.51.100.1:9".parse().expect("literal"),
             "[2001:db8::1]:9".parse().expect("literal"),
         ];
-        let wanted = if ipv6 { 2 } else { 1 };
-        let prepared: Vec<_> = probes[..wanted].iter().map(|a| sockaddr(*a)).collect();
+        let prepared: Vec<_> = probes
+            .iter()
+            .filter(|a| if a.is_ipv4() { ipv4 } else { ipv6 })
+            .map(|a| sockaddr(*a))
+            .collect();
+        if prepared.is_empty() {
+            return false;
+        }
         let limit_us = timeout.as_micros() as u64;
         // SAFETY: the child only makes raw system calls and exits.
         match unsafe { libc::fork() } {

@@ -110,9 +110,18 @@ pub fn needs_supervisor(plan: &NetworkPlan) -> bool {
     )
 }
 
-/// Whether the host has an IPv6 default route (then pasta gives the sandbox one).
-fn host_routes_ipv6() -> bool {
-    std::fs::read_to_string("/proc/net/ipv6_route")
+/// Whether the host has an IPv4 and an IPv6 default route (pasta gives the
+/// sandbox those it finds).
+fn host_default_routes() -> (bool, bool) {
+    let v4 = std::fs::read_to_string("/proc/net/route")
+        .map(|table| {
+            table.lines().skip(1).any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() >= 8 && f[1] == "00000000" && f[7] == "00000000" && f[0] != "lo"
+            })
+        })
+        .unwrap_or(false);
+    let v6 = std::fs::read_to_string("/proc/net/ipv6_route")
         .map(|table| {
             table.lines().any(|l| {
                 let f: Vec<&str> = l.split_whitespace().collect();
@@ -122,7 +131,8 @@ fn host_routes_ipv6() -> bool {
                     && f[9] != "lo"
             })
         })
-        .unwrap_or(false)
+        .unwrap_or(false);
+    (v4, v6)
 }
 
 /// How the sandbox's network is isolated, in words (for `--debug`).
@@ -187,7 +197,8 @@ impl ActiveNetwork {
                 // starting; packets sent meanwhile wait in its tap queue. So
                 // the workload may start once the routes exist.
                 let timeout = std::time::Duration::from_secs(2);
-                if active.ns.wait_for_routes(host_routes_ipv6(), timeout) {
+                let (v4, v6) = host_default_routes();
+                if active.ns.wait_for_routes(v4, v6, timeout) {
                     uplink.finish_readiness_in_background(debug);
                 } else {
                     uplink.wait_ready()?;
