@@ -44,8 +44,9 @@ def uplinks():
     found = set()
     for proc in glob.glob("/proc/[0-9]*"):
         try:
-            with open(f"{proc}/comm") as f:
-                if f.read().startswith("pasta"):
+            # pasta re-executes itself as passt(.avx2): tell it by its argv[0].
+            with open(f"{proc}/cmdline", "rb") as f:
+                if f.read().startswith(b"pasta\0"):
                     found.add(proc)
         except OSError:
             pass

@@ -578,8 +578,9 @@ fn orphaned_uplinks() -> Vec<u32> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if !comm.starts_with("pasta") {
+        // pasta re-executes itself as passt(.avx2): tell it by its argv[0].
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if !cmdline.starts_with(b"pasta\0") {
             continue;
         }
         let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
@@ -660,5 +661,78 @@ fn a_sandbox_failing_while_its_network_is_set_up_is_reported() {
             assert!(run.stderr.contains("/nonexistent-cwd"), "{run}");
             assert!(!run.stdout.contains("RAN"), "{run}");
         }
+    }
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(needle)
+        })
+        .count()
+}
+
+#[test]
+fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
+    let remote = remote();
+    for who in net_identities()
+        .into_iter()
+        .filter(|i| i.backend == Some("native"))
+    {
+        let state = Fixture::new(who);
+        std::fs::set_permissions(
+            &state.root,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let lifecycle = |args: &[&str]| {
+            let mut cmd = command(who);
+            cmd.env("CORDON_STATE_DIR", &state.root).args(args);
+            Run::from(cmd.output().unwrap())
+        };
+        let cfg = json!({"version": "0.8.0", "containment": "native",
+            "filesystem": {"readonlyPaths": [remote.dir]},
+            "network": {"egress": {"default": "deny",
+                "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
+        let file = ConfigFile::new(&cfg);
+        let provisioned = lifecycle(&["provision", "--config", file.path.to_str().unwrap()]);
+        let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
+        let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+        let started = lifecycle(&["start", &id]);
+        assert_eq!(started.code, 0, "{who:?}\n{started}");
+        for _ in 0..2 {
+            let run = lifecycle(&[
+                "exec",
+                &id,
+                "--",
+                "python3",
+                remote.dir.join("net_client.py").to_str().unwrap(),
+                "a=tcp:10.203.0.2:8001",
+                "b=tcp:10.203.0.3:8001",
+            ]);
+            assert_eq!(run.code, 0, "{who:?}\n{run}");
+            verdicts(&run, &[("a", true), ("b", false)]);
+        }
+        assert_eq!(
+            processes_mentioning(&id),
+            2,
+            "the init and the network keeper"
+        );
+        let stopped = lifecycle(&["stop", &id]);
+        assert_eq!(stopped.code, 0, "{stopped}");
+        assert!(
+            wait_until(
+                || processes_mentioning(&id) == 0 && orphaned_uplinks().is_empty(),
+                10
+            ),
+            "{who:?}: left {} processes, uplinks {:?}",
+            processes_mentioning(&id),
+            orphaned_uplinks()
+        );
+        assert_eq!(lifecycle(&["deprovision", &id]).code, 0);
     }
 }

@@ -274,7 +274,12 @@ impl Store {
             }
         };
         // Refused here, not at start: nothing is provisioned that cannot run.
-        crate::refuse_supervised_network(&plan, "in long-lived sandboxes (provision/start/exec)")?;
+        if backend == "bubblewrap" {
+            crate::refuse_supervised_network(
+                &plan,
+                "in long-lived sandboxes on the bubblewrap backend (use \"native\")",
+            )?;
+        }
         let token = random_token()?;
         let dir = self.root.join(&token);
         std::fs::DirBuilder::new()

@@ -356,16 +356,7 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             ),
         );
     }
-    if let Some(channel) = p.net_channel {
-        // The supervisor sets up the network in our namespaces meanwhile.
-        let mut go = [0u8; 1];
-        // SAFETY: reading one byte into a valid buffer.
-        if unsafe { libc::read(channel, go.as_mut_ptr().cast(), 1) } != 1 || go[0] != b'g' {
-            sys::exit_now(125);
-        }
-        // SAFETY: the init's end of the channel is no longer needed.
-        unsafe { libc::close(channel) };
-    }
+    wait_for_network(p);
     phase("exec");
     // With --pty the command gets a terminal of the sandbox's devpts.
     let terminal = match p.pty_channel {
@@ -401,6 +392,20 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             );
             sys::exit_now(code)
         }
+    }
+}
+
+/// With a network set up by the supervisor (or a long-lived sandbox's
+/// keeper), wait for its go before anything of the workload runs.
+fn wait_for_network(p: &Prepared) {
+    if let Some(channel) = p.net_channel {
+        let mut go = [0u8; 1];
+        // SAFETY: reading one byte into a valid buffer.
+        if unsafe { libc::read(channel, go.as_mut_ptr().cast(), 1) } != 1 || go[0] != b'g' {
+            sys::exit_now(125);
+        }
+        // SAFETY: the init's end of the channel is no longer needed.
+        unsafe { libc::close(channel) };
     }
 }
 
@@ -587,6 +592,14 @@ pub fn start_server(
     let mut prepared = Prepared::new(plan)?;
     let caller = cordon_policy::Caller::current();
     prepared.mounts = layout::mount_ops(&plan.filesystem, caller.is_root(), Some(persistent_tmp));
+    let net_channel = match crate::net::needs_supervisor(&plan.network) {
+        true => Some(
+            std::os::unix::net::UnixStream::pair()
+                .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
+        ),
+        false => None,
+    };
+    prepared.net_channel = net_channel.as_ref().map(|(_, child)| child.as_raw_fd());
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let forked = sys::clone_process(namespace_flags()).map_err(|e| {
@@ -598,7 +611,10 @@ pub fn start_server(
             let fd = report_w.as_raw_fd();
             match init_setup(&prepared, None) {
                 Err(message) => fail(fd, &message),
-                Ok(_) => report(fd, "ready"),
+                Ok(_) => {
+                    wait_for_network(&prepared);
+                    report(fd, "ready")
+                }
             }
             drop(report_w);
             server::serve(listener.as_raw_fd())
@@ -606,6 +622,22 @@ pub fn start_server(
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(listener);
+            if let Some((parent_end, child_end)) = net_channel {
+                drop(child_end);
+                let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
+                    .map_err(|e| e.to_string())
+                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, &pidfd));
+                match started {
+                    Ok(()) => {
+                        sys::send_byte(parent_end.as_raw_fd(), b'g');
+                    }
+                    Err(e) => {
+                        supervisor::kill(&pidfd);
+                        let _ = supervisor::reap(&pidfd);
+                        return Err(SandboxError::setup(format!("network: {e}")));
+                    }
+                }
+            }
             let mut text = String::new();
             let _ = std::io::Read::read_to_string(&mut std::fs::File::from(report_r), &mut text);
             if text.lines().any(|l| l == "ready") {
@@ -647,7 +679,6 @@ pub fn serve_inherited(listener: RawFd) -> ! {
 /// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
 fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
     crate::check_host_network_scoping(plan)?;
-    crate::refuse_supervised_network(plan, "in long-lived sandboxes (provision/start/exec)")?;
     availability()
         .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
 }

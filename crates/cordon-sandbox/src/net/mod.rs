@@ -9,6 +9,7 @@
 //! Everything here is in place before the workload starts.
 
 pub mod enter;
+pub mod keeper;
 pub mod nft;
 pub mod proxy;
 pub mod relay;

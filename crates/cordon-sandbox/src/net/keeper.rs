@@ -1,0 +1,95 @@
+//! The network of a long-lived sandbox. A one-shot run's supervisor holds
+//! the uplink or proxy for the run; a long-lived sandbox has no supervisor
+//! once `cordon start` returns, so `start` forks a keeper: a process of its
+//! own session that holds the sandbox's network until the sandbox's init
+//! exits (it watches the init's pidfd), then ends, and pasta with it.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use cordon_policy::plan::Plan;
+
+use super::{ActiveNetwork, Namespaces};
+
+/// Fork the keeper (the caller must be single-threaded) and wait until the
+/// network is up. `init` is the pidfd of the sandbox's init.
+pub fn spawn(plan: &Plan, ns: Namespaces, init: &OwnedFd) -> Result<(), String> {
+    if !crate::sys::single_threaded() {
+        return Err("network keeper: cordon start must be single-threaded to fork it".into());
+    }
+    let (ready_r, ready_w) =
+        crate::sys::pipe().map_err(|e| format!("network keeper: pipe: {e}"))?;
+    // SAFETY: the process is single-threaded (checked above), so the child
+    // may go on running ordinary code.
+    match unsafe { libc::fork() } {
+        -1 => Err(format!(
+            "network keeper: fork: {}",
+            std::io::Error::last_os_error()
+        )),
+        0 => {
+            drop(ready_r);
+            keep(plan, ns, init.as_raw_fd(), ready_w)
+        }
+        _ => {
+            drop(ready_w);
+            drop(ns);
+            let mut answer = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::fs::File::from(ready_r), &mut answer);
+            match answer.strip_prefix("ready") {
+                Some(_) => Ok(()),
+                None if answer.is_empty() => Err("network keeper: died while starting".into()),
+                None => Err(answer),
+            }
+        }
+    }
+}
+
+fn keep(plan: &Plan, ns: Namespaces, init: RawFd, ready: OwnedFd) -> ! {
+    // Its own session, no terminal, and no descriptor of `cordon start`
+    // (its lock, its caller's pipes) beyond what it needs.
+    // SAFETY: setsid and descriptor calls in a single-threaded process.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        for std_fd in 0..3 {
+            libc::dup2(null, std_fd);
+        }
+    }
+    let keepers = [
+        ns.user.as_raw_fd(),
+        ns.net.as_raw_fd(),
+        init,
+        ready.as_raw_fd(),
+    ];
+    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+        let open: Vec<RawFd> = dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        for fd in open {
+            if fd > 2 && !keepers.contains(&fd) {
+                // SAFETY: closing a descriptor this process does not use.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
+    let gid = cordon_policy::Caller::current().gid;
+    let network = match ActiveNetwork::start(&plan.network, ns, gid, false) {
+        Ok(network) => network,
+        Err(e) => {
+            crate::sys::write_all(ready.as_raw_fd(), e.as_bytes());
+            crate::sys::exit_now(1)
+        }
+    };
+    crate::sys::write_all(ready.as_raw_fd(), b"ready");
+    drop(ready);
+    let mut poll = [libc::pollfd {
+        fd: init,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: poll on a valid one-element array; a pidfd turns readable when
+    // its process exits.
+    while unsafe { libc::poll(poll.as_mut_ptr(), 1, -1) } < 0 {}
+    network.finish(false);
+    crate::sys::exit_now(0)
+}
