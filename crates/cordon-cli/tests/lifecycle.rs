@@ -186,42 +186,6 @@ fn wrong_transitions_and_bad_ids_have_their_codes() {
 }
 
 #[test]
-fn network_models_that_need_a_supervisor_are_refused_at_provision_on_bubblewrap() {
-    // (The native backend keeps them with a network keeper: network_rules.rs.)
-    for who in users()
-        .into_iter()
-        .filter(|i| i.backend == Some("bubblewrap"))
-    {
-        let env = Env::new(who);
-        for network in [
-            json!({"egress": {"default": "allow"}}),
-            json!({"egress": {"allow": [{"to": [{"host": "a.test"}]}]}}),
-            json!({"proxy": {"localhost": 3128}}),
-        ] {
-            let mut cfg = json!({"network": network});
-            if let Some(backend) = who.backend {
-                cfg["containment"] = json!(backend);
-            }
-            let file = ConfigFile::new(&cfg);
-            let doc = env.envelope(&["provision", "--config", file.path.to_str().unwrap()]);
-            assert_eq!(
-                doc["error"]["code"], "backend_unavailable",
-                "{network}: {doc}"
-            );
-            let message = doc["error"]["message"].as_str().unwrap_or_default();
-            assert!(
-                message.contains("long-lived sandboxes on the bubblewrap backend"),
-                "{doc}"
-            );
-        }
-        assert!(
-            std::fs::read_dir(&env.state.root).unwrap().next().is_none(),
-            "nothing provisioned"
-        );
-    }
-}
-
-#[test]
 fn mxc_wire_form_drives_every_phase() {
     for who in users() {
         let env = Env::new(who);

@@ -679,10 +679,7 @@ fn processes_mentioning(needle: &str) -> usize {
 #[test]
 fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
     let remote = remote();
-    for who in net_identities()
-        .into_iter()
-        .filter(|i| i.backend == Some("native"))
-    {
+    for who in net_identities() {
         let state = Fixture::new(who);
         std::fs::set_permissions(
             &state.root,
@@ -694,7 +691,7 @@ fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
             cmd.env("CORDON_STATE_DIR", &state.root).args(args);
             Run::from(cmd.output().unwrap())
         };
-        let cfg = json!({"version": "0.8.0", "containment": "native",
+        let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
             "filesystem": {"readonlyPaths": [remote.dir]},
             "network": {"egress": {"default": "deny",
                 "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
@@ -717,11 +714,8 @@ fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
             assert_eq!(run.code, 0, "{who:?}\n{run}");
             verdicts(&run, &[("a", true), ("b", false)]);
         }
-        assert_eq!(
-            processes_mentioning(&id),
-            2,
-            "the init and the network keeper"
-        );
+        // The network keeper (`cordon start ID`), and on native the init too.
+        assert!(processes_mentioning(&id) >= 1, "{who:?}: no network keeper");
         let stopped = lifecycle(&["stop", &id]);
         assert_eq!(stopped.code, 0, "{stopped}");
         assert!(

@@ -123,7 +123,6 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
         "--unshare-pid",
         "--unshare-uts",
         "--unshare-cgroup-try",
-        "--die-with-parent",
         "--new-session",
         "--cap-drop",
         "ALL",
@@ -132,6 +131,12 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
         "--clearenv",
     ] {
         inv.arg(flag);
+    }
+    // A one-shot sandbox dies with cordon. A long-lived one must outlive
+    // `cordon start` (its parent), whenever bwrap would arm the parent-death
+    // signal.
+    if let Payload::Command = payload {
+        inv.arg("--die-with-parent");
     }
     if !matches!(plan.network, NetworkPlan::HostShared { .. }) {
         inv.arg("--unshare-net");
@@ -364,25 +369,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let mut inv = build(plan, status_w.as_raw_fd(), &Payload::Command)?;
-    // With a network to set up in the sandbox's namespaces, bwrap waits on
-    // this pipe before it runs the command.
-    let network_gate = if crate::net::needs_supervisor(&plan.network) {
-        // A socket, not a pipe: writing to it when bwrap is gone must not
-        // raise SIGPIPE.
-        let (gate_w, gate_r) = std::os::unix::net::UnixStream::pair()
-            .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?;
-        let fd = inv.pass(gate_r.into());
-        let cmd_at = inv
-            .args
-            .iter()
-            .position(|a| a == "--")
-            .unwrap_or(inv.args.len());
-        inv.args
-            .splice(cmd_at..cmd_at, ["--block-fd".into(), fd.into()]);
-        Some(gate_w)
-    } else {
-        None
-    };
+    let network_gate = network_gate(plan, &mut inv)?;
     let signals = SignalWatch::install()?;
     let started = Instant::now();
 
@@ -527,14 +514,45 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     Ok(outcome)
 }
 
+/// With a network to set up in the sandbox's namespaces, bwrap waits on a
+/// socket (`--block-fd`) before it runs the command; our end says "go".
+/// A socket, not a pipe: writing to it when bwrap is gone must not raise
+/// SIGPIPE.
+fn network_gate(
+    plan: &Plan,
+    inv: &mut Invocation,
+) -> Result<Option<std::os::unix::net::UnixStream>, SandboxError> {
+    if !crate::net::needs_supervisor(&plan.network) {
+        return Ok(None);
+    }
+    let (gate_w, gate_r) = std::os::unix::net::UnixStream::pair()
+        .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?;
+    let fd = inv.pass(gate_r.into());
+    let cmd_at = inv
+        .args
+        .iter()
+        .position(|a| a == "--")
+        .unwrap_or(inv.args.len());
+    inv.args
+        .splice(cmd_at..cmd_at, ["--block-fd".into(), fd.into()]);
+    Ok(Some(gate_w))
+}
+
 /// Set up the network in the namespaces of bwrap's sandbox init `pid`, which
-/// waits on its block descriptor meanwhile. Needs a bwrap that is not setuid:
-/// the sandbox's user namespace must be the caller's.
+/// waits on its block descriptor meanwhile.
 fn start_network(
     plan: &Plan,
     pid: libc::pid_t,
     debug: bool,
 ) -> Result<crate::net::ActiveNetwork, SandboxError> {
+    let (ns, gid) = network_namespaces(pid)?;
+    crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug).map_err(SandboxError::setup)
+}
+
+/// The network namespace of bwrap's sandbox init `pid` with its owning user
+/// namespace, and the caller's gid as that namespace names it. Needs a bwrap
+/// that is not setuid: the sandbox's user namespace must be the caller's.
+fn network_namespaces(pid: libc::pid_t) -> Result<(crate::net::Namespaces, u32), SandboxError> {
     // bwrap writes the id maps right after creating the namespace; a helper
     // joining before that would run under unmapped ids.
     let mapped = || {
@@ -569,7 +587,7 @@ fn start_network(
                 .then(|| f[0] + (caller_gid - f[1]))
         })
         .unwrap_or(caller_gid);
-    crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug).map_err(SandboxError::setup)
+    Ok((ns, gid))
 }
 
 /// Start a long-lived sandbox through bwrap: cordon's exec server runs inside
@@ -586,14 +604,14 @@ pub fn start_server(
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
     })?;
     crate::check_host_network_scoping(plan)?;
-    crate::refuse_supervised_network(plan, "in long-lived sandboxes (provision/start/exec)")?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let payload = Payload::Server {
         listener: listener.as_raw_fd(),
         persistent_tmp,
     };
-    let inv = build(plan, status_w.as_raw_fd(), &payload)?;
+    let mut inv = build(plan, status_w.as_raw_fd(), &payload)?;
+    let network_gate = network_gate(plan, &mut inv)?;
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
     keep.push(status_w.as_raw_fd());
     keep.push(listener.as_raw_fd());
@@ -617,15 +635,43 @@ pub fn start_server(
     let mut status = BufReader::new(std::fs::File::from(status_r));
     let mut line = String::new();
     let _ = status.read_line(&mut line);
-    match json_number(&line, "child-pid") {
-        Some(pid) => Ok(pid as libc::pid_t),
-        None => {
-            let mut child = child;
+    let mut child = child;
+    let Some(pid) = json_number(&line, "child-pid") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(SandboxError::setup("bwrap could not build the sandbox"));
+    };
+    let pid = pid as libc::pid_t;
+    if let Some(gate) = network_gate {
+        // A keeper holds the network for the sandbox's life (see net::keeper).
+        let started = network_namespaces(pid).and_then(|(ns, gid)| {
+            // SAFETY: pidfd_open on the pid bwrap just reported.
+            let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+            if raw < 0 {
+                return Err(SandboxError::setup(format!(
+                    "pidfd_open: {}",
+                    std::io::Error::last_os_error()
+                )));
+            }
+            // SAFETY: a fresh descriptor from the kernel.
+            let init = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
+            crate::net::keeper::spawn(plan, ns, gid, &init)
+                .map_err(|e| SandboxError::setup(format!("network: {e}")))
+        });
+        if let Err(e) = started {
+            kill_pid_quietly(pid);
             let _ = child.kill();
             let _ = child.wait();
-            Err(SandboxError::setup("bwrap could not build the sandbox"))
+            return Err(e);
         }
+        sys::send_byte(gate.as_raw_fd(), b'g');
     }
+    Ok(pid)
+}
+
+fn kill_pid_quietly(pid: libc::pid_t) {
+    // SAFETY: kill(2) with a pid bwrap reported for this sandbox.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
 }
 
 /// The integer value of `"key": N` in a JSON line from bwrap.

@@ -626,7 +626,7 @@ pub fn start_server(
                 drop(child_end);
                 let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
                     .map_err(|e| e.to_string())
-                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, &pidfd));
+                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, caller.gid, &pidfd));
                 match started {
                     Ok(()) => {
                         sys::send_byte(parent_end.as_raw_fd(), b'g');

@@ -11,8 +11,9 @@ use cordon_policy::plan::Plan;
 use super::{ActiveNetwork, Namespaces};
 
 /// Fork the keeper (the caller must be single-threaded) and wait until the
-/// network is up. `init` is the pidfd of the sandbox's init.
-pub fn spawn(plan: &Plan, ns: Namespaces, init: &OwnedFd) -> Result<(), String> {
+/// network is up. `init` is the pidfd of the sandbox's init; `gid` the
+/// caller's group as the sandbox's user namespace names it.
+pub fn spawn(plan: &Plan, ns: Namespaces, gid: u32, init: &OwnedFd) -> Result<(), String> {
     if !crate::sys::single_threaded() {
         return Err("network keeper: cordon start must be single-threaded to fork it".into());
     }
@@ -27,7 +28,7 @@ pub fn spawn(plan: &Plan, ns: Namespaces, init: &OwnedFd) -> Result<(), String> 
         )),
         0 => {
             drop(ready_r);
-            keep(plan, ns, init.as_raw_fd(), ready_w)
+            keep(plan, ns, gid, init.as_raw_fd(), ready_w)
         }
         _ => {
             drop(ready_w);
@@ -43,7 +44,7 @@ pub fn spawn(plan: &Plan, ns: Namespaces, init: &OwnedFd) -> Result<(), String> 
     }
 }
 
-fn keep(plan: &Plan, ns: Namespaces, init: RawFd, ready: OwnedFd) -> ! {
+fn keep(plan: &Plan, ns: Namespaces, gid: u32, init: RawFd, ready: OwnedFd) -> ! {
     // Its own session, no terminal, and no descriptor of `cordon start`
     // (its lock, its caller's pipes) beyond what it needs.
     // SAFETY: setsid and descriptor calls in a single-threaded process.
@@ -72,7 +73,6 @@ fn keep(plan: &Plan, ns: Namespaces, init: RawFd, ready: OwnedFd) -> ! {
             }
         }
     }
-    let gid = cordon_policy::Caller::current().gid;
     let network = match ActiveNetwork::start(&plan.network, ns, gid, false) {
         Ok(network) => network,
         Err(e) => {
