@@ -699,6 +699,17 @@ fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
         let provisioned = lifecycle(&["provision", "--config", file.path.to_str().unwrap()]);
         let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
         let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+        // Stop and remove the sandbox even when an assertion below fails.
+        struct Cleanup<F: Fn()>(F);
+        impl<F: Fn()> Drop for Cleanup<F> {
+            fn drop(&mut self) {
+                (self.0)()
+            }
+        }
+        let _cleanup = Cleanup(|| {
+            lifecycle(&["stop", &id]);
+            lifecycle(&["deprovision", &id]);
+        });
         let started = lifecycle(&["start", &id]);
         assert_eq!(started.code, 0, "{who:?}\n{started}");
         for _ in 0..2 {
