@@ -22,15 +22,18 @@ cordon = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 size = 300 * 1024 * 1024
 SERVER = r'''
-import socket, sys
-size, chunk = int(sys.argv[2]), b"x" * 65536
+import os, socket, sys, tempfile
+size = int(sys.argv[2])
+# Served from the page cache with sendfile: the load generator should cost
+# as little CPU as possible, so that the measurement is about the path.
+blob = tempfile.TemporaryFile()
+blob.write(b"x" * size); blob.flush()
 server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind((sys.argv[1], 0)); server.listen(16)
 print(server.getsockname()[1], flush=True)
 while True:
-    conn, _ = server.accept(); conn.recv(4096); conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n"); sent = 0
-    while sent < size:
-        conn.sendall(chunk); sent += len(chunk)
+    conn, _ = server.accept(); conn.recv(4096); conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+    conn.sendfile(blob, 0, size)
     conn.close()
 '''
 
@@ -49,8 +52,8 @@ def reader(host, port, via_proxy=False):
     target = ("127.0.0.1", 3128) if via_proxy else (host, port)
     return (
         "python3 -c 'import socket,time; c=socket.create_connection((\"%s\",%d))\n%s"
-        "c.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\"); t=time.time(); n=0\n"
-        "while True:\n  d=c.recv(1<<20)\n  if not d: break\n  n+=len(d)\n"
+        "c.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\"); t=time.time(); n=0; b=bytearray(1<<20)\n"
+        "while True:\n  k=c.recv_into(b)\n  if not k: break\n  n+=k\n"
         "print(round(n/(time.time()-t)/1e6))'" % (target[0], target[1], connect)
     )
 
