@@ -9,7 +9,7 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -392,16 +392,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         .map_err(|e| SandboxError::setup(format!("starting {}: {e}", bwrap_path.display())))?;
     drop(status_w);
     drop(inv);
-    // SAFETY: pidfd_open on our own child, which has not been reaped.
-    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) };
-    if raw < 0 {
-        return Err(SandboxError::setup(format!(
-            "pidfd_open: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    // SAFETY: the kernel returned a fresh descriptor.
-    let bwrap_fd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
+    // Our own child, not reaped yet.
+    let bwrap_fd = sys::pidfd_open(child.id() as libc::pid_t)
+        .map_err(|e| SandboxError::setup(format!("pidfd_open: {e}")))?;
 
     // bwrap reports the sandbox's PID 1 as soon as it exists; killing it kills
     // the whole PID namespace.
@@ -410,12 +403,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut sandbox_init: Option<OwnedFd> = None;
     if status.read_line(&mut line).unwrap_or(0) > 0 {
         if let Some(pid) = json_number(&line, "child-pid") {
-            // SAFETY: pidfd_open on a pid bwrap just reported; a pidfd pins the process.
-            let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-            if raw >= 0 {
-                // SAFETY: fresh descriptor from the kernel.
-                sandbox_init = Some(unsafe { OwnedFd::from_raw_fd(raw as RawFd) });
-            }
+            // A pidfd pins the process bwrap just reported.
+            sandbox_init = sys::pidfd_open(pid as libc::pid_t).ok();
         }
     }
 
@@ -644,22 +633,19 @@ pub fn start_server(
     let pid = pid as libc::pid_t;
     if let Some(gate) = network_gate {
         // A keeper holds the network for the sandbox's life (see net::keeper).
-        let started = network_namespaces(pid).and_then(|(ns, gid)| {
-            // SAFETY: pidfd_open on the pid bwrap just reported.
-            let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-            if raw < 0 {
-                return Err(SandboxError::setup(format!(
-                    "pidfd_open: {}",
-                    std::io::Error::last_os_error()
-                )));
-            }
-            // SAFETY: a fresh descriptor from the kernel.
-            let init = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
-            crate::net::keeper::spawn(plan, ns, gid, &init)
-                .map_err(|e| SandboxError::setup(format!("network: {e}")))
+        let init = sys::pidfd_open(pid).map_err(|e| {
+            // SAFETY: kill(2) of the sandbox init bwrap just reported.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            SandboxError::setup(format!("pidfd_open: {e}"))
+        });
+        let started = init.and_then(|init| {
+            let (ns, gid) = network_namespaces(pid).inspect_err(|_| supervisor::kill(&init))?;
+            crate::net::keeper::spawn(plan, ns, gid, &init).map_err(|e| {
+                supervisor::kill(&init);
+                SandboxError::setup(format!("network: {e}"))
+            })
         });
         if let Err(e) = started {
-            kill_pid_quietly(pid);
             let _ = child.kill();
             let _ = child.wait();
             return Err(e);
@@ -667,11 +653,6 @@ pub fn start_server(
         sys::send_byte(gate.as_raw_fd(), b'g');
     }
     Ok(pid)
-}
-
-fn kill_pid_quietly(pid: libc::pid_t) {
-    // SAFETY: kill(2) with a pid bwrap reported for this sandbox.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
 }
 
 /// The integer value of `"key": N` in a JSON line from bwrap.

@@ -8,7 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{IoSlice, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -521,13 +521,10 @@ fn kill_init(record: &Value) {
     if pid <= 0 || start_time(pid) != record["initStart"].as_u64() {
         return;
     }
-    // SAFETY: pidfd_open of the recorded init, verified by its start time above.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
+    // The start time is checked again once the pidfd pins the process.
+    let Ok(pidfd) = crate::sys::pidfd_open(pid) else {
         return;
-    }
-    // SAFETY: a fresh pidfd from the kernel.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    };
     if start_time(pid) != record["initStart"].as_u64() {
         return;
     }

@@ -105,24 +105,34 @@ fn clone_legacy(namespace_flags: u64) -> io::Result<Forked> {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(Forked::Child),
         pid => {
-            // SAFETY: pidfd_open on our own, not yet reaped child.
-            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-            if fd < 0 {
-                let e = io::Error::last_os_error();
-                // SAFETY: kill/waitpid on our own child so it does not linger.
-                unsafe {
-                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
-                    libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+            let pidfd = match pidfd_open(pid as libc::pid_t) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    // SAFETY: kill/waitpid on our own child so it does not linger.
+                    unsafe {
+                        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                        libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+                    }
+                    return Err(e);
                 }
-                return Err(e);
-            }
+            };
             Ok(Forked::Parent {
                 pid: pid as libc::pid_t,
-                // SAFETY: a fresh pidfd nobody else owns.
-                pidfd: unsafe { OwnedFd::from_raw_fd(fd as RawFd) },
+                pidfd,
             })
         }
     }
+}
+
+/// A pidfd of `pid` (which then cannot be confused with a reused pid).
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor from the kernel; nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 /// `struct mount_attr` of mount_setattr(2).
