@@ -243,20 +243,31 @@ pub fn prctl(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<()> {
     Ok(())
 }
 
-/// Add a capability (already permitted and inheritable) to the ambient set,
-/// so that it survives an exec by a non-root uid.
-pub fn prctl_ambient_raise(cap: libc::c_ulong) -> io::Result<()> {
-    // SAFETY: PR_CAP_AMBIENT takes integer arguments only.
-    let rc = unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
-            cap,
-            0,
-            0,
-        )
+/// capget(2)/capset(2) header, version 3 (two data words: capabilities 0-63).
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+fn capset(data: &[CapData; 2]) -> io::Result<()> {
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
     };
-    if rc == -1 {
+    // SAFETY: header and two data words are the layout capset(2) expects for v3.
+    if unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) } == -1
+    {
         return Err(io::Error::last_os_error());
     }
     Ok(())
@@ -264,27 +275,34 @@ pub fn prctl_ambient_raise(cap: libc::c_ulong) -> io::Result<()> {
 
 /// Clear effective, permitted and inheritable capability sets.
 pub fn clear_capability_sets() -> io::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let header = Header {
+    capset(&[CapData::default(); 2])
+}
+
+/// Keep capability `cap` (0-31, held now) across an exec by a non-root uid:
+/// add it to the inheritable and then the ambient set.
+pub fn keep_capability_across_exec(cap: u32) -> io::Result<()> {
+    let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
     };
-    let data = [Data::default(); 2];
-    // SAFETY: header and two data words are the layout capset(2) expects for v3.
-    let ret = unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) };
-    if ret == -1 {
+    let mut data = [CapData::default(); 2];
+    // SAFETY: header and two data words are the layout capget(2) fills for v3.
+    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    data[0].inheritable |= 1 << cap;
+    capset(&data)?;
+    // SAFETY: PR_CAP_AMBIENT takes integer arguments only.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+            cap as libc::c_ulong,
+            0,
+            0,
+        )
+    };
+    if rc == -1 {
         return Err(io::Error::last_os_error());
     }
     Ok(())

@@ -7,6 +7,8 @@
 //! supervisor has threads.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use nix::sys::socket::{SockaddrLike, SockaddrStorage};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
@@ -21,8 +23,9 @@ impl Namespaces {
     /// sandbox init) and the user namespace that owns it.
     pub fn of_process_network(pid: libc::pid_t) -> std::io::Result<Namespaces> {
         let net: OwnedFd = std::fs::File::open(format!("/proc/{pid}/ns/net"))?.into();
-        const NS_GET_USERNS: libc::c_ulong = 0xb701; // _IO(0xb7, 0x1)
-                                                     // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
+        // _IO(0xb7, 0x1) of linux/nsfs.h.
+        const NS_GET_USERNS: libc::c_ulong = 0xb701;
+        // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
         let user = unsafe { libc::ioctl(net.as_raw_fd(), NS_GET_USERNS) };
         if user < 0 {
             return Err(std::io::Error::last_os_error());
@@ -84,7 +87,10 @@ impl Namespaces {
                     }
                     libc::close(fd);
                 }
-                keep_net_admin_across_exec()
+                // After setns into the user namespace this process holds
+                // every capability there; an exec by a non-root uid would
+                // lose them. The program keeps exactly CAP_NET_ADMIN.
+                crate::sys::keep_capability_across_exec(CAP_NET_ADMIN)
             })
         };
         let mut child = cmd
@@ -113,55 +119,74 @@ impl Namespaces {
     pub fn listen(&self, addr: std::net::SocketAddr) -> Result<OwnedFd, String> {
         let (parent, child) =
             std::os::unix::net::UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
-        let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
-        // SAFETY: the child only makes raw system calls and exits.
-        match unsafe { libc::fork() } {
-            -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
-            0 => {
+        let child_end = child.as_raw_fd();
+        let pid = self
+            .fork_entered(move |entered| {
                 // bwrap may not have brought the loopback up yet; up is idempotent.
-                let code = match enter(user, net)
+                match entered
                     .and_then(|()| crate::sys::loopback_up())
                     .and_then(|()| listen_raw(addr))
                 {
-                    Ok(fd) => match crate::sys::send_fd(child.as_raw_fd(), fd, b"L") {
+                    Ok(fd) => match crate::sys::send_fd(child_end, fd, b"L") {
                         Ok(()) => 0,
                         Err(_) => 2,
                     },
                     Err(e) => {
                         let msg = e.raw_os_error().unwrap_or(0).to_ne_bytes();
                         // SAFETY: writing a local buffer to our socket.
-                        unsafe { libc::write(child.as_raw_fd(), msg.as_ptr().cast(), msg.len()) };
+                        unsafe { libc::write(child_end, msg.as_ptr().cast(), msg.len()) };
                         1
                     }
-                };
+                }
+            })
+            .map_err(|e| format!("fork: {e}"))?;
+        drop(child);
+        let mut buf = [0u8; 4];
+        let got = crate::sys::recv_fd(parent.as_raw_fd(), &mut buf);
+        reap(pid);
+        match got {
+            Ok((_, Some(fd))) => Ok(fd),
+            Ok((4, None)) => Err(format!(
+                "listening on {addr} in the sandbox: {}",
+                std::io::Error::from_raw_os_error(i32::from_ne_bytes(buf))
+            )),
+            _ => Err(format!("listening on {addr} in the sandbox failed")),
+        }
+    }
+
+    /// Fork a child that joins the namespaces and runs `body` (told whether
+    /// joining worked), then exits with the code it returns. The supervisor
+    /// has threads: `body` may only make raw system calls.
+    fn fork_entered(
+        &self,
+        body: impl FnOnce(std::io::Result<()>) -> i32,
+    ) -> std::io::Result<libc::pid_t> {
+        let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
+        // SAFETY: the child only runs `body`, raw system calls, and exits.
+        match unsafe { libc::fork() } {
+            -1 => Err(std::io::Error::last_os_error()),
+            0 => {
+                let code = body(enter(user, net));
                 // SAFETY: leave the forked child without running destructors.
                 unsafe { libc::_exit(code) }
             }
-            pid => {
-                drop(child);
-                let mut buf = [0u8; 4];
-                let got = crate::sys::recv_fd(parent.as_raw_fd(), &mut buf);
-                let mut status = 0;
-                // SAFETY: reaping the child we just forked.
-                unsafe { libc::waitpid(pid, &mut status, 0) };
-                match got {
-                    Ok((_, Some(fd))) => Ok(fd),
-                    Ok((4, None)) => Err(format!(
-                        "listening on {addr} in the sandbox: {}",
-                        std::io::Error::from_raw_os_error(i32::from_ne_bytes(buf))
-                    )),
-                    _ => Err(format!("listening on {addr} in the sandbox failed")),
-                }
-            }
+            pid => Ok(pid),
         }
     }
+}
+
+/// Wait for a child of [`Namespaces::fork_entered`]; whether it exited 0.
+fn reap(pid: libc::pid_t) -> bool {
+    let mut status = 0;
+    // SAFETY: reaping a child this process forked.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
 }
 
 impl Namespaces {
     /// Wait (up to `timeout`) until the namespace routes each family asked
     /// for to the outside: the uplink has configured its interface.
     pub fn wait_for_routes(&self, ipv4: bool, ipv6: bool, timeout: std::time::Duration) -> bool {
-        let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
         let probes: [std::net::SocketAddr; 2] = [
             // Documentation addresses: connect(2) on a datagram socket only
             // looks the route up; nothing is sent.
@@ -177,52 +202,38 @@ impl Namespaces {
             return false;
         }
         let limit_us = timeout.as_micros() as u64;
-        // SAFETY: the child only makes raw system calls and exits.
-        match unsafe { libc::fork() } {
-            -1 => false,
-            0 => {
-                let mut code = 1;
-                if enter(user, net).is_ok() {
-                    let mut waited = 0u64;
-                    while waited < limit_us {
-                        if prepared
-                            .iter()
-                            .all(|(family, addr, len)| routed(*family, addr, *len))
-                        {
-                            code = 0;
-                            break;
-                        }
-                        let pause = libc::timespec {
-                            tv_sec: 0,
-                            tv_nsec: 200_000,
-                        };
-                        // SAFETY: nanosleep with a valid timespec.
-                        unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
-                        waited += 200;
-                    }
+        let probe = self.fork_entered(move |entered| {
+            if entered.is_err() {
+                return 1;
+            }
+            let mut waited = 0u64;
+            while waited < limit_us {
+                if prepared.iter().all(|(family, addr)| routed(*family, addr)) {
+                    return 0;
                 }
-                // SAFETY: leave the forked child without running destructors.
-                unsafe { libc::_exit(code) }
+                let pause = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 200_000,
+                };
+                // SAFETY: nanosleep with a valid timespec.
+                unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
+                waited += 200;
             }
-            pid => {
-                let mut status = 0;
-                // SAFETY: reaping the child we just forked.
-                unsafe { libc::waitpid(pid, &mut status, 0) };
-                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
-            }
-        }
+            1
+        });
+        probe.map(reap).unwrap_or(false)
     }
 }
 
 /// Whether a datagram socket can be connected to `addr` (a route exists).
-fn routed(family: libc::c_int, addr: &libc::sockaddr_storage, len: libc::socklen_t) -> bool {
+fn routed(family: libc::c_int, addr: &SockaddrStorage) -> bool {
     // SAFETY: a socket this function owns, a sockaddr of the given length.
     unsafe {
         let fd = libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
         if fd < 0 {
             return false;
         }
-        let ok = libc::connect(fd, (addr as *const libc::sockaddr_storage).cast(), len) == 0;
+        let ok = libc::connect(fd, addr.as_ptr(), addr.len()) == 0;
         libc::close(fd);
         ok
     }
@@ -244,46 +255,8 @@ fn enter(user: RawFd, net: RawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-/// After `setns` into the user namespace this process holds every capability
-/// there; an exec by a non-root uid would lose them. Make CAP_NET_ADMIN
-/// ambient so the program keeps exactly that one.
-fn keep_net_admin_across_exec() -> std::io::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let mut header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
-        pid: 0,
-    };
-    let mut data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: capget/capset with a v3 header and a two-element data array.
-    unsafe {
-        if libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        data[0].inheritable |= 1 << CAP_NET_ADMIN;
-        if libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    crate::sys::prctl_ambient_raise(CAP_NET_ADMIN as libc::c_ulong)
-}
-
 fn listen_raw(addr: std::net::SocketAddr) -> std::io::Result<RawFd> {
-    let (family, storage, len) = sockaddr(addr);
+    let (family, storage) = sockaddr(addr);
     // SAFETY: plain socket calls on a descriptor this function owns, with a
     // sockaddr buffer of the length given.
     unsafe {
@@ -291,54 +264,19 @@ fn listen_raw(addr: std::net::SocketAddr) -> std::io::Result<RawFd> {
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        if libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) != 0
-            || libc::listen(fd, 128) != 0
-        {
+        if libc::bind(fd, storage.as_ptr(), storage.len()) != 0 || libc::listen(fd, 128) != 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(fd)
     }
 }
 
-/// A socket address in the kernel's layout.
-fn sockaddr(addr: std::net::SocketAddr) -> (libc::c_int, libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    match addr {
-        std::net::SocketAddr::V4(v4) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from(*v4.ip()).to_be(),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_in fits in sockaddr_storage.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-            (
-                libc::AF_INET,
-                storage,
-                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-            )
-        }
-        std::net::SocketAddr::V6(v6) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: v6.port().to_be(),
-                sin6_flowinfo: 0,
-                sin6_addr: libc::in6_addr {
-                    s6_addr: v6.ip().octets(),
-                },
-                sin6_scope_id: 0,
-            };
-            // SAFETY: sockaddr_in6 fits in sockaddr_storage.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-            (
-                libc::AF_INET6,
-                storage,
-                std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-            )
-        }
-    }
+/// A socket address in the kernel's layout, with its family.
+fn sockaddr(addr: std::net::SocketAddr) -> (libc::c_int, SockaddrStorage) {
+    let family = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    (family, SockaddrStorage::from(addr))
 }
