@@ -5,7 +5,7 @@
 //! `pump` also carries the filtering proxy's allowed connections.
 
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -132,49 +132,42 @@ fn splice_all(from: &TcpStream, to: &TcpStream) -> std::io::Result<()> {
     // SAFETY: F_SETPIPE_SZ on a pipe we own; refusal leaves the default.
     unsafe { libc::fcntl(pipe_w.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int) };
     loop {
-        // SAFETY: splice(2) between descriptors we own; null offsets for sockets and pipes.
+        let n = match splice(from.as_raw_fd(), pipe_w.as_raw_fd(), CHUNK) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) => return Err(e),
+        };
+        let mut left = n;
+        while left > 0 {
+            match splice(pipe_r.as_raw_fd(), to.as_raw_fd(), left) {
+                Ok(m) if m > 0 => left -= m,
+                // The receiver is gone; what is in the pipe cannot be delivered.
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+/// One splice(2) of up to `len` bytes, retried when interrupted.
+fn splice(from: RawFd, to: RawFd, len: usize) -> std::io::Result<usize> {
+    loop {
+        // SAFETY: splice(2) between open descriptors; null offsets for sockets and pipes.
         let n = unsafe {
             libc::splice(
-                from.as_raw_fd(),
+                from,
                 std::ptr::null_mut(),
-                pipe_w.as_raw_fd(),
+                to,
                 std::ptr::null_mut(),
-                CHUNK,
+                len,
                 libc::SPLICE_F_MOVE,
             )
         };
-        if n == 0 {
-            return Ok(());
+        if n >= 0 {
+            return Ok(n as usize);
         }
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
             return Err(e);
-        }
-        let mut left = n as usize;
-        while left > 0 {
-            // SAFETY: as above, draining what was just spliced into the pipe.
-            let m = unsafe {
-                libc::splice(
-                    pipe_r.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    to.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    left,
-                    libc::SPLICE_F_MOVE,
-                )
-            };
-            if m <= 0 {
-                let e = std::io::Error::last_os_error();
-                if m < 0 && e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                // The receiver is gone; what is in the pipe cannot be delivered.
-                return Ok(());
-            }
-            left -= m as usize;
         }
     }
 }
