@@ -124,6 +124,34 @@ fn clone_legacy(namespace_flags: u64) -> io::Result<Forked> {
     }
 }
 
+/// Close every descriptor but stdio and `keep`, then point stdio at
+/// /dev/null: for processes that outlive the command that started them.
+pub fn detach_descriptors(keep: &[RawFd]) {
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        if fd > 2 && !keep.contains(&fd) {
+            // SAFETY: closing a descriptor this process no longer uses.
+            unsafe { libc::close(fd) };
+        }
+    }
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors.
+            unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
+        }
+    }
+}
+
 /// A pidfd of `pid` (which then cannot be confused with a reused pid).
 pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor.

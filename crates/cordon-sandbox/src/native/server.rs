@@ -180,37 +180,11 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
     }
 }
 
-/// Close every descriptor but the ones listed (the init inherited whatever
-/// its starter had open, such as a lock on the sandbox's state).
-fn close_all_but(keep: &[RawFd]) {
-    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    for fd in fds {
-        if fd > 2 && !keep.contains(&fd) {
-            // SAFETY: closing a descriptor this process no longer uses.
-            unsafe { libc::close(fd) };
-        }
-    }
-}
-
 /// Serve exec requests until killed. `listener` is a bound, listening socket.
 pub fn serve(listener: RawFd) -> ! {
-    close_all_but(&[listener]);
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
-        for fd in 0..3 {
-            // SAFETY: dup2 onto the standard descriptors.
-            unsafe { libc::dup2(null.as_raw_fd(), fd) };
-        }
-    }
+    // The init inherited whatever its starter had open, such as a lock on
+    // the sandbox's state.
+    sys::detach_descriptors(&[listener]);
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);

@@ -47,32 +47,14 @@ pub fn spawn(plan: &Plan, ns: Namespaces, gid: u32, init: &OwnedFd) -> Result<()
 fn keep(plan: &Plan, ns: Namespaces, gid: u32, init: RawFd, ready: OwnedFd) -> ! {
     // Its own session, no terminal, and no descriptor of `cordon start`
     // (its lock, its caller's pipes) beyond what it needs.
-    // SAFETY: setsid and descriptor calls in a single-threaded process.
-    unsafe {
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        for std_fd in 0..3 {
-            libc::dup2(null, std_fd);
-        }
-    }
-    let keepers = [
+    // SAFETY: setsid(2) has no memory effects.
+    unsafe { libc::setsid() };
+    crate::sys::detach_descriptors(&[
         ns.user.as_raw_fd(),
         ns.net.as_raw_fd(),
         init,
         ready.as_raw_fd(),
-    ];
-    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-        let open: Vec<RawFd> = dir
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse().ok())
-            .collect();
-        for fd in open {
-            if fd > 2 && !keepers.contains(&fd) {
-                // SAFETY: closing a descriptor this process does not use.
-                unsafe { libc::close(fd) };
-            }
-        }
-    }
+    ]);
     let network = match ActiveNetwork::start(&plan.network, ns, gid, false) {
         Ok(network) => network,
         Err(e) => {
