@@ -149,25 +149,41 @@ fn namespace_flags() -> u64 {
         | libc::CLONE_NEWCGROUP) as u64
 }
 
+/// A socketpair between the supervisor and the sandbox init.
+struct Channel {
+    supervisor: std::os::unix::net::UnixStream,
+    init: std::os::unix::net::UnixStream,
+}
+
+impl Channel {
+    fn open_if(wanted: bool) -> Result<Option<Channel>, SandboxError> {
+        if !wanted {
+            return Ok(None);
+        }
+        let (supervisor, init) = std::os::unix::net::UnixStream::pair()
+            .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?;
+        Ok(Some(Channel { supervisor, init }))
+    }
+
+    /// The init's end, as the cloned init inherits it.
+    fn init_end(&self) -> RawFd {
+        self.init.as_raw_fd()
+    }
+
+    /// After the clone: only the init keeps its end, so EOF on ours means it
+    /// failed.
+    fn supervisor_end(self) -> std::os::unix::net::UnixStream {
+        self.supervisor
+    }
+}
+
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut prepared = Prepared::new(plan)?;
-    let mut net_channel = match crate::net::needs_supervisor(&plan.network) {
-        true => Some(
-            std::os::unix::net::UnixStream::pair()
-                .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
-        ),
-        false => None,
-    };
-    prepared.net_channel = net_channel.as_ref().map(|(_, child)| child.as_raw_fd());
-    let mut pty_channel = match opts.pty {
-        true => Some(
-            std::os::unix::net::UnixStream::pair()
-                .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
-        ),
-        false => None,
-    };
-    prepared.pty_channel = pty_channel.as_ref().map(|(_, child)| child.as_raw_fd());
+    let net_channel = Channel::open_if(crate::net::needs_supervisor(&plan.network))?;
+    prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
+    let pty_channel = Channel::open_if(opts.pty)?;
+    prepared.pty_channel = pty_channel.as_ref().map(Channel::init_end);
     let cgroup = crate::cgroups::SandboxCgroup::create(
         &plan.resources,
         &crate::cgroups::SandboxCgroup::unique_name(),
@@ -209,14 +225,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             drop(report_w);
             drop(life_r);
             // Only the init keeps its end: EOF on ours then means it failed.
-            let net_end = net_channel.take().map(|(parent_end, child_end)| {
-                drop(child_end);
-                parent_end
-            });
-            let pty_end = pty_channel.take().map(|(parent_end, child_end)| {
-                drop(child_end);
-                parent_end
-            });
+            let net_end = net_channel.map(Channel::supervisor_end);
+            let pty_end = pty_channel.map(Channel::supervisor_end);
             if let (Some(cg), Some((gate_r, gate_w))) = (&cgroup, gate) {
                 drop(gate_r);
                 if let Err(e) = cg.add(pid) {
@@ -592,14 +602,8 @@ pub fn start_server(
     let mut prepared = Prepared::new(plan)?;
     let caller = cordon_policy::Caller::current();
     prepared.mounts = layout::mount_ops(&plan.filesystem, caller.is_root(), Some(persistent_tmp));
-    let net_channel = match crate::net::needs_supervisor(&plan.network) {
-        true => Some(
-            std::os::unix::net::UnixStream::pair()
-                .map_err(|e| SandboxError::setup(format!("socketpair: {e}")))?,
-        ),
-        false => None,
-    };
-    prepared.net_channel = net_channel.as_ref().map(|(_, child)| child.as_raw_fd());
+    let net_channel = Channel::open_if(crate::net::needs_supervisor(&plan.network))?;
+    prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let forked = sys::clone_process(namespace_flags()).map_err(|e| {
@@ -622,8 +626,7 @@ pub fn start_server(
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(listener);
-            if let Some((parent_end, child_end)) = net_channel {
-                drop(child_end);
+            if let Some(parent_end) = net_channel.map(Channel::supervisor_end) {
                 let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
                     .map_err(|e| e.to_string())
                     .and_then(|ns| crate::net::keeper::spawn(plan, ns, caller.gid, &pidfd));

@@ -100,7 +100,6 @@ pub struct ActiveNetwork {
     uplink: Option<uplink::Uplink>,
     proxy: Option<proxy::FilteringProxy>,
     relay: Option<relay::Relay>,
-    filtered: bool,
 }
 
 /// Whether a plan needs the supervisor's work in the sandbox's namespaces.
@@ -168,7 +167,6 @@ impl ActiveNetwork {
             uplink: None,
             proxy: None,
             relay: None,
-            filtered: false,
         };
         match plan {
             NetworkPlan::Filtered(rules) => {
@@ -192,7 +190,6 @@ impl ActiveNetwork {
                             format!("network: installing the packet rules: {e}")
                         }
                     })?;
-                active.filtered = true;
                 crate::native::phase("rules-installed");
                 // pasta configures the interface well before it is done
                 // starting; packets sent meanwhile wait in its tap queue. So
@@ -235,7 +232,8 @@ impl ActiveNetwork {
             report.decisions = proxy.finish();
         }
         drop(self.relay.take());
-        if self.filtered && rule_hits {
+        // Only model 1 has an uplink, and packet rules with it.
+        if self.uplink.is_some() && rule_hits {
             if let Ok(json) =
                 self.ns
                     .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", None)
