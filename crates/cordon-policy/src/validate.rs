@@ -572,12 +572,9 @@ fn egress_rules(egress: &Egress) -> Vec<NetRule> {
                     hosts.push(HostPattern::new(host));
                 }
             }
-            for peers in [Peers::Nets(nets), Peers::Hosts(hosts)] {
-                if matches!(&peers, Peers::Nets(v) if v.is_empty())
-                    || matches!(&peers, Peers::Hosts(v) if v.is_empty())
-                {
-                    continue;
-                }
+            let nets = (!nets.is_empty()).then_some(Peers::Nets(nets));
+            let hosts = (!hosts.is_empty()).then_some(Peers::Hosts(hosts));
+            for peers in [nets, hosts].into_iter().flatten() {
                 out.push(NetRule {
                     name: name.clone(),
                     verdict,
