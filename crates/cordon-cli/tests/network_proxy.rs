@@ -16,6 +16,13 @@ fn stub_proxy() -> u16 {
 }
 
 fn stub_proxy_on(ip: &str) -> u16 {
+    proxy_stand_in(ip, |stream| {
+        let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nPROXIED");
+    })
+}
+
+/// A listener on `ip` that reads each request and then lets `answer` reply.
+fn proxy_stand_in(ip: &str, answer: fn(&mut std::net::TcpStream)) -> u16 {
     let listener = TcpListener::bind((ip, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -24,7 +31,7 @@ fn stub_proxy_on(ip: &str) -> u16 {
                 let mut stream = stream;
                 let mut buf = [0u8; 4096];
                 let _ = stream.read(&mut buf);
-                let _ = stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nPROXIED");
+                answer(&mut stream);
             });
         }
     });
@@ -160,20 +167,10 @@ fn a_proxy_off_the_hosts_loopback_is_relayed_at_127_0_0_1() {
 
 /// A proxy stand-in that streams without end once asked.
 fn streaming_proxy() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut buf = [0u8; 1024];
-                let _ = stream.read(&mut buf);
-                let chunk = vec![b'x'; 65536];
-                while stream.write_all(&chunk).is_ok() {}
-            });
-        }
-    });
-    port
+    proxy_stand_in("127.0.0.1", |stream| {
+        let chunk = vec![b'x'; 65536];
+        while stream.write_all(&chunk).is_ok() {}
+    })
 }
 
 #[test]
