@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cordon_policy::Plan;
+use cordon_sandbox::net::DecisionLog;
 use cordon_sandbox::Outcome;
 use serde_json::{json, Value};
 
@@ -93,17 +94,18 @@ impl AuditLog {
         }));
     }
 
-    /// One record per proxy decision, and the packet rules' hit counts.
-    pub fn network(&self, sandbox_id: &str, outcome: &Outcome) {
+    /// Where the filtering proxy appends its `network` records, one per
+    /// decision as it is made (None without an audit log).
+    pub fn decision_log(&self, sandbox_id: &str) -> Option<DecisionLog> {
+        let file = self.file.as_ref()?.try_clone().ok()?;
+        Some(DecisionLog::new(file, sandbox_id))
+    }
+
+    /// The packet rules' hit counts at the end of a run.
+    pub fn rule_hits(&self, sandbox_id: &str, outcome: &Outcome) {
         let Some(report) = &outcome.network else {
             return;
         };
-        for event in &report.decisions {
-            let mut record = decision_json(event);
-            record["event"] = json!("network");
-            record["sandboxId"] = json!(sandbox_id);
-            self.write(record);
-        }
         if !report.rule_hits.is_empty() {
             self.write(json!({
                 "event": "network-rules",
@@ -114,6 +116,41 @@ impl AuditLog {
         }
     }
 
+    /// A phase of a long-lived sandbox (`start`, `stop`, `deprovision`) and
+    /// whether it succeeded.
+    pub fn phase(&self, sandbox_id: &str, phase: &str, error: Option<&str>) {
+        self.write(json!({
+            "event": phase,
+            "timeMs": now_ms(),
+            "sandboxId": sandbox_id,
+            "uid": cordon_policy::Caller::current().uid,
+            "error": error,
+        }));
+    }
+
+    /// A command run in a long-lived sandbox, before it starts.
+    pub fn exec(&self, sandbox_id: &str, command: Option<&str>) {
+        self.write(json!({
+            "event": "exec",
+            "timeMs": now_ms(),
+            "sandboxId": sandbox_id,
+            "command": command,
+            "uid": cordon_policy::Caller::current().uid,
+        }));
+    }
+
+    /// How a command run in a long-lived sandbox ended.
+    pub fn exec_exit(&self, sandbox_id: &str, outcome: &cordon_sandbox::lifecycle::ExecOutcome) {
+        self.write(json!({
+            "event": "exit",
+            "timeMs": now_ms(),
+            "sandboxId": sandbox_id,
+            "exitCode": outcome.exit_code,
+            "signal": outcome.signal,
+            "timedOut": outcome.timed_out,
+        }));
+    }
+
     pub fn error(&self, sandbox_id: &str, message: &str) {
         self.write(json!({
             "event": "error",
@@ -122,20 +159,6 @@ impl AuditLog {
             "message": message,
         }));
     }
-}
-
-/// A proxy decision as JSON (audit records and `--json`).
-pub fn decision_json(event: &cordon_sandbox::net::NetEvent) -> Value {
-    json!({
-        "timeMs": event.time_ms,
-        "kind": event.kind,
-        "destination": event.destination,
-        "address": event.address.map(|a| a.to_string()),
-        "port": event.port,
-        "allowed": event.allowed,
-        "rule": event.rule,
-        "detail": event.detail,
-    })
 }
 
 /// Packet-rule hits as a JSON array of {rule, packets}.

@@ -11,6 +11,8 @@ use cordon_sandbox::lifecycle::{self, LifecycleError, Store};
 use cordon_sandbox::EXIT_CORDON_FAILED;
 use serde_json::{json, Value};
 
+use crate::audit::AuditLog;
+
 #[derive(Args, Debug)]
 pub struct ExecArgs {
     /// The sandbox.
@@ -75,20 +77,21 @@ fn provision_value(value: &Value) -> i32 {
     }
 }
 
-pub fn phase(name: &str, id: &str) -> i32 {
+pub fn phase(name: &str, id: &str, audit: &AuditLog) -> i32 {
     let result = with_store(|s| match name {
-        "start" => s.start(id).map(|()| "running"),
+        "start" => s.start(id, audit.decision_log(id)).map(|()| "running"),
         "stop" => s.stop(id).map(|()| "provisioned"),
         "deprovision" => s.deprovision(id).map(|()| "deprovisioned"),
         _ => unreachable!("phase names are fixed by the caller"),
     });
+    audit.phase(id, name, result.as_ref().err().map(|e| e.message.as_str()));
     match result {
         Ok(state) => envelope_ok(json!({ "sandboxId": id, "state": state })),
         Err(e) => envelope_err(&e),
     }
 }
 
-pub fn exec(args: &ExecArgs) -> i32 {
+pub fn exec(args: &ExecArgs, audit: &AuditLog) -> i32 {
     let timeout = match args
         .timeout
         .as_deref()
@@ -112,12 +115,18 @@ pub fn exec(args: &ExecArgs) -> i32 {
         env: Some(args.env.clone()),
         timeout,
     };
-    run_exec(&args.id, &process, false, args.pty)
+    run_exec(&args.id, &process, false, args.pty, audit)
 }
 
-fn run_exec(id: &str, process: &Process, envelope: bool, pty: bool) -> i32 {
-    let outcome = with_store(|s| s.prepare_exec(id, process))
-        .and_then(|(socket, plan)| lifecycle::exec(&socket, &plan, pty));
+fn run_exec(id: &str, process: &Process, envelope: bool, pty: bool, audit: &AuditLog) -> i32 {
+    let outcome = with_store(|s| s.prepare_exec(id, process)).and_then(|(socket, plan)| {
+        audit.exec(id, process.command_line.as_deref());
+        lifecycle::exec(&socket, &plan, pty)
+    });
+    match &outcome {
+        Ok(o) => audit.exec_exit(id, o),
+        Err(e) => audit.error(id, &e.message),
+    }
     match outcome {
         Ok(o) => {
             if let Some(msg) = &o.exec_error {
@@ -185,7 +194,7 @@ pub fn list(as_json: bool) -> i32 {
 }
 
 /// MXC's wire form: a config with `"phase"`.
-pub fn wire(phase_name: &str, raw: &Value) -> i32 {
+pub fn wire(phase_name: &str, raw: &Value, audit: &AuditLog) -> i32 {
     let id = raw["sandboxId"].as_str().map(str::to_string);
     let need_id = || -> Result<String, i32> {
         id.clone().ok_or_else(|| {
@@ -198,7 +207,7 @@ pub fn wire(phase_name: &str, raw: &Value) -> i32 {
     match phase_name {
         "provision" => provision_value(raw),
         "start" | "stop" | "deprovision" => match need_id() {
-            Ok(id) => phase(phase_name, &id),
+            Ok(id) => phase(phase_name, &id, audit),
             Err(code) => code,
         },
         "exec" => {
@@ -215,7 +224,7 @@ pub fn wire(phase_name: &str, raw: &Value) -> i32 {
                     })
                 }
             };
-            run_exec(&id, &process, true, false)
+            run_exec(&id, &process, true, false, audit)
         }
         other => envelope_err(&LifecycleError {
             code: ErrorCode::UnsupportedPhase,

@@ -12,9 +12,11 @@ mod probe;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use cordon_policy::{Caller, Config, Plan, PolicyError};
+use cordon_sandbox::net::NetEvent;
 use cordon_sandbox::{Outcome, RunOptions, SandboxError, EXIT_CORDON_FAILED};
 use serde_json::json;
 
@@ -132,10 +134,12 @@ fn main() -> ExitCode {
             0
         }
         Some(Command::Provision { config }) => lifecycle::provision(&config),
-        Some(Command::Start { id }) => lifecycle::phase("start", &id),
-        Some(Command::Exec(args)) => lifecycle::exec(&args),
-        Some(Command::Stop { id }) => lifecycle::phase("stop", &id),
-        Some(Command::Deprovision { id }) => lifecycle::phase("deprovision", &id),
+        Some(Command::Start { id }) => lifecycle::phase("start", &id, &audit_of(&cli.mxc.common)),
+        Some(Command::Exec(args)) => lifecycle::exec(&args, &audit_of(&cli.mxc.common)),
+        Some(Command::Stop { id }) => lifecycle::phase("stop", &id, &audit_of(&cli.mxc.common)),
+        Some(Command::Deprovision { id }) => {
+            lifecycle::phase("deprovision", &id, &audit_of(&cli.mxc.common))
+        }
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
         Some(Command::Serve { fd }) => cordon_sandbox::native::serve_inherited(fd),
         None => mxc_invocation(&cli.mxc),
@@ -165,17 +169,27 @@ fn fast_path() -> Option<i32> {
             })
         }
         ["exec", id, "--", command @ ..] if !command.is_empty() && !id.starts_with('-') => {
-            Some(lifecycle::exec(&lifecycle::ExecArgs {
+            let audit = audit::AuditLog::open(
+                std::env::var_os("CORDON_AUDIT_LOG")
+                    .map(PathBuf::from)
+                    .as_deref(),
+            );
+            let args = lifecycle::ExecArgs {
                 id: id.to_string(),
                 env: Vec::new(),
                 cwd: None,
                 timeout: None,
                 pty: false,
                 command: command.iter().map(|w| w.to_string()).collect(),
-            }))
+            };
+            Some(lifecycle::exec(&args, &audit))
         }
         _ => None,
     }
+}
+
+fn audit_of(common: &CommonArgs) -> audit::AuditLog {
+    audit::AuditLog::open(common.audit_log.as_deref())
 }
 
 /// `cordon --config FILE`, `--config-base64`, `cordon FILE`.
@@ -209,7 +223,7 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
     // A state-aware request is routed by its phase before one-shot parsing.
     if let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&bytes) {
         if let Some(phase) = raw.get("phase").and_then(|p| p.as_str()) {
-            return lifecycle::wire(phase, &raw);
+            return lifecycle::wire(phase, &raw, &audit_of(common));
         }
     }
     let config = match cordon_policy::parse_config(&bytes) {
@@ -338,11 +352,12 @@ fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
         debug: common.debug,
         pty,
         rule_hits: common.debug || common.json || common.audit_log.is_some(),
+        decision_log: audit.decision_log(&sandbox_id).map(Arc::new),
     };
     let result = cordon_sandbox::run(&plan, &opts);
     match result {
         Ok(outcome) => {
-            audit.network(&sandbox_id, &outcome);
+            audit.rule_hits(&sandbox_id, &outcome);
             audit.exit(&sandbox_id, &outcome);
             report_outcome(&outcome, &plan, common)
         }
@@ -375,6 +390,17 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
         for (rule, packets) in outcome.network.iter().flat_map(|n| &n.rule_hits) {
             eprintln!("cordon: debug: network rule {rule}: {packets} hits");
         }
+        if let Some(n) = outcome
+            .network
+            .as_ref()
+            .filter(|n| n.decisions_not_kept > 0)
+        {
+            eprintln!(
+                "cordon: debug: {} more proxy decisions than the report keeps ({}); the audit log has all",
+                n.decisions_not_kept,
+                n.decisions.len()
+            );
+        }
         eprintln!(
             "cordon: debug: backend used: {}; exit {} after {:.3} ms{}",
             outcome.backend,
@@ -400,7 +426,8 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
             "backend": outcome.backend,
             "limitsHit": outcome.limits_hit,
             "network": outcome.network.as_ref().map(|n| json!({
-                "decisions": n.decisions.iter().map(audit::decision_json).collect::<Vec<_>>(),
+                "decisions": n.decisions.iter().map(NetEvent::to_json).collect::<Vec<_>>(),
+                "decisionsNotKept": n.decisions_not_kept,
                 "ruleHits": audit::rule_hits_json(n),
             })),
             "containerId": plan.container_id,

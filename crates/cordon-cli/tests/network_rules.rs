@@ -741,3 +741,119 @@ fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
         assert_eq!(lifecycle(&["deprovision", &id]).code, 0);
     }
 }
+
+/// The `network` records of `sandbox_id` in an audit log.
+fn network_records(log: &str, sandbox_id: Option<&str>) -> Vec<Value> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["event"] == "network")
+        .filter(|r| sandbox_id.is_none_or(|id| r["sandboxId"] == id))
+        .collect()
+}
+
+#[test]
+fn proxy_decisions_reach_the_audit_log_while_the_run_goes_on() {
+    // Written as made, not at exit: a runner killed mid-run loses none.
+    let remote = remote();
+    for who in net_identities() {
+        let state = Fixture::new(who);
+        let audit = state.path("audit.jsonl");
+        let mark = marker();
+        let mut cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
+            "process": {"commandLine": format!("python3 {} denied=connect:b.test:8001; sleep {mark}",
+                remote.dir.join("net_client.py").display())},
+            "filesystem": {"readonlyPaths": [remote.dir]}});
+        cfg["network"] = domain_policy()["network"].clone();
+        let file = ConfigFile::new(&cfg);
+        let mut child = command(who)
+            .env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"))
+            .env("CORDON_AUDIT_LOG", &audit)
+            .args(["--config", file.path.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // The request is done once the sleep runs; the run is not.
+        let still_running = wait_until(|| sleepers(&mark) == 1, 10);
+        let log = std::fs::read_to_string(&audit).unwrap_or_default();
+        let logged = network_records(&log, None)
+            .iter()
+            .any(|r| r["destination"] == "b.test" && r["allowed"] == false);
+        // SAFETY: SIGKILL to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        child.wait().unwrap();
+        assert!(
+            logged && still_running,
+            "{who:?}: decision logged {logged}, sandbox still running {still_running}: {}",
+            std::fs::read_to_string(&audit).unwrap_or_default()
+        );
+        assert!(wait_until(|| sleepers(&mark) == 0, 10), "{who:?}");
+    }
+}
+
+#[test]
+fn a_long_lived_sandbox_audits_its_proxy_decisions_and_phases() {
+    let remote = remote();
+    for who in net_identities() {
+        let state = Fixture::new(who);
+        let audit = state.path("audit.jsonl");
+        let lifecycle = |args: &[&str]| {
+            let mut cmd = command(who);
+            cmd.env("CORDON_STATE_DIR", state.path("store"))
+                .env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"))
+                .env("CORDON_AUDIT_LOG", &audit)
+                .args(args);
+            Run::from(cmd.output().unwrap())
+        };
+        let mut cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
+            "filesystem": {"readonlyPaths": [remote.dir]}});
+        cfg["network"] = domain_policy()["network"].clone();
+        let file = ConfigFile::new(&cfg);
+        let provisioned = lifecycle(&["provision", "--config", file.path.to_str().unwrap()]);
+        assert_eq!(provisioned.code, 0, "{who:?}\n{provisioned}");
+        let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
+        let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+        struct Cleanup<F: Fn()>(F);
+        impl<F: Fn()> Drop for Cleanup<F> {
+            fn drop(&mut self) {
+                (self.0)()
+            }
+        }
+        let _cleanup = Cleanup(|| {
+            lifecycle(&["stop", &id]);
+            lifecycle(&["deprovision", &id]);
+        });
+        assert_eq!(lifecycle(&["start", &id]).code, 0, "{who:?}");
+        let run = lifecycle(&[
+            "exec",
+            &id,
+            "--",
+            "python3",
+            remote.dir.join("net_client.py").to_str().unwrap(),
+            "allowed=connect:a.test:8001",
+            "denied=connect:b.test:8001",
+        ]);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        verdicts(&run, &[("allowed", true), ("denied", false)]);
+        // The keeper wrote them while the sandbox is still running.
+        let log = std::fs::read_to_string(&audit).unwrap();
+        let records = network_records(&log, Some(&id));
+        assert!(
+            records
+                .iter()
+                .any(|r| r["destination"] == "a.test" && r["allowed"] == true)
+                && records.iter().any(|r| r["destination"] == "b.test"
+                    && r["allowed"] == false
+                    && r["rule"] == "network.egress.deny[0]"),
+            "{who:?}: {log}"
+        );
+        assert_eq!(lifecycle(&["stop", &id]).code, 0);
+        let events: Vec<String> = std::fs::read_to_string(&audit)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|r| r["sandboxId"] == id.as_str() && r["event"] != "network")
+            .map(|r| r["event"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(events, ["start", "exec", "exit", "stop"], "{who:?}");
+    }
+}

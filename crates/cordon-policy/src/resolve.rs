@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::aliases;
 use crate::config::Config;
 use crate::error::{ErrorCode, PolicyError, Result};
-use crate::plan::{path_depth, Access, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan};
+use crate::plan::{path_depth, Access, FsEntry, FsPlan, Kind, Origin, Plan};
 use crate::validate;
 
 /// The read-only baseline every sandbox sees (SPEC §2.1).
@@ -88,7 +88,7 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         Some(cwd) => (PathBuf::from(cwd), false),
         None => (default_cwd(config, &filesystem), true),
     };
-    let env = final_environment(user_env, &cwd, &network);
+    let env = final_environment(user_env, &cwd, network.proxy_url().as_deref());
 
     let mut plan = Plan {
         container_id: config.container_id.clone(),
@@ -122,7 +122,7 @@ pub struct ProcessPlan {
 /// resolved when it started; `default_cwd` is that sandbox's default.
 pub fn resolve_process(
     process: &crate::config::Process,
-    network: &NetworkPlan,
+    proxy_url: Option<&str>,
     default_cwd: &Path,
 ) -> Result<ProcessPlan> {
     let command_line = process
@@ -138,7 +138,7 @@ pub fn resolve_process(
         }
         None => default_cwd.to_path_buf(),
     };
-    let env = final_environment(user_env, &cwd, network);
+    let env = final_environment(user_env, &cwd, proxy_url);
     Ok(ProcessPlan {
         argv: vec!["/bin/sh".into(), "-c".into(), command_line],
         env,
@@ -184,11 +184,11 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
 }
 
 /// SPEC §2.4: cleared environment plus PATH, HOME, LANG, proxy variables and
-/// exactly the `process.env` entries.
+/// exactly the `process.env` entries. `proxy_url` is the network plan's.
 fn final_environment(
     user_env: Vec<(String, String)>,
     cwd: &Path,
-    network: &NetworkPlan,
+    proxy_url: Option<&str>,
 ) -> Vec<(String, String)> {
     const PROXY_VARS: &[&str] = &[
         "HTTP_PROXY",
@@ -200,12 +200,12 @@ fn final_environment(
     ];
     let mut env = user_env;
     let has = |env: &[(String, String)], key: &str| env.iter().any(|(k, _)| k == key);
-    if let Some(url) = network.proxy_url() {
+    if let Some(url) = proxy_url {
         env.retain(|(k, _)| {
             !PROXY_VARS.contains(&k.as_str()) && k != "NO_PROXY" && k != "no_proxy"
         });
         for var in PROXY_VARS {
-            env.push((var.to_string(), url.clone()));
+            env.push((var.to_string(), url.to_string()));
         }
     }
     let mut defaults = Vec::new();

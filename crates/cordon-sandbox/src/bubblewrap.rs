@@ -416,7 +416,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     };
     let mut network = None;
     if let (Some(gate), Some(pid)) = (network_gate, json_number(&line, "child-pid")) {
-        match start_network(plan, pid as libc::pid_t, opts.debug) {
+        match start_network(plan, pid as libc::pid_t, opts) {
             Ok(active) => {
                 network = Some(active);
                 sys::send_byte(gate.as_raw_fd(), b'g');
@@ -532,10 +532,12 @@ fn network_gate(
 fn start_network(
     plan: &Plan,
     pid: libc::pid_t,
-    debug: bool,
+    opts: &RunOptions,
 ) -> Result<crate::net::ActiveNetwork, SandboxError> {
     let (ns, gid) = network_namespaces(pid)?;
-    crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug).map_err(SandboxError::setup)
+    let log = opts.decision_log.clone();
+    crate::net::ActiveNetwork::start(&plan.network, ns, gid, opts.debug, log)
+        .map_err(SandboxError::setup)
 }
 
 /// The network namespace of bwrap's sandbox init `pid` with its owning user
@@ -582,12 +584,13 @@ fn network_namespaces(pid: libc::pid_t) -> Result<(crate::net::Namespaces, u32),
 /// Start a long-lived sandbox through bwrap: cordon's exec server runs inside
 /// (as `/.cordon-serve __serve FD`) on `listener`. Returns the pid of the
 /// sandbox's PID 1 (killing it kills the sandbox). bwrap does not die with
-/// the caller.
+/// the caller. Proxy decisions go to `log` while it lives.
 pub fn start_server(
     plan: &Plan,
     listener: OwnedFd,
     persistent_tmp: &Path,
     cgroup_procs: &[PathBuf],
+    log: Option<crate::net::DecisionLog>,
 ) -> Result<libc::pid_t, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
@@ -640,7 +643,7 @@ pub fn start_server(
         });
         let started = init.and_then(|init| {
             let (ns, gid) = network_namespaces(pid).inspect_err(|_| supervisor::kill(&init))?;
-            crate::net::keeper::spawn(plan, ns, gid, &init).map_err(|e| {
+            crate::net::keeper::spawn(plan, ns, gid, &init, log).map_err(|e| {
                 supervisor::kill(&init);
                 SandboxError::setup(format!("network: {e}"))
             })

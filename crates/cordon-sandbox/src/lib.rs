@@ -64,6 +64,8 @@ pub struct RunOptions {
     /// Read the packet rules' hit counts at exit (costs an `nft` run; only
     /// worth it when someone reads the report: `--debug`, `--json`, audit).
     pub rule_hits: bool,
+    /// Append each proxy decision to the operator's audit log as it is made.
+    pub decision_log: Option<std::sync::Arc<net::DecisionLog>>,
 }
 
 /// How a run ended.

@@ -308,8 +308,9 @@ impl Store {
         Ok(id)
     }
 
-    /// Build the sandbox's namespaces and start its init.
-    pub fn start(&self, id: &str) -> Result<()> {
+    /// Build the sandbox's namespaces and start its init. Its filtering
+    /// proxy, if it has one, writes its decisions to `log` while it runs.
+    pub fn start(&self, id: &str, log: Option<crate::net::DecisionLog>) -> Result<()> {
         let dir = self.dir(id)?;
         let _lock = Lock::take(&dir)?;
         let mut record = self.read(&dir)?;
@@ -348,9 +349,9 @@ impl Store {
         )?;
         let started = if record["backend"] == "bubblewrap" {
             let procs = cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default();
-            crate::bubblewrap::start_server(&plan, listener, &dir.join("tmp"), &procs)
+            crate::bubblewrap::start_server(&plan, listener, &dir.join("tmp"), &procs, log)
         } else {
-            crate::native::start_server(&plan, listener, &dir.join("tmp"))
+            crate::native::start_server(&plan, listener, &dir.join("tmp"), log)
         };
         // The native init has not started anything yet: moving it moves all to come.
         if let (Ok(pid), Some(cg), false) = (&started, &cgroup, record["backend"] == "bubblewrap") {
@@ -373,7 +374,7 @@ impl Store {
         record["initStart"] = json!(start_time(pid));
         record["startedMs"] = json!(now_ms());
         record["defaultCwd"] = json!(plan.cwd);
-        record["network"] = json!(plan.network == cordon_policy::NetworkPlan::Isolated);
+        record["proxyUrl"] = json!(plan.network.proxy_url());
         record["placeholders"] = json!(held);
         record["cgroups"] = json!(cgroup.map(|c| c.persist()).unwrap_or_default());
         self.write(&dir, &record)
@@ -480,13 +481,10 @@ impl Store {
                 ))
             }
         }
-        let network = if record["network"] == true {
-            cordon_policy::NetworkPlan::Isolated
-        } else {
-            cordon_policy::NetworkPlan::HostShared { proxy: None }
-        };
         let default_cwd = PathBuf::from(record["defaultCwd"].as_str().unwrap_or("/tmp"));
-        let plan = cordon_policy::resolve_process(process, &network, &default_cwd)?;
+        // Commands see the proxy variables the sandbox's network plan sets.
+        let proxy_url = record["proxyUrl"].as_str();
+        let plan = cordon_policy::resolve_process(process, proxy_url, &default_cwd)?;
         Ok((dir.join("sock"), plan))
     }
 }

@@ -239,7 +239,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             phase("cloned");
             let terminal = pty_end.as_ref().and_then(terminal::Relay::start);
             let network = match &net_end {
-                Some(channel) => match start_network(plan, channel, opts.debug) {
+                Some(channel) => match start_network(plan, channel, opts) {
                     Ok(network) => network,
                     Err(e) => {
                         supervisor::kill(&pidfd);
@@ -306,14 +306,15 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
 fn start_network(
     plan: &Plan,
     channel: &std::os::unix::net::UnixStream,
-    debug: bool,
+    opts: &RunOptions,
 ) -> Result<Option<crate::net::ActiveNetwork>, SandboxError> {
     let Ok(ns) = crate::net::Namespaces::receive(channel.as_raw_fd()) else {
         return Ok(None);
     };
     // The init maps the caller's gid to itself.
     let gid = cordon_policy::Caller::current().gid;
-    let network = crate::net::ActiveNetwork::start(&plan.network, ns, gid, debug)
+    let log = opts.decision_log.clone();
+    let network = crate::net::ActiveNetwork::start(&plan.network, ns, gid, opts.debug, log)
         .map_err(SandboxError::setup)?;
     // The init may have failed meanwhile; its report says why.
     sys::send_byte(channel.as_raw_fd(), b'g');
@@ -592,11 +593,12 @@ pub fn landlock_scope_only() -> Result<(), String> {
 /// Start a long-lived sandbox: its init (PID 1) builds the sandbox from `plan`
 /// with `persistent_tmp` as its /tmp, then serves exec requests on `listener`
 /// until it is killed. Returns the init's pid once it is ready. The init does
-/// not die with the caller.
+/// not die with the caller. Proxy decisions go to `log` while it lives.
 pub fn start_server(
     plan: &Plan,
     listener: OwnedFd,
     persistent_tmp: &std::path::Path,
+    log: Option<crate::net::DecisionLog>,
 ) -> Result<libc::pid_t, SandboxError> {
     check_namespaces_only(plan)?;
     let mut prepared = Prepared::new(plan)?;
@@ -629,7 +631,7 @@ pub fn start_server(
             if let Some(parent_end) = net_channel.map(Channel::supervisor_end) {
                 let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
                     .map_err(|e| e.to_string())
-                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, caller.gid, &pidfd));
+                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, caller.gid, &pidfd, log));
                 match started {
                     Ok(()) => {
                         sys::send_byte(parent_end.as_raw_fd(), b'g');

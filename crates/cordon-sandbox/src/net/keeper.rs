@@ -5,15 +5,23 @@
 //! exits (it watches the init's pidfd), then ends, and pasta with it.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 
 use cordon_policy::plan::Plan;
 
-use super::{ActiveNetwork, Namespaces};
+use super::{ActiveNetwork, DecisionLog, Namespaces};
 
 /// Fork the keeper (the caller must be single-threaded) and wait until the
 /// network is up. `init` is the pidfd of the sandbox's init; `gid` the
-/// caller's group as the sandbox's user namespace names it.
-pub fn spawn(plan: &Plan, ns: Namespaces, gid: u32, init: &OwnedFd) -> Result<(), String> {
+/// caller's group as the sandbox's user namespace names it; proxy decisions
+/// go to `log` for the sandbox's whole life.
+pub fn spawn(
+    plan: &Plan,
+    ns: Namespaces,
+    gid: u32,
+    init: &OwnedFd,
+    log: Option<DecisionLog>,
+) -> Result<(), String> {
     if !crate::sys::single_threaded() {
         return Err("network keeper: cordon start must be single-threaded to fork it".into());
     }
@@ -28,11 +36,12 @@ pub fn spawn(plan: &Plan, ns: Namespaces, gid: u32, init: &OwnedFd) -> Result<()
         )),
         0 => {
             drop(ready_r);
-            keep(plan, ns, gid, init.as_raw_fd(), ready_w)
+            keep(plan, ns, gid, init.as_raw_fd(), ready_w, log)
         }
         _ => {
             drop(ready_w);
             drop(ns);
+            drop(log);
             let mut answer = String::new();
             let _ = std::io::Read::read_to_string(&mut std::fs::File::from(ready_r), &mut answer);
             match answer.strip_prefix("ready") {
@@ -44,18 +53,27 @@ pub fn spawn(plan: &Plan, ns: Namespaces, gid: u32, init: &OwnedFd) -> Result<()
     }
 }
 
-fn keep(plan: &Plan, ns: Namespaces, gid: u32, init: RawFd, ready: OwnedFd) -> ! {
+fn keep(
+    plan: &Plan,
+    ns: Namespaces,
+    gid: u32,
+    init: RawFd,
+    ready: OwnedFd,
+    log: Option<DecisionLog>,
+) -> ! {
     // Its own session, no terminal, and no descriptor of `cordon start`
     // (its lock, its caller's pipes) beyond what it needs.
     // SAFETY: setsid(2) has no memory effects.
     unsafe { libc::setsid() };
-    crate::sys::detach_descriptors(&[
+    let mut keep = vec![
         ns.user.as_raw_fd(),
         ns.net.as_raw_fd(),
         init,
         ready.as_raw_fd(),
-    ]);
-    let network = match ActiveNetwork::start(&plan.network, ns, gid, false) {
+    ];
+    keep.extend(log.as_ref().map(DecisionLog::descriptor));
+    crate::sys::detach_descriptors(&keep);
+    let network = match ActiveNetwork::start(&plan.network, ns, gid, false, log.map(Arc::new)) {
         Ok(network) => network,
         Err(e) => {
             crate::sys::write_all(ready.as_raw_fd(), e.as_bytes());

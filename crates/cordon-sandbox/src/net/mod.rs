@@ -15,7 +15,10 @@ pub mod proxy;
 pub mod relay;
 pub mod uplink;
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cordon_policy::plan::{NetworkPlan, FILTERING_PROXY_ENDPOINT};
@@ -66,6 +69,20 @@ impl NetEvent {
         }
     }
 
+    /// The decision as JSON (audit records and `--json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "timeMs": self.time_ms,
+            "kind": self.kind,
+            "destination": self.destination,
+            "address": self.address.map(|a| a.to_string()),
+            "port": self.port,
+            "allowed": self.allowed,
+            "rule": self.rule,
+            "detail": self.detail,
+        })
+    }
+
     /// One line for `--debug`.
     pub fn describe(&self) -> String {
         let addr = self.address.map(|a| format!(" ({a})")).unwrap_or_default();
@@ -85,11 +102,49 @@ impl NetEvent {
     }
 }
 
+/// The operator's audit log as the filtering proxy writes to it: one
+/// `network` record (SPEC §5) per decision, appended as the decision is made,
+/// so the trail survives a killed runner and a long-lived sandbox's keeper.
+#[derive(Debug)]
+pub struct DecisionLog {
+    file: std::fs::File,
+    sandbox_id: String,
+}
+
+impl DecisionLog {
+    /// `file` must be open for appending.
+    pub fn new(file: std::fs::File, sandbox_id: &str) -> Self {
+        DecisionLog {
+            file,
+            sandbox_id: sandbox_id.to_string(),
+        }
+    }
+
+    pub fn record(&self, event: &NetEvent) {
+        let mut record = event.to_json();
+        record["event"] = "network".into();
+        record["sandboxId"] = self.sandbox_id.as_str().into();
+        // One write per line, so that concurrent writers do not interleave.
+        let _ = (&self.file).write_all(format!("{record}\n").as_bytes());
+    }
+
+    /// The descriptor a forked keeper must keep open.
+    fn descriptor(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+}
+
+/// How many decisions a run keeps in memory for its report; the audit log
+/// gets all of them. Bounds what a sandbox making endless requests costs.
+pub const KEPT_DECISIONS: usize = 10_000;
+
 /// What the network did during a run.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkReport {
-    /// Every decision of the filtering proxy.
+    /// The filtering proxy's decisions (the first `KEPT_DECISIONS`).
     pub decisions: Vec<NetEvent>,
+    /// Decisions made beyond those kept.
+    pub decisions_not_kept: u64,
     /// Packets that hit each packet-filter rule (first packets of connections).
     pub rule_hits: Vec<(String, u64)>,
 }
@@ -155,12 +210,14 @@ pub fn describe(plan: &NetworkPlan) -> &'static str {
 impl ActiveNetwork {
     /// Set up what `plan` needs in the namespaces `ns`. Returns once the
     /// workload may start. `ping_gid` is the caller's group as the sandbox's
-    /// user namespace names it (it may use ICMP echo sockets there).
+    /// user namespace names it (it may use ICMP echo sockets there). Proxy
+    /// decisions go to `log` as they are made, and on stderr with `debug`.
     pub fn start(
         plan: &NetworkPlan,
         ns: Namespaces,
         ping_gid: u32,
         debug: bool,
+        log: Option<Arc<DecisionLog>>,
     ) -> Result<Self, String> {
         let mut active = ActiveNetwork {
             ns,
@@ -217,6 +274,7 @@ impl ActiveNetwork {
                     listener,
                     rules.clone(),
                     debug,
+                    log,
                 )?);
             }
             NetworkPlan::Isolated | NetworkPlan::HostShared { .. } => {}
@@ -229,7 +287,7 @@ impl ActiveNetwork {
     pub fn finish(mut self, rule_hits: bool) -> NetworkReport {
         let mut report = NetworkReport::default();
         if let Some(proxy) = self.proxy.take() {
-            report.decisions = proxy.finish();
+            (report.decisions, report.decisions_not_kept) = proxy.finish();
         }
         drop(self.relay.take());
         // Only model 1 has an uplink, and packet rules with it.

@@ -10,13 +10,14 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use cordon_policy::netrules::{Destination, NetRules, Proto, Verdict};
 
-use super::NetEvent;
+use super::{DecisionLog, NetEvent, KEPT_DECISIONS};
 
 /// Environment variable naming a hosts file ("IP name..." lines) the proxy
 /// resolves from instead of DNS. For tests: never real DNS there.
@@ -28,7 +29,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 struct Shared {
     rules: NetRules,
     events: Mutex<Vec<NetEvent>>,
+    events_not_kept: AtomicU64,
     debug: bool,
+    log: Option<Arc<DecisionLog>>,
     hosts: Option<Vec<(IpAddr, String)>>,
     /// The host's own addresses, never a destination.
     host_addrs: Vec<IpAddr>,
@@ -42,7 +45,12 @@ pub struct FilteringProxy {
 }
 
 impl FilteringProxy {
-    pub fn start(listener: OwnedFd, rules: NetRules, debug: bool) -> Result<Self, String> {
+    pub fn start(
+        listener: OwnedFd,
+        rules: NetRules,
+        debug: bool,
+        log: Option<Arc<DecisionLog>>,
+    ) -> Result<Self, String> {
         let hosts = match std::env::var_os(HOSTS_FILE_VAR) {
             None => None,
             Some(path) => Some(read_hosts(&path).map_err(|e| {
@@ -55,7 +63,9 @@ impl FilteringProxy {
         let shared = Arc::new(Shared {
             rules,
             events: Mutex::new(Vec::new()),
+            events_not_kept: AtomicU64::new(0),
             debug,
+            log,
             hosts,
             host_addrs: super::nft::host_addresses(),
         });
@@ -96,10 +106,12 @@ impl FilteringProxy {
         })
     }
 
-    /// Stop accepting and return every decision made.
-    pub fn finish(mut self) -> Vec<NetEvent> {
+    /// Stop accepting; return the decisions kept and how many were not.
+    pub fn finish(mut self) -> (Vec<NetEvent>, u64) {
         self.stop();
-        std::mem::take(&mut *self.shared.events.lock().unwrap_or_else(|e| e.into_inner()))
+        let kept =
+            std::mem::take(&mut *self.shared.events.lock().unwrap_or_else(|e| e.into_inner()));
+        (kept, self.shared.events_not_kept.load(Ordering::Relaxed))
     }
 
     fn stop(&mut self) {
@@ -264,10 +276,15 @@ impl Shared {
         if self.debug {
             eprintln!("cordon: network: {}", event.describe());
         }
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(event);
+        if let Some(log) = &self.log {
+            log.record(&event);
+        }
+        let mut kept = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < KEPT_DECISIONS {
+            kept.push(event);
+        } else {
+            self.events_not_kept.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<IpAddr>> {
@@ -536,5 +553,53 @@ mod tests {
         assert_eq!(split_host_port("a.test", None), None);
         assert_eq!(split_host_port("a.test:0", None), None);
         assert_eq!(split_host_port("a.test:x", None), None);
+    }
+
+    #[test]
+    fn the_report_keeps_a_bounded_number_of_decisions_and_the_log_gets_all() {
+        let path = std::env::temp_dir().join(format!("cordon-decisions-{}", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let shared = Shared {
+            rules: NetRules {
+                default: Verdict::Deny,
+                rules: Vec::new(),
+            },
+            events: Mutex::new(Vec::new()),
+            events_not_kept: AtomicU64::new(0),
+            debug: false,
+            log: Some(Arc::new(DecisionLog::new(file, "native:test"))),
+            hosts: None,
+            host_addrs: Vec::new(),
+        };
+        let extra = 5;
+        for i in 0..KEPT_DECISIONS + extra {
+            shared.record(NetEvent::new(
+                "connect",
+                &format!("h{i}.test"),
+                None,
+                443,
+                false,
+                "default",
+                None,
+            ));
+        }
+        assert_eq!(shared.events.lock().unwrap().len(), KEPT_DECISIONS);
+        assert_eq!(shared.events_not_kept.load(Ordering::Relaxed), extra as u64);
+        let log = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(log.lines().count(), KEPT_DECISIONS + extra);
+        let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+        assert_eq!(last["event"], "network");
+        assert_eq!(last["sandboxId"], "native:test");
+        assert_eq!(
+            last["destination"],
+            format!("h{}.test", KEPT_DECISIONS + extra - 1)
+        );
+        assert_eq!(last["rule"], "default");
     }
 }
