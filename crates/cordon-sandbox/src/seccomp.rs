@@ -278,4 +278,69 @@ mod tests {
         );
         assert!(program.len() > DENIED.len());
     }
+
+    /// What the kernel's seccomp action cache (5.11+) does when a filter is
+    /// attached: run the program for one (arch, nr) without any argument;
+    /// Some(allowed) when it decides from those alone, None when it looks
+    /// at arguments (or anything else) and must run on every call.
+    fn constant_verdict(program: &BpfProgram, arch: u32, nr: u32) -> Option<bool> {
+        let mut acc = 0u32;
+        let mut pc = 0usize;
+        while let Some(insn) = program.get(pc) {
+            let code = u32::from(insn.code);
+            let k = insn.k;
+            pc += 1;
+            match code {
+                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => match k {
+                    0 => acc = nr,
+                    4 => acc = arch,
+                    _ => return None,
+                },
+                c if c == libc::BPF_RET | libc::BPF_K => {
+                    return Some(k == libc::SECCOMP_RET_ALLOW);
+                }
+                c if c == libc::BPF_JMP | libc::BPF_JA => pc += k as usize,
+                c if c & 0x07 == libc::BPF_JMP && c & 0x08 == libc::BPF_K => {
+                    let taken = match c & 0xf0 {
+                        op if op == libc::BPF_JEQ => acc == k,
+                        op if op == libc::BPF_JGE => acc >= k,
+                        op if op == libc::BPF_JGT => acc > k,
+                        op if op == libc::BPF_JSET => acc & k != 0,
+                        _ => return None,
+                    };
+                    pc += usize::from(if taken { insn.jt } else { insn.jf });
+                }
+                c if c == libc::BPF_ALU | libc::BPF_AND | libc::BPF_K => acc &= k,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Every syscall the filter does not deny or inspect is allowed from its
+    /// number alone, so the kernel caches "allow" for it and never runs the
+    /// program on those calls: the filter costs what any filter costs.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn allowed_syscalls_are_decided_without_running_the_filter() {
+        const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+        let program = build().unwrap();
+        let inspected = [libc::SYS_clone, libc::SYS_ioctl];
+        for nr in 0..462 {
+            let verdict = constant_verdict(&program, AUDIT_ARCH_X86_64, nr as u32);
+            let expected = if DENIED.iter().any(|(_, d)| *d == nr) || nr == libc::SYS_clone3 {
+                Some(false)
+            } else if inspected.contains(&nr) {
+                None
+            } else {
+                Some(true)
+            };
+            assert_eq!(verdict, expected, "syscall {nr}");
+        }
+        // The x32 ABI is refused whatever the number.
+        assert_eq!(
+            constant_verdict(&program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 1),
+            Some(false)
+        );
+    }
 }
