@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cordon_policy::Plan;
+use cordon_policy::{Plan, PolicyError};
 use cordon_sandbox::net::DecisionLog;
 use cordon_sandbox::Outcome;
 use serde_json::{json, Value};
@@ -40,20 +40,20 @@ fn now_ms() -> u128 {
 }
 
 impl AuditLog {
-    pub fn open(path: Option<&Path>) -> Self {
-        let file = path.and_then(
-            |p| match OpenOptions::new().create(true).append(true).open(p) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    eprintln!(
-                        "cordon: warning: cannot open audit log {}: {e}",
-                        p.display()
-                    );
-                    None
-                }
-            },
-        );
-        AuditLog { file }
+    /// The operator asked for a trail: a log that cannot be opened stops the
+    /// command rather than letting it run unrecorded.
+    pub fn open(path: Option<&Path>) -> Result<Self, PolicyError> {
+        let Some(path) = path else {
+            return Ok(AuditLog { file: None });
+        };
+        match OpenOptions::new().create(true).append(true).open(path) {
+            Ok(file) => Ok(AuditLog { file: Some(file) }),
+            Err(e) => Err(PolicyError::malformed(format!(
+                "--audit-log (or CORDON_AUDIT_LOG): cannot open {}: {e}; \
+                 cordon does not run without the audit trail it was asked for",
+                path.display()
+            ))),
+        }
     }
 
     fn write(&self, record: Value) {

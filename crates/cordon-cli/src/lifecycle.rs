@@ -39,7 +39,7 @@ fn envelope_ok(result: Value) -> i32 {
     0
 }
 
-fn envelope_err(e: &LifecycleError) -> i32 {
+pub fn envelope_err(e: &LifecycleError) -> i32 {
     eprintln!("cordon: {}", e.message);
     println!(
         "{}",

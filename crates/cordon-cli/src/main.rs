@@ -134,12 +134,18 @@ fn main() -> ExitCode {
             0
         }
         Some(Command::Provision { config }) => lifecycle::provision(&config),
-        Some(Command::Start { id }) => lifecycle::phase("start", &id, &audit_of(&cli.mxc.common)),
-        Some(Command::Exec(args)) => lifecycle::exec(&args, &audit_of(&cli.mxc.common)),
-        Some(Command::Stop { id }) => lifecycle::phase("stop", &id, &audit_of(&cli.mxc.common)),
-        Some(Command::Deprovision { id }) => {
-            lifecycle::phase("deprovision", &id, &audit_of(&cli.mxc.common))
-        }
+        Some(Command::Start { id }) => with_audit(&cli.mxc.common, true, |audit| {
+            lifecycle::phase("start", &id, audit)
+        }),
+        Some(Command::Exec(args)) => with_audit(&cli.mxc.common, false, |audit| {
+            lifecycle::exec(&args, audit)
+        }),
+        Some(Command::Stop { id }) => with_audit(&cli.mxc.common, true, |audit| {
+            lifecycle::phase("stop", &id, audit)
+        }),
+        Some(Command::Deprovision { id }) => with_audit(&cli.mxc.common, true, |audit| {
+            lifecycle::phase("deprovision", &id, audit)
+        }),
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
         Some(Command::Serve { fd }) => cordon_sandbox::native::serve_inherited(fd),
         None => mxc_invocation(&cli.mxc),
@@ -169,11 +175,10 @@ fn fast_path() -> Option<i32> {
             })
         }
         ["exec", id, "--", command @ ..] if !command.is_empty() && !id.starts_with('-') => {
-            let audit = audit::AuditLog::open(
-                std::env::var_os("CORDON_AUDIT_LOG")
-                    .map(PathBuf::from)
-                    .as_deref(),
-            );
+            let common = CommonArgs {
+                audit_log: std::env::var_os("CORDON_AUDIT_LOG").map(PathBuf::from),
+                ..Default::default()
+            };
             let args = lifecycle::ExecArgs {
                 id: id.to_string(),
                 env: Vec::new(),
@@ -182,14 +187,26 @@ fn fast_path() -> Option<i32> {
                 pty: false,
                 command: command.iter().map(|w| w.to_string()).collect(),
             };
-            Some(lifecycle::exec(&args, &audit))
+            Some(with_audit(&common, false, |audit| {
+                lifecycle::exec(&args, audit)
+            }))
         }
         _ => None,
     }
 }
 
-fn audit_of(common: &CommonArgs) -> audit::AuditLog {
-    audit::AuditLog::open(common.audit_log.as_deref())
+/// Run `f` with the operator's audit log. A log that cannot be opened stops
+/// the command (125) before it does anything; `envelope` commands say so in
+/// their JSON envelope.
+fn with_audit(common: &CommonArgs, envelope: bool, f: impl FnOnce(&audit::AuditLog) -> i32) -> i32 {
+    match audit::AuditLog::open(common.audit_log.as_deref()) {
+        Ok(audit) => f(&audit),
+        Err(e) if envelope => lifecycle::envelope_err(&cordon_sandbox::lifecycle::LifecycleError {
+            code: e.code,
+            message: e.message,
+        }),
+        Err(e) => fail(&e, common),
+    }
 }
 
 /// `cordon --config FILE`, `--config-base64`, `cordon FILE`.
@@ -223,7 +240,7 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
     // A state-aware request is routed by its phase before one-shot parsing.
     if let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&bytes) {
         if let Some(phase) = raw.get("phase").and_then(|p| p.as_str()) {
-            return lifecycle::wire(phase, &raw, &audit_of(common));
+            return with_audit(common, true, |audit| lifecycle::wire(phase, &raw, audit));
         }
     }
     let config = match cordon_policy::parse_config(&bytes) {
@@ -346,7 +363,10 @@ fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
         );
     }
     let sandbox_id = audit::new_sandbox_id(backend);
-    let audit = audit::AuditLog::open(common.audit_log.as_deref());
+    let audit = match audit::AuditLog::open(common.audit_log.as_deref()) {
+        Ok(audit) => audit,
+        Err(e) => return fail(&e, common),
+    };
     audit.spawn(&sandbox_id, &plan, backend);
     let opts = RunOptions {
         debug: common.debug,

@@ -291,6 +291,55 @@ fn audit_log_records_spawn_and_exit() {
 }
 
 #[test]
+fn an_audit_log_that_cannot_be_opened_stops_the_run() {
+    // Fail closed: the operator asked for a trail; nothing runs unrecorded.
+    let fx = Fixture::new(me());
+    let unwritable = format!("{}/no-such-dir/audit.jsonl", fx.root.display());
+    let flag = format!("--audit-log={unwritable}");
+    let cfg = ConfigFile::new(&json!({"process": {"commandLine": "echo RAN"}}));
+    for args in [
+        vec![flag.as_str(), "--config", cfg.path.to_str().unwrap()],
+        vec![flag.as_str(), "run", "--", "echo", "RAN"],
+    ] {
+        let run = cordon(me(), &args, None);
+        assert_eq!(run.code, 125, "{args:?}\n{run}");
+        assert!(!run.stdout.contains("RAN"), "{run}");
+        assert!(
+            run.stderr.contains("--audit-log") && run.stderr.contains(&unwritable),
+            "{run}"
+        );
+    }
+    // The fast path of `cordon run -- CMD` reads the environment variable.
+    let mut cmd = command(me());
+    cmd.env("CORDON_AUDIT_LOG", &unwritable)
+        .args(["run", "--", "echo", "RAN"]);
+    let run = Run::from(cmd.output().unwrap());
+    assert_eq!(run.code, 125, "{run}");
+    assert!(!run.stdout.contains("RAN"), "{run}");
+    // Lifecycle phases answer with an envelope and do not start anything.
+    let state = Fixture::new(me());
+    let lifecycle = |args: &[&str], audit: Option<&str>| {
+        let mut cmd = command(me());
+        cmd.env("CORDON_STATE_DIR", state.path("store")).args(args);
+        if let Some(path) = audit {
+            cmd.env("CORDON_AUDIT_LOG", path);
+        }
+        Run::from(cmd.output().unwrap())
+    };
+    let provisioned = lifecycle(&["provision", "--config", cfg.path.to_str().unwrap()], None);
+    let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
+    let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+    let started = lifecycle(&["start", &id], Some(&unwritable));
+    assert_eq!(started.code, 125, "{started}");
+    let doc: Value = serde_json::from_str(started.stdout.trim()).unwrap();
+    assert_eq!(doc["error"]["code"], "malformed_request", "{started}");
+    let listed = lifecycle(&["ls", "--json"], None);
+    assert!(listed.stdout.contains("provisioned"), "{listed}");
+    assert!(!listed.stdout.contains("running"), "{listed}");
+    assert_eq!(lifecycle(&["deprovision", &id], None).code, 0);
+}
+
+#[test]
 fn state_aware_phases_answer_with_an_envelope() {
     let state = Fixture::new(me());
     std::fs::set_permissions(
