@@ -676,49 +676,71 @@ fn processes_mentioning(needle: &str) -> usize {
         .count()
 }
 
+/// A provisioned and started long-lived sandbox with its own state store;
+/// stopped and removed when dropped, also when an assertion fails.
+struct LongLived {
+    who: Identity,
+    state: Fixture,
+    env: Vec<(&'static str, std::path::PathBuf)>,
+    id: String,
+}
+
+impl LongLived {
+    fn start(who: Identity, cfg: &Value, env: &[(&'static str, std::path::PathBuf)]) -> Self {
+        let mut sandbox = LongLived {
+            who,
+            state: Fixture::new(who),
+            env: env.to_vec(),
+            id: String::new(),
+        };
+        let file = ConfigFile::new(cfg);
+        let provisioned = sandbox.cordon(&["provision", "--config", file.path.to_str().unwrap()]);
+        assert_eq!(provisioned.code, 0, "{who:?}\n{provisioned}");
+        let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
+        sandbox.id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+        let started = sandbox.cordon(&["start", &sandbox.id]);
+        assert_eq!(started.code, 0, "{who:?}\n{started}");
+        sandbox
+    }
+
+    fn cordon(&self, args: &[&str]) -> Run {
+        let mut cmd = command(self.who);
+        cmd.env("CORDON_STATE_DIR", self.state.path("store"));
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        Run::from(cmd.args(args).output().unwrap())
+    }
+
+    fn exec(&self, command: &[&str]) -> Run {
+        let mut args = vec!["exec", self.id.as_str(), "--"];
+        args.extend_from_slice(command);
+        self.cordon(&args)
+    }
+}
+
+impl Drop for LongLived {
+    fn drop(&mut self) {
+        self.cordon(&["stop", &self.id]);
+        self.cordon(&["deprovision", &self.id]);
+    }
+}
+
 #[test]
 fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
     let remote = remote();
     for who in net_identities() {
-        let state = Fixture::new(who);
-        std::fs::set_permissions(
-            &state.root,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        let lifecycle = |args: &[&str]| {
-            let mut cmd = command(who);
-            cmd.env("CORDON_STATE_DIR", &state.root).args(args);
-            Run::from(cmd.output().unwrap())
-        };
         let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
             "filesystem": {"readonlyPaths": [remote.dir]},
             "network": {"egress": {"default": "deny",
                 "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
-        let file = ConfigFile::new(&cfg);
-        let provisioned = lifecycle(&["provision", "--config", file.path.to_str().unwrap()]);
-        let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
-        let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
-        // Stop and remove the sandbox even when an assertion below fails.
-        struct Cleanup<F: Fn()>(F);
-        impl<F: Fn()> Drop for Cleanup<F> {
-            fn drop(&mut self) {
-                (self.0)()
-            }
-        }
-        let _cleanup = Cleanup(|| {
-            lifecycle(&["stop", &id]);
-            lifecycle(&["deprovision", &id]);
-        });
-        let started = lifecycle(&["start", &id]);
-        assert_eq!(started.code, 0, "{who:?}\n{started}");
+        let sandbox = LongLived::start(who, &cfg, &[]);
+        let id = sandbox.id.clone();
+        let client = remote.dir.join("net_client.py");
         for _ in 0..2 {
-            let run = lifecycle(&[
-                "exec",
-                &id,
-                "--",
+            let run = sandbox.exec(&[
                 "python3",
-                remote.dir.join("net_client.py").to_str().unwrap(),
+                client.to_str().unwrap(),
                 "a=tcp:10.203.0.2:8001",
                 "b=tcp:10.203.0.3:8001",
             ]);
@@ -727,7 +749,7 @@ fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
         }
         // The network keeper (`cordon start ID`), and on native the init too.
         assert!(processes_mentioning(&id) >= 1, "{who:?}: no network keeper");
-        let stopped = lifecycle(&["stop", &id]);
+        let stopped = sandbox.cordon(&["stop", &id]);
         assert_eq!(stopped.code, 0, "{stopped}");
         assert!(
             wait_until(
@@ -738,7 +760,7 @@ fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
             processes_mentioning(&id),
             orphaned_uplinks()
         );
-        assert_eq!(lifecycle(&["deprovision", &id]).code, 0);
+        assert_eq!(sandbox.cordon(&["deprovision", &id]).code, 0);
     }
 }
 
@@ -794,39 +816,18 @@ fn proxy_decisions_reach_the_audit_log_while_the_run_goes_on() {
 fn a_long_lived_sandbox_audits_its_proxy_decisions_and_phases() {
     let remote = remote();
     for who in net_identities() {
-        let state = Fixture::new(who);
-        let audit = state.path("audit.jsonl");
-        let lifecycle = |args: &[&str]| {
-            let mut cmd = command(who);
-            cmd.env("CORDON_STATE_DIR", state.path("store"))
-                .env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"))
-                .env("CORDON_AUDIT_LOG", &audit)
-                .args(args);
-            Run::from(cmd.output().unwrap())
-        };
+        let logs = Fixture::new(who);
+        let audit = logs.path("audit.jsonl");
         let mut cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
             "filesystem": {"readonlyPaths": [remote.dir]}});
         cfg["network"] = domain_policy()["network"].clone();
-        let file = ConfigFile::new(&cfg);
-        let provisioned = lifecycle(&["provision", "--config", file.path.to_str().unwrap()]);
-        assert_eq!(provisioned.code, 0, "{who:?}\n{provisioned}");
-        let doc: Value = serde_json::from_str(provisioned.stdout.trim()).unwrap();
-        let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
-        struct Cleanup<F: Fn()>(F);
-        impl<F: Fn()> Drop for Cleanup<F> {
-            fn drop(&mut self) {
-                (self.0)()
-            }
-        }
-        let _cleanup = Cleanup(|| {
-            lifecycle(&["stop", &id]);
-            lifecycle(&["deprovision", &id]);
-        });
-        assert_eq!(lifecycle(&["start", &id]).code, 0, "{who:?}");
-        let run = lifecycle(&[
-            "exec",
-            &id,
-            "--",
+        let env = [
+            ("CORDON_PROXY_HOSTS", remote.dir.join("hosts")),
+            ("CORDON_AUDIT_LOG", audit.clone()),
+        ];
+        let sandbox = LongLived::start(who, &cfg, &env);
+        let id = sandbox.id.clone();
+        let run = sandbox.exec(&[
             "python3",
             remote.dir.join("net_client.py").to_str().unwrap(),
             "allowed=connect:a.test:8001",
@@ -846,7 +847,7 @@ fn a_long_lived_sandbox_audits_its_proxy_decisions_and_phases() {
                     && r["rule"] == "network.egress.deny[0]"),
             "{who:?}: {log}"
         );
-        assert_eq!(lifecycle(&["stop", &id]).code, 0);
+        assert_eq!(sandbox.cordon(&["stop", &id]).code, 0);
         let events: Vec<String> = std::fs::read_to_string(&audit)
             .unwrap()
             .lines()
