@@ -534,16 +534,16 @@ fn start_network(
     pid: libc::pid_t,
     opts: &RunOptions,
 ) -> Result<crate::net::ActiveNetwork, SandboxError> {
-    let (ns, gid) = network_namespaces(pid)?;
+    let ns = network_namespaces(pid)?;
     let log = opts.decision_log.clone();
-    crate::net::ActiveNetwork::start(&plan.network, ns, gid, opts.debug, log)
+    crate::net::ActiveNetwork::start(&plan.network, ns, opts.debug, log)
         .map_err(SandboxError::setup)
 }
 
 /// The network namespace of bwrap's sandbox init `pid` with its owning user
-/// namespace, and the caller's gid as that namespace names it. Needs a bwrap
-/// that is not setuid: the sandbox's user namespace must be the caller's.
-fn network_namespaces(pid: libc::pid_t) -> Result<(crate::net::Namespaces, u32), SandboxError> {
+/// namespace. Needs a bwrap that is not setuid: the sandbox's user namespace
+/// must be the caller's.
+fn network_namespaces(pid: libc::pid_t) -> Result<crate::net::Namespaces, SandboxError> {
     // bwrap writes the id maps right after creating the namespace; a helper
     // joining before that would run under unmapped ids.
     let mapped = || {
@@ -563,22 +563,7 @@ fn network_namespaces(pid: libc::pid_t) -> Result<(crate::net::Namespaces, u32),
              bwrap keeps it out of the caller's reach: use \"native\""
         ))
     })?;
-    // While it builds the sandbox, bwrap's outer namespace may map the
-    // caller's gid to another id (e.g. 0); name it as that namespace does.
-    let caller_gid = cordon_policy::Caller::current().gid;
-    let gid = std::fs::read_to_string(format!("/proc/{pid}/gid_map"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| {
-            let f: Vec<u32> = line
-                .split_whitespace()
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            (f.len() == 3 && f[1] <= caller_gid && caller_gid - f[1] < f[2])
-                .then(|| f[0] + (caller_gid - f[1]))
-        })
-        .unwrap_or(caller_gid);
-    Ok((ns, gid))
+    Ok(ns)
 }
 
 /// Start a long-lived sandbox through bwrap: cordon's exec server runs inside
@@ -642,10 +627,11 @@ pub fn start_server(
             SandboxError::setup(format!("pidfd_open: {e}"))
         });
         let started = init.and_then(|init| {
-            let (ns, gid) = network_namespaces(pid).inspect_err(|_| supervisor::kill(&init))?;
-            crate::net::keeper::spawn(plan, ns, gid, &init, log).map_err(|e| {
+            let ns = network_namespaces(pid).inspect_err(|_| supervisor::kill(&init))?;
+            crate::net::keeper::spawn(plan, ns, &init, log).map_err(|e| {
                 supervisor::kill(&init);
-                SandboxError::setup(format!("network: {e}"))
+                // The keeper's errors say "network" already.
+                SandboxError::setup(e)
             })
         });
         if let Err(e) = started {

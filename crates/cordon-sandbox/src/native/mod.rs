@@ -311,10 +311,8 @@ fn start_network(
     let Ok(ns) = crate::net::Namespaces::receive(channel.as_raw_fd()) else {
         return Ok(None);
     };
-    // The init maps the caller's gid to itself.
-    let gid = cordon_policy::Caller::current().gid;
     let log = opts.decision_log.clone();
-    let network = crate::net::ActiveNetwork::start(&plan.network, ns, gid, opts.debug, log)
+    let network = crate::net::ActiveNetwork::start(&plan.network, ns, opts.debug, log)
         .map_err(SandboxError::setup)?;
     // The init may have failed meanwhile; its report says why.
     sys::send_byte(channel.as_raw_fd(), b'g');
@@ -630,8 +628,8 @@ pub fn start_server(
             drop(listener);
             if let Some(parent_end) = net_channel.map(Channel::supervisor_end) {
                 let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
-                    .map_err(|e| e.to_string())
-                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, caller.gid, &pidfd, log));
+                    .map_err(|e| format!("network: {e}"))
+                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, &pidfd, log));
                 match started {
                     Ok(()) => {
                         sys::send_byte(parent_end.as_raw_fd(), b'g');
@@ -639,7 +637,8 @@ pub fn start_server(
                     Err(e) => {
                         supervisor::kill(&pidfd);
                         let _ = supervisor::reap(&pidfd);
-                        return Err(SandboxError::setup(format!("network: {e}")));
+                        // The keeper's errors say "network" already.
+                        return Err(SandboxError::setup(e));
                     }
                 }
             }

@@ -53,16 +53,15 @@ impl Namespaces {
 
     /// Run `program` inside the namespaces with CAP_NET_ADMIN there (and only
     /// there); `stdin` is written to it. Returns stdout, or stderr as the error.
-    /// With `ping_gid`, that group may also open ICMP echo sockets in the
-    /// namespace (`net.ipv4.ping_group_range`, a per-namespace setting).
+    /// With `allow_ping`, the caller's group may also open ICMP echo sockets
+    /// in the namespace (`net.ipv4.ping_group_range`, a per-namespace setting).
     pub fn run_net_admin(
         &self,
         program: &str,
         args: &[&str],
         stdin: &str,
-        ping_gid: Option<u32>,
+        allow_ping: bool,
     ) -> Result<String, String> {
-        let ping_range = ping_gid.map(|g| format!("{g} {g}").into_bytes());
         let mut cmd = Command::new(program);
         cmd.args(args)
             .stdin(Stdio::piped())
@@ -76,13 +75,19 @@ impl Namespaces {
         unsafe {
             cmd.pre_exec(move || {
                 enter(user, net)?;
-                if let Some(range) = &ping_range {
+                if allow_ping {
+                    // The caller's group as the namespace just joined names
+                    // it: getgid() answers in the current user namespace.
+                    // (Reading an id map instead races with bwrap, which
+                    // may have moved its init into a nested namespace.)
+                    let mut line = [0u8; 32];
+                    let len = ping_range_line(libc::getgid(), &mut line);
                     // /proc/sys/net shows the namespace of the process reading it.
                     let fd = libc::open(
                         c"/proc/sys/net/ipv4/ping_group_range".as_ptr(),
                         libc::O_WRONLY | libc::O_CLOEXEC,
                     );
-                    if fd < 0 || libc::write(fd, range.as_ptr().cast(), range.len()) < 0 {
+                    if fd < 0 || libc::write(fd, line.as_ptr().cast(), len) < 0 {
                         return Err(std::io::Error::last_os_error());
                     }
                     libc::close(fd);
@@ -239,6 +244,34 @@ fn routed(family: libc::c_int, addr: &SockaddrStorage) -> bool {
     }
 }
 
+/// "G G" for `ping_group_range`, written into `buf` without allocating (it
+/// runs between fork and exec); returns its length.
+fn ping_range_line(gid: libc::gid_t, buf: &mut [u8; 32]) -> usize {
+    let mut digits = [0u8; 10];
+    let mut n = gid;
+    let mut count = 0;
+    loop {
+        digits[count] = b'0' + (n % 10) as u8;
+        count += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut len = 0;
+    for half in 0..2 {
+        if half == 1 {
+            buf[len] = b' ';
+            len += 1;
+        }
+        for d in digits[..count].iter().rev() {
+            buf[len] = *d;
+            len += 1;
+        }
+    }
+    len
+}
+
 /// From linux/capability.h (the libc crate does not carry capability numbers).
 const CAP_NET_ADMIN: u32 = 12;
 
@@ -279,4 +312,23 @@ fn sockaddr(addr: std::net::SocketAddr) -> (libc::c_int, SockaddrStorage) {
         libc::AF_INET6
     };
     (family, SockaddrStorage::from(addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_range_lines() {
+        for (gid, want) in [
+            (0, "0 0"),
+            (7, "7 7"),
+            (1001, "1001 1001"),
+            (u32::MAX, "4294967295 4294967295"),
+        ] {
+            let mut buf = [0u8; 32];
+            let len = ping_range_line(gid, &mut buf);
+            assert_eq!(std::str::from_utf8(&buf[..len]).unwrap(), want);
+        }
+    }
 }

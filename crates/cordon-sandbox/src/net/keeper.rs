@@ -12,13 +12,11 @@ use cordon_policy::plan::Plan;
 use super::{ActiveNetwork, DecisionLog, Namespaces};
 
 /// Fork the keeper (the caller must be single-threaded) and wait until the
-/// network is up. `init` is the pidfd of the sandbox's init; `gid` the
-/// caller's group as the sandbox's user namespace names it; proxy decisions
-/// go to `log` for the sandbox's whole life.
+/// network is up. `init` is the pidfd of the sandbox's init; proxy
+/// decisions go to `log` for the sandbox's whole life.
 pub fn spawn(
     plan: &Plan,
     ns: Namespaces,
-    gid: u32,
     init: &OwnedFd,
     log: Option<DecisionLog>,
 ) -> Result<(), String> {
@@ -36,7 +34,7 @@ pub fn spawn(
         )),
         0 => {
             drop(ready_r);
-            keep(plan, ns, gid, init.as_raw_fd(), ready_w, log)
+            keep(plan, ns, init.as_raw_fd(), ready_w, log)
         }
         _ => {
             drop(ready_w);
@@ -53,14 +51,7 @@ pub fn spawn(
     }
 }
 
-fn keep(
-    plan: &Plan,
-    ns: Namespaces,
-    gid: u32,
-    init: RawFd,
-    ready: OwnedFd,
-    log: Option<DecisionLog>,
-) -> ! {
+fn keep(plan: &Plan, ns: Namespaces, init: RawFd, ready: OwnedFd, log: Option<DecisionLog>) -> ! {
     // Its own session, no terminal, and no descriptor of `cordon start`
     // (its lock, its caller's pipes) beyond what it needs.
     // SAFETY: setsid(2) has no memory effects.
@@ -73,7 +64,7 @@ fn keep(
     ];
     keep.extend(log.as_ref().map(DecisionLog::descriptor));
     crate::sys::detach_descriptors(&keep);
-    let network = match ActiveNetwork::start(&plan.network, ns, gid, false, log.map(Arc::new)) {
+    let network = match ActiveNetwork::start(&plan.network, ns, false, log.map(Arc::new)) {
         Ok(network) => network,
         Err(e) => {
             crate::sys::write_all(ready.as_raw_fd(), e.as_bytes());

@@ -209,13 +209,12 @@ pub fn describe(plan: &NetworkPlan) -> &'static str {
 
 impl ActiveNetwork {
     /// Set up what `plan` needs in the namespaces `ns`. Returns once the
-    /// workload may start. `ping_gid` is the caller's group as the sandbox's
-    /// user namespace names it (it may use ICMP echo sockets there). Proxy
+    /// workload may start; the caller's group may use ICMP echo sockets
+    /// there (model 1). Proxy
     /// decisions go to `log` as they are made, and on stderr with `debug`.
     pub fn start(
         plan: &NetworkPlan,
         ns: Namespaces,
-        ping_gid: u32,
         debug: bool,
         log: Option<Arc<DecisionLog>>,
     ) -> Result<Self, String> {
@@ -236,7 +235,7 @@ impl ActiveNetwork {
                 }
                 active
                     .ns
-                    .run_net_admin("nft", &["-f", "-"], &script, Some(ping_gid))
+                    .run_net_admin("nft", &["-f", "-"], &script, true)
                     .map_err(|e| {
                         if e.starts_with("starting nft") && e.contains("No such file") {
                             format!(
@@ -294,7 +293,7 @@ impl ActiveNetwork {
         if self.uplink.is_some() && rule_hits {
             if let Ok(json) =
                 self.ns
-                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", None)
+                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", false)
             {
                 report.rule_hits = nft::counters(&json);
             }
