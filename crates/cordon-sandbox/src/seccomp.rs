@@ -319,7 +319,8 @@ fn dispatch(listed: &[u32]) -> Result<Vec<libc::sock_filter>, String> {
             Target::Next => 0,
             Target::At(i) => i - from - 1,
             Target::Allow => allow_at - from - 1,
-            Target::Chain => allow_at + 1 - from - 1,
+            // The chain starts right after the closing "return allow".
+            Target::Chain => allow_at - from,
         }
     };
     let mut program = Vec::with_capacity(block.len() + 1);
