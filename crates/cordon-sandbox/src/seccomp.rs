@@ -378,27 +378,20 @@ mod tests {
         assert!(program.len() > DENIED.len());
     }
 
-    /// What the kernel's seccomp action cache (5.11+) does when a filter is
-    /// attached: run the program for one (arch, nr) without any argument;
-    /// Some(allowed) when it decides from those alone, None when it looks
-    /// at arguments (or anything else) and must run on every call.
-    fn constant_verdict(program: &BpfProgram, arch: u32, nr: u32) -> Option<bool> {
-        let mut acc = 0u32;
-        let mut pc = 0usize;
+    /// A classic-BPF interpreter for the instructions the filter uses.
+    /// `load` gives the 32-bit word of `struct seccomp_data` at an offset, or
+    /// None to stop there. The action returned, or None when stopped or on an
+    /// instruction it does not know.
+    fn eval(program: &BpfProgram, load: impl Fn(u32) -> Option<u32>) -> Option<u32> {
+        let (mut acc, mut pc) = (0u32, 0usize);
         while let Some(insn) = program.get(pc) {
-            let code = u32::from(insn.code);
-            let k = insn.k;
+            let (code, k) = (u32::from(insn.code), insn.k);
             pc += 1;
             match code {
-                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => match k {
-                    0 => acc = nr,
-                    4 => acc = arch,
-                    _ => return None,
-                },
-                c if c == libc::BPF_RET | libc::BPF_K => {
-                    return Some(k == libc::SECCOMP_RET_ALLOW);
-                }
+                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => acc = load(k)?,
+                c if c == libc::BPF_RET | libc::BPF_K => return Some(k),
                 c if c == libc::BPF_JMP | libc::BPF_JA => pc += k as usize,
+                c if c == libc::BPF_ALU | libc::BPF_AND | libc::BPF_K => acc &= k,
                 c if c & 0x07 == libc::BPF_JMP && c & 0x08 == libc::BPF_K => {
                     let taken = match c & 0xf0 {
                         op if op == libc::BPF_JEQ => acc == k,
@@ -409,55 +402,43 @@ mod tests {
                     };
                     pc += usize::from(if taken { insn.jt } else { insn.jf });
                 }
-                c if c == libc::BPF_ALU | libc::BPF_AND | libc::BPF_K => acc &= k,
                 _ => return None,
             }
         }
         None
     }
 
+    /// What the kernel's seccomp action cache (5.11+) does when a filter is
+    /// attached: run the program for one (arch, nr) without any argument;
+    /// Some(allowed) when it decides from those alone, None when it looks
+    /// at arguments (or anything else) and must run on every call.
+    fn constant_verdict(program: &BpfProgram, arch: u32, nr: u32) -> Option<bool> {
+        let action = eval(program, |offset| match offset {
+            0 => Some(nr),
+            4 => Some(arch),
+            _ => None,
+        })?;
+        Some(action == libc::SECCOMP_RET_ALLOW)
+    }
+
     /// Run `program` on one syscall as the kernel would: the action it returns.
     fn run(program: &BpfProgram, arch: u32, nr: u32, args: [u64; 6]) -> u32 {
         // struct seccomp_data: nr, arch, instruction_pointer, args[6].
-        let word = |offset: u32| -> u32 {
-            match offset {
-                0 => nr,
-                4 => arch,
-                8 | 12 => 0,
-                o if (16..64).contains(&o) && o % 4 == 0 => {
-                    let arg = args[((o - 16) / 8) as usize];
-                    if (o - 16) % 8 == 0 {
-                        arg as u32
-                    } else {
-                        (arg >> 32) as u32
-                    }
-                }
-                o => panic!("load at offset {o}"),
+        let word = |offset: u32| match offset {
+            0 => Some(nr),
+            4 => Some(arch),
+            8 | 12 => Some(0),
+            o if (16..64).contains(&o) && o % 4 == 0 => {
+                let arg = args[((o - 16) / 8) as usize];
+                Some(if (o - 16) % 8 == 0 {
+                    arg as u32
+                } else {
+                    (arg >> 32) as u32
+                })
             }
+            _ => None,
         };
-        let (mut acc, mut pc) = (0u32, 0usize);
-        loop {
-            let insn = &program[pc];
-            let (code, k) = (u32::from(insn.code), insn.k);
-            pc += 1;
-            match code {
-                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => acc = word(k),
-                c if c == libc::BPF_RET | libc::BPF_K => return k,
-                c if c == libc::BPF_JMP | libc::BPF_JA => pc += k as usize,
-                c if c == libc::BPF_ALU | libc::BPF_AND | libc::BPF_K => acc &= k,
-                c if c & 0x07 == libc::BPF_JMP && c & 0x08 == libc::BPF_K => {
-                    let taken = match c & 0xf0 {
-                        op if op == libc::BPF_JEQ => acc == k,
-                        op if op == libc::BPF_JGE => acc >= k,
-                        op if op == libc::BPF_JGT => acc > k,
-                        op if op == libc::BPF_JSET => acc & k != 0,
-                        op => panic!("jump op {op:#x}"),
-                    };
-                    pc += usize::from(if taken { insn.jt } else { insn.jf });
-                }
-                c => panic!("instruction {c:#x}"),
-            }
-        }
+        eval(program, word).expect("the filter uses only known instructions and offsets")
     }
 
     /// The binary search in front of seccompiler's chain changes no verdict:
