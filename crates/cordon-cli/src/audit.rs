@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 pub struct AuditLog {
     file: Option<std::fs::File>,
+    path: std::path::PathBuf,
 }
 
 /// `<backend>:<128-bit random hex>`.
@@ -44,10 +45,16 @@ impl AuditLog {
     /// command rather than letting it run unrecorded.
     pub fn open(path: Option<&Path>) -> Result<Self, PolicyError> {
         let Some(path) = path else {
-            return Ok(AuditLog { file: None });
+            return Ok(AuditLog {
+                file: None,
+                path: Default::default(),
+            });
         };
         match OpenOptions::new().create(true).append(true).open(path) {
-            Ok(file) => Ok(AuditLog { file: Some(file) }),
+            Ok(file) => Ok(AuditLog {
+                file: Some(file),
+                path: path.to_path_buf(),
+            }),
             Err(e) => Err(PolicyError::malformed(format!(
                 "--audit-log (or CORDON_AUDIT_LOG): cannot open {}: {e}; \
                  cordon does not run without the audit trail it was asked for",
@@ -56,15 +63,25 @@ impl AuditLog {
         }
     }
 
-    fn write(&self, record: Value) {
-        if let Some(mut file) = self.file.as_ref() {
-            // One write per record so concurrent runs do not interleave lines.
-            let line = format!("{record}\n");
-            let _ = file.write_all(line.as_bytes());
-        }
+    /// Append one record (one write, so concurrent runs do not interleave
+    /// lines). A failure is said on stderr and returned.
+    fn write(&self, record: Value) -> Result<(), PolicyError> {
+        let Some(mut file) = self.file.as_ref() else {
+            return Ok(());
+        };
+        file.write_all(format!("{record}\n").as_bytes())
+            .map_err(|e| {
+                let message = format!(
+                    "--audit-log (or CORDON_AUDIT_LOG): cannot write to {}: {e}",
+                    self.path.display()
+                );
+                eprintln!("cordon: warning: {message}");
+                PolicyError::malformed(message)
+            })
     }
 
-    pub fn spawn(&self, sandbox_id: &str, plan: &Plan, backend: &str) {
+    /// Written before the sandbox starts: if it cannot be, nothing runs.
+    pub fn spawn(&self, sandbox_id: &str, plan: &Plan, backend: &str) -> Result<(), PolicyError> {
         self.write(json!({
             "event": "spawn",
             "timeMs": now_ms(),
@@ -75,11 +92,11 @@ impl AuditLog {
             "policyHash": plan.policy_hash,
             "command": plan.command_line,
             "uid": cordon_policy::Caller::current().uid,
-        }));
+        }))
     }
 
     pub fn exit(&self, sandbox_id: &str, outcome: &Outcome) {
-        self.write(json!({
+        let _ = self.write(json!({
             "event": "exit",
             "timeMs": now_ms(),
             "sandboxId": sandbox_id,
@@ -107,7 +124,7 @@ impl AuditLog {
             return;
         };
         if !report.rule_hits.is_empty() {
-            self.write(json!({
+            let _ = self.write(json!({
                 "event": "network-rules",
                 "timeMs": now_ms(),
                 "sandboxId": sandbox_id,
@@ -119,7 +136,7 @@ impl AuditLog {
     /// A phase of a long-lived sandbox (`start`, `stop`, `deprovision`) and
     /// whether it succeeded.
     pub fn phase(&self, sandbox_id: &str, phase: &str, error: Option<&str>) {
-        self.write(json!({
+        let _ = self.write(json!({
             "event": phase,
             "timeMs": now_ms(),
             "sandboxId": sandbox_id,
@@ -128,20 +145,21 @@ impl AuditLog {
         }));
     }
 
-    /// A command run in a long-lived sandbox, before it starts.
-    pub fn exec(&self, sandbox_id: &str, command: Option<&str>) {
+    /// A command run in a long-lived sandbox, written before it starts: if it
+    /// cannot be, the command does not run.
+    pub fn exec(&self, sandbox_id: &str, command: Option<&str>) -> Result<(), PolicyError> {
         self.write(json!({
             "event": "exec",
             "timeMs": now_ms(),
             "sandboxId": sandbox_id,
             "command": command,
             "uid": cordon_policy::Caller::current().uid,
-        }));
+        }))
     }
 
     /// How a command run in a long-lived sandbox ended.
     pub fn exec_exit(&self, sandbox_id: &str, outcome: &cordon_sandbox::lifecycle::ExecOutcome) {
-        self.write(json!({
+        let _ = self.write(json!({
             "event": "exit",
             "timeMs": now_ms(),
             "sandboxId": sandbox_id,
@@ -152,7 +170,7 @@ impl AuditLog {
     }
 
     pub fn error(&self, sandbox_id: &str, message: &str) {
-        self.write(json!({
+        let _ = self.write(json!({
             "event": "error",
             "timeMs": now_ms(),
             "sandboxId": sandbox_id,

@@ -120,7 +120,12 @@ pub fn exec(args: &ExecArgs, audit: &AuditLog) -> i32 {
 
 fn run_exec(id: &str, process: &Process, envelope: bool, pty: bool, audit: &AuditLog) -> i32 {
     let outcome = with_store(|s| s.prepare_exec(id, process)).and_then(|(socket, plan)| {
-        audit.exec(id, process.command_line.as_deref());
+        audit
+            .exec(id, process.command_line.as_deref())
+            .map_err(|e| LifecycleError {
+                code: e.code,
+                message: e.message,
+            })?;
         lifecycle::exec(&socket, &plan, pty)
     });
     match &outcome {

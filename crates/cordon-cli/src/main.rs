@@ -367,7 +367,9 @@ fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
         Ok(audit) => audit,
         Err(e) => return fail(&e, common),
     };
-    audit.spawn(&sandbox_id, &plan, backend);
+    if let Err(e) = audit.spawn(&sandbox_id, &plan, backend) {
+        return fail(&e, common);
+    }
     let opts = RunOptions {
         debug: common.debug,
         pty,

@@ -291,7 +291,7 @@ fn audit_log_records_spawn_and_exit() {
 }
 
 #[test]
-fn an_audit_log_that_cannot_be_opened_stops_the_run() {
+fn an_audit_log_that_cannot_be_opened_or_written_stops_the_run() {
     // Fail closed: the operator asked for a trail; nothing runs unrecorded.
     let fx = Fixture::new(me());
     let unwritable = format!("{}/no-such-dir/audit.jsonl", fx.root.display());
@@ -309,6 +309,11 @@ fn an_audit_log_that_cannot_be_opened_stops_the_run() {
             "{run}"
         );
     }
+    // Opened but not writable (a full disk): the spawn record fails first.
+    let run = cordon(me(), &["--audit-log=/dev/full", "run", "--", "echo", "RAN"], None);
+    assert_eq!(run.code, 125, "{run}");
+    assert!(!run.stdout.contains("RAN"), "{run}");
+    assert!(run.stderr.contains("cannot write to /dev/full"), "{run}");
     // The fast path of `cordon run -- CMD` reads the environment variable.
     let mut cmd = command(me());
     cmd.env("CORDON_AUDIT_LOG", &unwritable)
