@@ -13,10 +13,7 @@ rounds="${1:-20}"
 ./scripts/setup.sh
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 filtered="$(./scripts/build-release.sh)"
-host="$(rustc -vV | sed -n 's/^host: //p')"
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q -p cordon \
-  --features bench-unfiltered --target "$host" --target-dir target/bench-unfiltered
-unfiltered="$PWD/target/bench-unfiltered/$host/release/cordon"
+unfiltered="$(./scripts/build-release.sh --features bench-unfiltered --target-dir target/bench-unfiltered)"
 # The least any seccomp filter costs: an arch check and "allow", installed by
 # a small C wrapper (no interpreter start-up in the measurement).
 work="$(mktemp -d)"

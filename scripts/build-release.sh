@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Build the release binary statically linked (glibc, crt-static): no dynamic
-# loader work on every start, which is a measurable share of a sandbox spawn.
-# Prints the path of the binary.
+# Build the release binary statically linked, and print its path. Against
+# musl when its Rust target is installed (scripts/setup.sh tries): glibc's
+# start-up probes the CPU with dozens of CPUID instructions, ≈ 1 ms per
+# process on VMs, and a sandbox start holds one cordon start
+# (docs/performance.md). Otherwise against glibc (crt-static). Extra
+# arguments go to cargo (bench/seccomp.sh builds a variant with them);
+# CORDON_LIBC=glibc forces the glibc build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
-host="$(rustc -vV | sed -n 's/^host: //p')"
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q -p cordon --target "$host"
-echo "$PWD/target/$host/release/cordon"
+target="$(rustc -vV | sed -n 's/^host: //p')"
+musl="${target%-gnu}-musl"
+if [ "${CORDON_LIBC:-}" != glibc ] && [ "$musl" != "$target-musl" ] &&
+  rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
+  target="$musl"
+fi
+target_dir=target
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  [ "${args[i]}" = --target-dir ] && target_dir="${args[i + 1]}"
+done
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q -p cordon --target "$target" "$@"
+echo "$PWD/$target_dir/$target/release/cordon"

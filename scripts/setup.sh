@@ -46,3 +46,14 @@ command -v cargo >/dev/null 2>&1 || {
   echo "setup: cordon needs a Rust toolchain (cargo 1.85 or newer); install it with rustup" >&2
   exit 1
 }
+
+# Release builds link against musl when its Rust target is installed: glibc's
+# start-up probes the CPU with dozens of CPUID instructions, which cost ≈ 1 ms
+# per process on VMs (docs/performance.md). Optional: without it,
+# scripts/build-release.sh links glibc statically.
+if command -v rustup >/dev/null 2>&1 &&
+  ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl &&
+  [ "$(uname -m)" = x86_64 ]; then
+  timeout 300 rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 ||
+    echo "setup: the musl target could not be installed; release builds use static glibc" >&2
+fi

@@ -9,5 +9,11 @@ cd "$(dirname "$0")/.."
 
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked
+# The integration suites again against the static release build that
+# scripts/build-release.sh makes (musl where available): a different C
+# library under the same sandbox must hold the same way.
+release="$(./scripts/build-release.sh)"
+echo "test: the integration suites against $release" >&2
+CORDON_TEST_BIN="$release" cargo test -p cordon --tests --locked
 # Config parsing and resolution under the fuzzer, for a bounded time.
 ./scripts/fuzz.sh 20

@@ -310,7 +310,11 @@ fn an_audit_log_that_cannot_be_opened_or_written_stops_the_run() {
         );
     }
     // Opened but not writable (a full disk): the spawn record fails first.
-    let run = cordon(me(), &["--audit-log=/dev/full", "run", "--", "echo", "RAN"], None);
+    let run = cordon(
+        me(),
+        &["--audit-log=/dev/full", "run", "--", "echo", "RAN"],
+        None,
+    );
     assert_eq!(run.code, 125, "{run}");
     assert!(!run.stdout.contains("RAN"), "{run}");
     assert!(run.stderr.contains("cannot write to /dev/full"), "{run}");

@@ -119,7 +119,7 @@ pub fn wait(
             return Ok(WaitEnd::TimedOut);
         }
         let ts = remaining.map(|r| libc::timespec {
-            tv_sec: r.as_secs() as libc::time_t,
+            tv_sec: r.as_secs() as _,
             tv_nsec: r.subsec_nanos() as libc::c_long,
         });
         let ts_ptr = ts

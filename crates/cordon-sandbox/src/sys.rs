@@ -353,7 +353,8 @@ pub fn loopback_up() -> io::Result<()> {
     req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     use std::os::fd::AsRawFd;
     // SAFETY: SIOCSIFFLAGS reads a valid ifreq that outlives the call.
-    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } == -1 {
+    // The request's type differs between libcs (glibc: unsigned long, musl: int).
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS as _, &req) } == -1 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
@@ -404,6 +405,22 @@ pub fn spawn_session(
             Err(io::Error::from_raw_os_error(rc))
         }
     };
+    // Nothing beyond the three standard descriptors reaches the command:
+    // every other descriptor of this process closes at exec. (close_range
+    // rather than glibc's posix_spawn_file_actions_addclosefrom_np, which
+    // musl lacks; a kernel without it stops the spawn rather than leak.)
+    // SAFETY: close_range(2) only sets flags on this process's descriptors.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
     // SAFETY: the attr and file-action objects are initialised before use and
     // destroyed after; every pointer passed (paths, argv, envp) is
     // NUL-terminated and outlives the posix_spawn call.
@@ -451,10 +468,6 @@ pub fn spawn_session(
             check(libc::posix_spawn_file_actions_addchdir_np(
                 &mut actions,
                 cwd.as_ptr(),
-            ))?;
-            check(libc::posix_spawn_file_actions_addclosefrom_np(
-                &mut actions,
-                3,
             ))?;
             let mut pid: libc::pid_t = 0;
             check(libc::posix_spawn(
@@ -540,8 +553,8 @@ pub fn open_pty(rows: u16, cols: u16) -> io::Result<(OwnedFd, CString)> {
     let mut number: libc::c_uint = 0;
     // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes one; both on our master.
     unsafe {
-        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) != 0
-            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) != 0
+        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK as _, &unlock) != 0
+            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN as _, &mut number) != 0
         {
             return Err(io::Error::last_os_error());
         }
@@ -556,7 +569,7 @@ pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
     // SAFETY: winsize is plain data; TIOCGWINSZ fills it.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     // SAFETY: ioctl with a valid winsize pointer.
-    if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
+    if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ as _, &mut ws) } != 0 {
         return None;
     }
     Some((ws.ws_row, ws.ws_col))
@@ -571,7 +584,7 @@ pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads a winsize that lives for the call.
-    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ as _, &ws) };
 }
 
 /// Puts stdin in raw mode while alive, if it is a terminal.

@@ -132,8 +132,13 @@ pub fn test_user() -> &'static (u32, u32, PathBuf) {
     })
 }
 
+/// The binary under test: cargo's build, or `CORDON_TEST_BIN` (scripts/test.sh
+/// runs the suites a second time against the static release build).
 pub fn cordon_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_cordon")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("CORDON_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_cordon").into())
+    })
 }
 
 /// A copy of the binary that any user can execute: the build tree may sit

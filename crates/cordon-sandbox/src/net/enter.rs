@@ -26,7 +26,7 @@ impl Namespaces {
         // _IO(0xb7, 0x1) of linux/nsfs.h.
         const NS_GET_USERNS: libc::c_ulong = 0xb701;
         // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
-        let user = unsafe { libc::ioctl(net.as_raw_fd(), NS_GET_USERNS) };
+        let user = unsafe { libc::ioctl(net.as_raw_fd(), NS_GET_USERNS as _) };
         if user < 0 {
             return Err(std::io::Error::last_os_error());
         }
