@@ -54,6 +54,6 @@ command -v cargo >/dev/null 2>&1 || {
 if command -v rustup >/dev/null 2>&1 &&
   ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl &&
   [ "$(uname -m)" = x86_64 ]; then
-  timeout 300 rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 ||
+  timeout 120 rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 ||
     echo "setup: the musl target could not be installed; release builds use static glibc" >&2
 fi
