@@ -109,6 +109,8 @@ impl NetEvent {
 pub struct DecisionLog {
     file: std::fs::File,
     sandbox_id: String,
+    /// A failed write has been reported (once is enough).
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl DecisionLog {
@@ -117,6 +119,7 @@ impl DecisionLog {
         DecisionLog {
             file,
             sandbox_id: sandbox_id.to_string(),
+            failed: Default::default(),
         }
     }
 
@@ -125,7 +128,13 @@ impl DecisionLog {
         record["event"] = "network".into();
         record["sandboxId"] = self.sandbox_id.as_str().into();
         // One write per line, so that concurrent writers do not interleave.
-        let _ = (&self.file).write_all(format!("{record}\n").as_bytes());
+        if let Err(e) = (&self.file).write_all(format!("{record}\n").as_bytes()) {
+            if !self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!(
+                    "cordon: warning: audit log: proxy decisions are not being recorded: {e}"
+                );
+            }
+        }
     }
 
     /// The descriptor a forked keeper must keep open.
