@@ -120,7 +120,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => {
             let common = cli.mxc.common.clone();
             match flags::config_from_run_args(&args) {
-                Ok(config) => run_config(config, &common, args.pty),
+                Ok(config) => run_config(config, Some(&args.command), &common, args.pty),
                 Err(e) => fail(&e, &common),
             }
         }
@@ -170,7 +170,7 @@ fn fast_path() -> Option<i32> {
                 ..Default::default()
             };
             Some(match flags::config_from_run_args(&run_args) {
-                Ok(config) => run_config(config, &common, false),
+                Ok(config) => run_config(config, Some(&run_args.command), &common, false),
                 Err(e) => fail(&e, &common),
             })
         }
@@ -247,7 +247,7 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(&e, common),
     };
-    run_config(config, common, false)
+    run_config(config, None, common, false)
 }
 
 fn validate(file: &PathBuf, common: &CommonArgs) -> i32 {
@@ -342,11 +342,13 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
 }
 
 /// Resolve and run a one-shot config; returns cordon's exit code.
-fn run_config(config: Config, common: &CommonArgs, pty: bool) -> i32 {
-    let plan = match cordon_policy::resolve_one_shot(&config, Caller::current()) {
+/// `words`: the command as `cordon run -- CMD ARGS` gave it (empty: none).
+fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty: bool) -> i32 {
+    let mut plan = match cordon_policy::resolve_one_shot(&config, Caller::current()) {
         Ok(plan) => plan,
         Err(e) => return fail(&e, common),
     };
+    plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
     cordon_sandbox::native::phase("resolved");
     for notice in &plan.notices {
         eprintln!("cordon: {notice}");

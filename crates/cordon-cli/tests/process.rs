@@ -31,6 +31,76 @@ fn exit_codes_pass_through_and_signals_become_128_plus_n() {
 }
 
 #[test]
+fn run_words_behave_as_through_the_shell() {
+    // `cordon run -- CMD ARGS` may exec CMD without /bin/sh in between (native
+    // backend); whatever path it takes, the result is what `sh -c` with the
+    // quoted words gives.
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let dir = fx.dir("bin");
+        let script = fx.file("bin/no-shebang", "echo SCRIPT \"$@\"\n");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let run = |words: &[&str]| {
+            let mut args = vec!["run", "--ro", dir.as_str(), "--"];
+            args.extend_from_slice(words);
+            cordon(who, &args, None)
+        };
+        // Words reach the program literally, argv[0] as given.
+        let literal = run(&["/usr/bin/printf", "[%s]", "a b", "$HOME", "*", ""]);
+        assert_eq!(literal.stdout, "[a b][$HOME][*][]", "{who:?} {literal}");
+        let zero = run(&["sh", "-c", "echo $0"]);
+        assert_eq!(zero.stdout, "sh\n", "{who:?} {zero}");
+        // Builtins stay builtins (dash's echo reads backslash escapes).
+        let echo = run(&["echo", "a\\nb"]);
+        assert_eq!(echo.stdout, "a\nb\n", "{who:?} {echo}");
+        assert_eq!(run(&["exit", "3"]).code, 3, "{who:?}");
+        assert_eq!(run(&["cd", "/"]).code, 0, "{who:?}");
+        // The shell's codes and messages.
+        let missing = run(&["no-such-command-cordon"]);
+        assert_eq!(missing.code, 127, "{who:?} {missing}");
+        assert!(missing.stderr.contains("not found"), "{missing}");
+        assert_eq!(run(&["/etc/passwd"]).code, 126, "{who:?}");
+        // A script without `#!` is run by the shell, as sh would.
+        let script_run = run(&[script.as_str(), "x"]);
+        assert_eq!(script_run.stdout, "SCRIPT x\n", "{who:?} {script_run}");
+        // Nothing but 0-2 reaches the command.
+        let fds = run(&["/usr/bin/ls", "/proc/self/fd"]);
+        assert_eq!(fds.stdout, "0\n1\n2\n3\n", "{who:?} {fds}");
+    }
+}
+
+#[test]
+fn descriptors_the_caller_leaves_open_do_not_reach_the_sandbox() {
+    // An agent framework may hold sockets or files without close-on-exec;
+    // the sandbox must get stdin, stdout and stderr only (was: the bubblewrap
+    // backend passed them on through bwrap).
+    for who in identities() {
+        let args = with_backend(who, &["run", "--", "/usr/bin/ls", "/proc/self/fd"]);
+        let cmd = command(who);
+        let program = cmd.get_program().to_owned();
+        let prefix: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+        // Python leaves two inheritable descriptors open and execs cordon.
+        let mut shell = Command::new("python3");
+        shell
+            .arg("-c")
+            .arg(
+                "import os, sys\n\
+                 for fd in (os.open('/dev/null', os.O_RDONLY), os.dup(2)):\n    \
+                 os.set_inheritable(fd, True)\n\
+                 os.execvp(sys.argv[1], sys.argv[1:])",
+            )
+            .arg(program)
+            .args(prefix)
+            .args(&args)
+            .stdin(Stdio::null());
+        let run = Run::from(shell.output().unwrap());
+        assert_eq!(run.code, 0, "{who:?} {run}");
+        assert_eq!(run.stdout, "0\n1\n2\n3\n", "{who:?} {run}");
+    }
+}
+
+#[test]
 fn stdin_passes_through_and_streams_stay_separate() {
     for who in identities() {
         let run = cordon(

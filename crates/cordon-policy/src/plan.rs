@@ -201,6 +201,10 @@ pub struct Plan {
     pub containment: Containment,
     /// Run as `/bin/sh -c <command_line>`.
     pub command_line: String,
+    /// The same command as the words the caller gave (`cordon run -- CMD
+    /// ARGS`), whose shell-quoted join `command_line` is. A backend may exec
+    /// them without the shell where the shell would do exactly that.
+    pub command_words: Option<Vec<String>>,
     /// The working directory inside the sandbox.
     pub cwd: PathBuf,
     /// True when `cwd` was chosen by cordon rather than given in `process.cwd`.

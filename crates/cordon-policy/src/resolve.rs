@@ -95,6 +95,7 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         version,
         containment,
         command_line,
+        command_words: None,
         cwd,
         cwd_defaulted,
         env,

@@ -316,6 +316,9 @@ fn prepare_child(
         Some(&empty),
         None,
     )?;
+    // bwrap passes on whatever it inherits: only the descriptors it is
+    // given on purpose may reach it, not the caller's own.
+    sys::close_at_exec_from(3)?;
     for fd in keep {
         // SAFETY: clearing FD_CLOEXEC on a descriptor this process owns.
         if unsafe { libc::fcntl(*fd, libc::F_SETFD, 0) } == -1 {

@@ -152,6 +152,27 @@ pub fn detach_descriptors(keep: &[RawFd]) {
     }
 }
 
+/// Mark every descriptor from `first` up close-on-exec, whoever opened it
+/// (the caller's own inherited descriptors too), so that an exec passes on
+/// nothing else. close_range(2) rather than glibc's
+/// posix_spawn_file_actions_addclosefrom_np, which musl lacks; a kernel
+/// without it (before 5.11) stops the exec rather than leak.
+pub fn close_at_exec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range(2) only sets flags on this process's descriptors.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// A pidfd of `pid` (which then cannot be confused with a reused pid).
 pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor.
@@ -368,11 +389,8 @@ pub fn last_capability() -> u32 {
         .unwrap_or(40)
 }
 
-/// Start `argv[0]` as a new session leader in `cwd` with an empty signal mask
-/// and no descriptors above 2, via posix_spawn (vfork speed: the init's pages
-/// are not copied). `stdio` replaces descriptors 0-2. Returns the child's pid
-/// or the errno of the failure.
 /// What the spawned process gets as descriptors 0-2.
+#[derive(Clone, Copy)]
 pub enum Stdio<'a> {
     /// Keep the caller's.
     Inherit,
@@ -382,7 +400,13 @@ pub enum Stdio<'a> {
     Terminal(&'a CStr),
 }
 
+/// Start `program` with `argv` (argv[0] as the program should see it) as a
+/// new session leader in `cwd` with an empty signal mask and no descriptors
+/// above 2, via posix_spawn (vfork speed: the init's pages are not copied).
+/// `stdio` replaces descriptors 0-2. Returns the child's pid or the errno of
+/// the failure.
 pub fn spawn_session(
+    program: &CStr,
     argv: &[CString],
     envp: &[CString],
     cwd: &CStr,
@@ -405,22 +429,8 @@ pub fn spawn_session(
             Err(io::Error::from_raw_os_error(rc))
         }
     };
-    // Nothing beyond the three standard descriptors reaches the command:
-    // every other descriptor of this process closes at exec. (close_range
-    // rather than glibc's posix_spawn_file_actions_addclosefrom_np, which
-    // musl lacks; a kernel without it stops the spawn rather than leak.)
-    // SAFETY: close_range(2) only sets flags on this process's descriptors.
-    if unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    } != 0
-    {
-        return Err(io::Error::last_os_error());
-    }
+    // Nothing beyond the three standard descriptors reaches the command.
+    close_at_exec_from(3)?;
     // SAFETY: the attr and file-action objects are initialised before use and
     // destroyed after; every pointer passed (paths, argv, envp) is
     // NUL-terminated and outlives the posix_spawn call.
@@ -472,7 +482,7 @@ pub fn spawn_session(
             let mut pid: libc::pid_t = 0;
             check(libc::posix_spawn(
                 &mut pid,
-                argv[0].as_ptr(),
+                program.as_ptr(),
                 &actions,
                 &attr,
                 argv_ptrs.as_ptr(),

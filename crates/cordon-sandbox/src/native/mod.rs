@@ -47,6 +47,8 @@ struct Prepared {
     /// `--pty`: the init's end of the channel that hands the terminal over.
     pty_channel: Option<RawFd>,
     argv: Vec<CString>,
+    /// The command as words, when the caller gave it so (see `direct_program`).
+    words: Option<Vec<CString>>,
     envp: Vec<CString>,
     cwd: CString,
     cwd_display: String,
@@ -72,6 +74,15 @@ impl Prepared {
             .iter()
             .map(|(k, v)| cstr(&format!("{k}={v}")))
             .collect::<Result<Vec<_>, _>>()?;
+        let words = match &plan.command_words {
+            Some(words) if !words.is_empty() => Some(
+                words
+                    .iter()
+                    .map(|w| cstr(w))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            _ => None,
+        };
         Ok(Prepared {
             uid: caller.uid,
             gid: caller.gid,
@@ -86,6 +97,7 @@ impl Prepared {
             net_channel: None,
             pty_channel: None,
             argv,
+            words,
             envp,
             cwd: cstr(&plan.cwd.to_string_lossy())?,
             cwd_display: plan.cwd.display().to_string(),
@@ -384,7 +396,17 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         Some((_, slave)) => sys::Stdio::Terminal(slave),
         None => sys::Stdio::Inherit,
     };
-    let spawned = sys::spawn_session(&p.argv, &p.envp, &p.cwd, stdio);
+    // The shell would exec the words' program as it is; doing so directly
+    // saves a process start. Should that fail, the shell gets its turn and
+    // reports as a shell does.
+    let direct = p.words.as_ref().and_then(|words| {
+        let program = direct_program(words, &p.envp)?;
+        sys::spawn_session(&program, words, &p.envp, &p.cwd, stdio).ok()
+    });
+    let spawned = match direct {
+        Some(pid) => Ok(pid),
+        None => sys::spawn_session(&p.argv[0], &p.argv, &p.envp, &p.cwd, stdio),
+    };
     // The supervisor holds the master now; the init must not keep the terminal alive.
     drop(terminal);
     match spawned {
@@ -402,6 +424,53 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             sys::exit_now(code)
         }
     }
+}
+
+/// dash's builtins and keywords: for these `sh -c` does not exec a file.
+const SHELL_BUILTINS: &[&str] = &[
+    ".", ":", "[", "alias", "bg", "break", "case", "cd", "chdir", "command", "continue", "do",
+    "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg",
+    "fi", "for", "getopts", "hash", "if", "jobs", "kill", "local", "printf", "pwd", "read",
+    "readonly", "return", "set", "shift", "test", "then", "times", "trap", "true", "type",
+    "ulimit", "umask", "unalias", "unset", "until", "wait", "while", "{", "}", "!",
+];
+
+/// The file `/bin/sh -c 'WORDS'` would exec for `words`, found as the shell
+/// finds it (the sandbox's `PATH`, absolute entries only), or None wherever
+/// the shell might do anything else: a builtin, a relative path or `PATH`
+/// entry, nothing found, a file that is not an executable regular file.
+/// Runs in the init after its confinement, so it sees what the command will.
+fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    let name = words.first()?.to_str().ok()?;
+    if name.is_empty() || SHELL_BUILTINS.contains(&name) {
+        return None;
+    }
+    let runnable = |path: &std::path::Path| -> Option<CString> {
+        let meta = std::fs::metadata(path).ok()?;
+        let c = CString::new(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: access(2) on a NUL-terminated path.
+        let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
+        (meta.is_file() && executable).then_some(c)
+    };
+    if name.contains('/') {
+        return name
+            .starts_with('/')
+            .then(|| runnable(std::path::Path::new(name)))?;
+    }
+    let path = envp
+        .iter()
+        .find_map(|e| e.to_str().ok()?.strip_prefix("PATH="))?;
+    for dir in path.split(':') {
+        if !dir.starts_with('/') {
+            return None;
+        }
+        let candidate = std::path::Path::new(dir).join(name);
+        if candidate.exists() {
+            return runnable(&candidate);
+        }
+    }
+    None
 }
 
 /// With a network set up by the supervisor (or a long-lived sandbox's

@@ -152,7 +152,7 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
         Some((_, slave)) => sys::Stdio::Terminal(slave),
         None => sys::Stdio::Fds([fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()]),
     };
-    let spawned = sys::spawn_session(&argv, &envp, &cwd, stdio);
+    let spawned = sys::spawn_session(&argv[0], &argv, &envp, &cwd, stdio);
     if let (Ok(_), Some((master, _))) = (&spawned, &terminal) {
         let _ = sys::send_fd(client.as_raw_fd(), master.as_raw_fd(), b"{\"pty\":true}");
     }
