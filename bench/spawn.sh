@@ -3,7 +3,9 @@
 # compare like with like:
 #   bare      sh -c true
 #   bwrap     bwrap --unshare-all --ro-bind / / true   (plain bubblewrap)
-#   native    cordon run -- true                        (default policy, native backend)
+#   native    cordon run -- true                        (default policy, native backend;
+#             `true` is a shell builtin, so this runs /bin/sh)
+#   native-file  cordon run -- /usr/bin/true            (the file bwrap runs, exec'd directly)
 #   cordon-bwrap  cordon run --backend bubblewrap -- true  (same policy through bwrap)
 # Prints medians and ratios as a Markdown table. Usage: bench/spawn.sh [RUNS]
 set -euo pipefail
@@ -19,6 +21,7 @@ hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/spawn.json" \
   -n bare 'sh -c true' \
   -n bwrap 'bwrap --unshare-all --ro-bind / / true' \
   -n native "$cordon run -- true" \
+  -n native-file "$cordon run -- /usr/bin/true" \
   -n cordon-bwrap "$cordon run --backend bubblewrap -- true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
 
 python3 - "$out/spawn.json" "$(id -un)" <<'PY'
@@ -29,6 +32,6 @@ print(f"spawn latency of `true`, {len(results['bare']['times'])} runs each, as {
 print()
 print("| command | median ms | × bare | × bwrap |")
 print("|---|---|---|---|")
-for name in ["bare", "bwrap", "native", "cordon-bwrap"]:
+for name in ["bare", "bwrap", "native", "native-file", "cordon-bwrap"]:
     print(f"| {name} | {med[name]:.2f} | {med[name]/med['bare']:.2f} | {med[name]/med['bwrap']:.2f} |")
 PY
