@@ -55,6 +55,11 @@ fn run_words_behave_as_through_the_shell() {
         let echo = run(&["echo", "a\\nb"]);
         assert_eq!(echo.stdout, "a\nb\n", "{who:?} {echo}");
         assert_eq!(run(&["exit", "3"]).code, 3, "{who:?}");
+        let assigned = run(&["CORDON_X=1", "/usr/bin/env"]);
+        assert!(
+            assigned.stdout.contains("CORDON_X=1\n"),
+            "{who:?} {assigned}"
+        );
         assert_eq!(run(&["cd", "/"]).code, 0, "{who:?}");
         // The shell's codes and messages.
         let missing = run(&["no-such-command-cordon"]);

@@ -437,13 +437,15 @@ const SHELL_BUILTINS: &[&str] = &[
 
 /// The file `/bin/sh -c 'WORDS'` would exec for `words`, found as the shell
 /// finds it (the sandbox's `PATH`, absolute entries only), or None wherever
-/// the shell might do anything else: a builtin, a relative path or `PATH`
+/// the shell might do anything else: a builtin, an assignment, a relative path or `PATH`
 /// entry, nothing found, a file that is not an executable regular file.
 /// Runs in the init after its confinement, so it sees what the command will.
 fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
     use std::os::unix::ffi::OsStrExt;
     let name = words.first()?.to_str().ok()?;
-    if name.is_empty() || SHELL_BUILTINS.contains(&name) {
+    // `NAME=value CMD`: the words are joined with `=` unquoted, so the shell
+    // reads an assignment.
+    if name.is_empty() || name.contains('=') || SHELL_BUILTINS.contains(&name) {
         return None;
     }
     let runnable = |path: &std::path::Path| -> Option<CString> {
