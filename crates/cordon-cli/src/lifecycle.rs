@@ -115,11 +115,32 @@ pub fn exec(args: &ExecArgs, audit: &AuditLog) -> i32 {
         env: Some(args.env.clone()),
         timeout,
     };
-    run_exec(&args.id, &process, false, args.pty, audit)
+    let exec = Exec {
+        words: Some(&args.command),
+        envelope: false,
+        pty: args.pty,
+    };
+    run_exec(&args.id, &process, exec, audit)
 }
 
-fn run_exec(id: &str, process: &Process, envelope: bool, pty: bool, audit: &AuditLog) -> i32 {
-    let outcome = with_store(|s| s.prepare_exec(id, process)).and_then(|(socket, plan)| {
+/// How `run_exec` runs a command.
+struct Exec<'a> {
+    /// The command as words (`cordon exec ID -- CMD ARGS`), None for a
+    /// command line.
+    words: Option<&'a [String]>,
+    /// Errors as a JSON envelope (MXC's wire form).
+    envelope: bool,
+    pty: bool,
+}
+
+fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i32 {
+    let Exec {
+        words,
+        envelope,
+        pty,
+    } = exec;
+    let outcome = with_store(|s| s.prepare_exec(id, process)).and_then(|(socket, mut plan)| {
+        plan.words = words.map(<[String]>::to_vec);
         audit
             .exec(id, process.command_line.as_deref())
             .map_err(|e| LifecycleError {
@@ -229,7 +250,12 @@ pub fn wire(phase_name: &str, raw: &Value, audit: &AuditLog) -> i32 {
                     })
                 }
             };
-            run_exec(&id, &process, true, false, audit)
+            let exec = Exec {
+                words: None,
+                envelope: true,
+                pty: false,
+            };
+            run_exec(&id, &process, exec, audit)
         }
         other => envelope_err(&LifecycleError {
             code: ErrorCode::UnsupportedPhase,

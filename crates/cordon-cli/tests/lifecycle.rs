@@ -513,3 +513,46 @@ fn limits_hold_for_the_whole_life_of_a_sandbox() {
         env.envelope(&["deprovision", &id]);
     }
 }
+
+#[test]
+fn exec_words_behave_as_through_the_shell() {
+    // `cordon exec ID -- CMD ARGS` may exec CMD without /bin/sh in between;
+    // the result is what `sh -c` with the quoted words gives.
+    for who in identities()
+        .into_iter()
+        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
+    {
+        let env = Env::new(who);
+        let fx = Fixture::new(who);
+        fx.dir("bin");
+        let script = fx.file("bin/no-shebang", "echo SCRIPT \"$@\"\n");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let id = env.provision(&json!({"filesystem": {"readonlyPaths": [fx.p("bin")]}}));
+        assert_eq!(env.envelope(&["start", &id])["result"]["state"], "running");
+        let exec = |words: &[&str]| {
+            let mut args = vec!["exec", id.as_str(), "--"];
+            args.extend_from_slice(words);
+            env.run(&args)
+        };
+        let literal = exec(&["/usr/bin/printf", "[%s]", "a b", "$HOME", "*", ""]);
+        assert_eq!(literal.stdout, "[a b][$HOME][*][]", "{who:?} {literal}");
+        let zero = exec(&["sh", "-c", "echo $0"]);
+        assert_eq!(zero.stdout, "sh\n", "{who:?} {zero}");
+        let echo = exec(&["echo", "a\\nb"]);
+        assert_eq!(echo.stdout, "a\nb\n", "{who:?} {echo}");
+        assert_eq!(exec(&["exit", "3"]).code, 3, "{who:?}");
+        let missing = exec(&["no-such-command-cordon"]);
+        assert_eq!(missing.code, 127, "{who:?} {missing}");
+        assert_eq!(exec(&["/etc/passwd"]).code, 126, "{who:?}");
+        let script_run = exec(&[script.as_str(), "x"]);
+        assert_eq!(script_run.stdout, "SCRIPT x\n", "{who:?} {script_run}");
+        let fds = exec(&["/usr/bin/ls", "/proc/self/fd"]);
+        assert_eq!(fds.stdout, "0\n1\n2\n3\n", "{who:?} {fds}");
+        assert_eq!(
+            env.envelope(&["stop", &id])["result"]["state"],
+            "provisioned"
+        );
+        env.run(&["deprovision", &id]);
+    }
+}

@@ -114,6 +114,9 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
 #[derive(Debug, Clone)]
 pub struct ProcessPlan {
     pub argv: Vec<String>,
+    /// The command as words when the caller gave it so (`cordon exec ID --
+    /// CMD ARGS`); see `Plan::command_words`.
+    pub words: Option<Vec<String>>,
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
     pub timeout: Option<Duration>,
@@ -142,6 +145,7 @@ pub fn resolve_process(
     let env = final_environment(user_env, &cwd, proxy_url);
     Ok(ProcessPlan {
         argv: vec!["/bin/sh".into(), "-c".into(), command_line],
+        words: None,
         env,
         cwd,
         timeout: process

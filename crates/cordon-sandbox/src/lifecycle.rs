@@ -592,6 +592,7 @@ pub fn exec(socket_path: &Path, plan: &ProcessPlan, pty: bool) -> Result<ExecOut
     })?;
     let mut request = json!({
         "argv": plan.argv,
+        "words": plan.words,
         "env": plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
         "cwd": plan.cwd,
         "timeoutMs": plan.timeout.map(|t| t.as_millis() as u64),

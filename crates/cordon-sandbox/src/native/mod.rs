@@ -440,7 +440,7 @@ const SHELL_BUILTINS: &[&str] = &[
 /// the shell might do anything else: a builtin, an assignment, a relative path or `PATH`
 /// entry, nothing found, a file that is not an executable regular file.
 /// Runs in the init after its confinement, so it sees what the command will.
-fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
+pub(crate) fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
     use std::os::unix::ffi::OsStrExt;
     let name = words.first()?.to_str().ok()?;
     // `NAME=value CMD`: the words are joined with `=` unquoted, so the shell
