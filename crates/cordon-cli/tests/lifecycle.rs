@@ -535,20 +535,7 @@ fn exec_words_behave_as_through_the_shell() {
             args.extend_from_slice(words);
             env.run(&args)
         };
-        let literal = exec(&["/usr/bin/printf", "[%s]", "a b", "$HOME", "*", ""]);
-        assert_eq!(literal.stdout, "[a b][$HOME][*][]", "{who:?} {literal}");
-        let zero = exec(&["sh", "-c", "echo $0"]);
-        assert_eq!(zero.stdout, "sh\n", "{who:?} {zero}");
-        let echo = exec(&["echo", "a\\nb"]);
-        assert_eq!(echo.stdout, "a\nb\n", "{who:?} {echo}");
-        assert_eq!(exec(&["exit", "3"]).code, 3, "{who:?}");
-        let missing = exec(&["no-such-command-cordon"]);
-        assert_eq!(missing.code, 127, "{who:?} {missing}");
-        assert_eq!(exec(&["/etc/passwd"]).code, 126, "{who:?}");
-        let script_run = exec(&[script.as_str(), "x"]);
-        assert_eq!(script_run.stdout, "SCRIPT x\n", "{who:?} {script_run}");
-        let fds = exec(&["/usr/bin/ls", "/proc/self/fd"]);
-        assert_eq!(fds.stdout, "0\n1\n2\n3\n", "{who:?} {fds}");
+        words_behave_as_through_the_shell(who, &script, exec);
         assert_eq!(
             env.envelope(&["stop", &id])["result"]["state"],
             "provisioned"

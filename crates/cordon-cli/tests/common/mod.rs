@@ -555,3 +555,40 @@ print("rc=%d" % p.wait())
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// A command given as words (`cordon run -- CMD ARGS`, `cordon exec ID --
+/// CMD ARGS`) behaves as `sh -c` with the quoted words, whether cordon execs
+/// CMD directly or through the shell. `run` runs the words; `script` is an
+/// executable file without `#!` (which only a shell runs) that echoes
+/// "SCRIPT" and its arguments.
+pub fn words_behave_as_through_the_shell(
+    who: Identity,
+    script: &str,
+    run: impl Fn(&[&str]) -> Run,
+) {
+    // Words reach the program literally, argv[0] as given.
+    let literal = run(&["/usr/bin/printf", "[%s]", "a b", "$HOME", "*", ""]);
+    assert_eq!(literal.stdout, "[a b][$HOME][*][]", "{who:?} {literal}");
+    let zero = run(&["sh", "-c", "echo $0"]);
+    assert_eq!(zero.stdout, "sh\n", "{who:?} {zero}");
+    // Builtins stay builtins (dash's echo reads backslash escapes).
+    let echo = run(&["echo", "a\\nb"]);
+    assert_eq!(echo.stdout, "a\nb\n", "{who:?} {echo}");
+    assert_eq!(run(&["exit", "3"]).code, 3, "{who:?}");
+    assert_eq!(run(&["cd", "/"]).code, 0, "{who:?}");
+    let assigned = run(&["CORDON_X=1", "/usr/bin/env"]);
+    assert!(
+        assigned.stdout.contains("CORDON_X=1\n"),
+        "{who:?} {assigned}"
+    );
+    // The shell's codes and messages.
+    let missing = run(&["no-such-command-cordon"]);
+    assert_eq!(missing.code, 127, "{who:?} {missing}");
+    assert!(missing.stderr.contains("not found"), "{missing}");
+    assert_eq!(run(&["/etc/passwd"]).code, 126, "{who:?}");
+    let script_run = run(&[script, "x"]);
+    assert_eq!(script_run.stdout, "SCRIPT x\n", "{who:?} {script_run}");
+    // Nothing but 0-2 reaches the command (3 is ls's own directory).
+    let fds = run(&["/usr/bin/ls", "/proc/self/fd"]);
+    assert_eq!(fds.stdout, "0\n1\n2\n3\n", "{who:?} {fds}");
+}
