@@ -19,7 +19,7 @@ mod mounts;
 mod server;
 mod terminal;
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
@@ -74,15 +74,11 @@ impl Prepared {
             .iter()
             .map(|(k, v)| cstr(&format!("{k}={v}")))
             .collect::<Result<Vec<_>, _>>()?;
-        let words = match &plan.command_words {
-            Some(words) if !words.is_empty() => Some(
-                words
-                    .iter()
-                    .map(|w| cstr(w))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            _ => None,
-        };
+        let words = plan
+            .command_words
+            .as_ref()
+            .map(|words| words.iter().map(|w| cstr(w)).collect::<Result<Vec<_>, _>>())
+            .transpose()?;
         Ok(Prepared {
             uid: caller.uid,
             gid: caller.gid,
@@ -396,17 +392,7 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         Some((_, slave)) => sys::Stdio::Terminal(slave),
         None => sys::Stdio::Inherit,
     };
-    // The shell would exec the words' program as it is; doing so directly
-    // saves a process start. Should that fail, the shell gets its turn and
-    // reports as a shell does.
-    let direct = p.words.as_ref().and_then(|words| {
-        let program = direct_program(words, &p.envp)?;
-        sys::spawn_session(&program, words, &p.envp, &p.cwd, stdio).ok()
-    });
-    let spawned = match direct {
-        Some(pid) => Ok(pid),
-        None => sys::spawn_session(&p.argv[0], &p.argv, &p.envp, &p.cwd, stdio),
-    };
+    let spawned = spawn_command(&p.argv, p.words.as_deref(), &p.envp, &p.cwd, stdio);
     // The supervisor holds the master now; the init must not keep the terminal alive.
     drop(terminal);
     match spawned {
@@ -426,6 +412,27 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     }
 }
 
+/// Start the command in a new session: `words`' program itself where the
+/// shell (`argv`, `/bin/sh -c LINE`) would only exec that file, which saves
+/// a process start; else, or should that fail, the shell, which then reports
+/// as a shell does. Used by the one-shot init and the exec server.
+pub(crate) fn spawn_command(
+    argv: &[CString],
+    words: Option<&[CString]>,
+    envp: &[CString],
+    cwd: &CStr,
+    stdio: sys::Stdio<'_>,
+) -> std::io::Result<libc::pid_t> {
+    let direct = words.and_then(|words| {
+        let program = direct_program(words, envp)?;
+        sys::spawn_session(&program, words, envp, cwd, stdio).ok()
+    });
+    match direct {
+        Some(pid) => Ok(pid),
+        None => sys::spawn_session(&argv[0], argv, envp, cwd, stdio),
+    }
+}
+
 /// dash's builtins and keywords: for these `sh -c` does not exec a file.
 const SHELL_BUILTINS: &[&str] = &[
     ".", ":", "[", "alias", "bg", "break", "case", "cd", "chdir", "command", "continue", "do",
@@ -440,7 +447,7 @@ const SHELL_BUILTINS: &[&str] = &[
 /// the shell might do anything else: a builtin, an assignment, a relative path or `PATH`
 /// entry, nothing found, a file that is not an executable regular file.
 /// Runs in the init after its confinement, so it sees what the command will.
-pub(crate) fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
+fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
     use std::os::unix::ffi::OsStrExt;
     let name = words.first()?.to_str().ok()?;
     // `NAME=value CMD`: the words are joined with `=` unquoted, so the shell

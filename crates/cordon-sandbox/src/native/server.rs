@@ -115,8 +115,7 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
     let words = match request.get("words").filter(|w| !w.is_null()) {
         None => None,
         Some(_) => match strings("words") {
-            Ok(w) if !w.is_empty() => Some(w),
-            Ok(_) => None,
+            Ok(w) => Some(w),
             Err(e) => return Err((client, e)),
         },
     };
@@ -161,16 +160,7 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
         Some((_, slave)) => sys::Stdio::Terminal(slave),
         None => sys::Stdio::Fds([fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()]),
     };
-    // As for a one-shot run: the file itself where the shell would only
-    // exec it, else the shell.
-    let direct = words.as_ref().and_then(|words| {
-        let program = super::direct_program(words, &envp)?;
-        sys::spawn_session(&program, words, &envp, &cwd, stdio).ok()
-    });
-    let spawned = match direct {
-        Some(pid) => Ok(pid),
-        None => sys::spawn_session(&argv[0], &argv, &envp, &cwd, stdio),
-    };
+    let spawned = super::spawn_command(&argv, words.as_deref(), &envp, &cwd, stdio);
     if let (Ok(_), Some((master, _))) = (&spawned, &terminal) {
         let _ = sys::send_fd(client.as_raw_fd(), master.as_raw_fd(), b"{\"pty\":true}");
     }

@@ -244,32 +244,14 @@ fn routed(family: libc::c_int, addr: &SockaddrStorage) -> bool {
     }
 }
 
-/// "G G" for `ping_group_range`, written into `buf` without allocating (it
+/// "G G" for `ping_group_range`, formatted into `buf` without allocating (it
 /// runs between fork and exec); returns its length.
 fn ping_range_line(gid: libc::gid_t, buf: &mut [u8; 32]) -> usize {
-    let mut digits = [0u8; 10];
-    let mut n = gid;
-    let mut count = 0;
-    loop {
-        digits[count] = b'0' + (n % 10) as u8;
-        count += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut len = 0;
-    for half in 0..2 {
-        if half == 1 {
-            buf[len] = b' ';
-            len += 1;
-        }
-        for d in digits[..count].iter().rev() {
-            buf[len] = *d;
-            len += 1;
-        }
-    }
-    len
+    use std::io::Write;
+    let mut rest = &mut buf[..];
+    // Two u32s and a space always fit in 32 bytes.
+    let _ = write!(rest, "{gid} {gid}");
+    32 - rest.len()
 }
 
 /// From linux/capability.h (the libc crate does not carry capability numbers).
