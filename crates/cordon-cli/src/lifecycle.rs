@@ -141,12 +141,7 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
     } = exec;
     let outcome = with_store(|s| s.prepare_exec(id, process)).and_then(|(socket, mut plan)| {
         plan.words = words.map(<[String]>::to_vec);
-        audit
-            .exec(id, process.command_line.as_deref())
-            .map_err(|e| LifecycleError {
-                code: e.code,
-                message: e.message,
-            })?;
+        audit.exec(id, process.command_line.as_deref())?;
         lifecycle::exec(&socket, &plan, pty)
     });
     match &outcome {
@@ -243,12 +238,7 @@ pub fn wire(phase_name: &str, raw: &Value, audit: &AuditLog) -> i32 {
             };
             let process: Process = match cordon_policy::config_from_value(raw.clone()) {
                 Ok(c) => c.process.unwrap_or_default(),
-                Err(e) => {
-                    return envelope_err(&LifecycleError {
-                        code: e.code,
-                        message: e.message,
-                    })
-                }
+                Err(e) => return envelope_err(&e.into()),
             };
             let exec = Exec {
                 words: None,

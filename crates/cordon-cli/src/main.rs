@@ -159,14 +159,15 @@ fn main() -> ExitCode {
 fn fast_path() -> Option<i32> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    // Without clap, the audit log comes from the environment only.
+    let common = CommonArgs {
+        audit_log: std::env::var_os("CORDON_AUDIT_LOG").map(PathBuf::from),
+        ..Default::default()
+    };
     match words.as_slice() {
         ["run", "--", command @ ..] if !command.is_empty() => {
             let run_args = flags::RunArgs {
                 command: command.iter().map(|w| w.to_string()).collect(),
-                ..Default::default()
-            };
-            let common = CommonArgs {
-                audit_log: std::env::var_os("CORDON_AUDIT_LOG").map(PathBuf::from),
                 ..Default::default()
             };
             Some(match flags::config_from_run_args(&run_args) {
@@ -175,10 +176,6 @@ fn fast_path() -> Option<i32> {
             })
         }
         ["exec", id, "--", command @ ..] if !command.is_empty() && !id.starts_with('-') => {
-            let common = CommonArgs {
-                audit_log: std::env::var_os("CORDON_AUDIT_LOG").map(PathBuf::from),
-                ..Default::default()
-            };
             let args = lifecycle::ExecArgs {
                 id: id.to_string(),
                 env: Vec::new(),
@@ -201,10 +198,7 @@ fn fast_path() -> Option<i32> {
 fn with_audit(common: &CommonArgs, envelope: bool, f: impl FnOnce(&audit::AuditLog) -> i32) -> i32 {
     match audit::AuditLog::open(common.audit_log.as_deref()) {
         Ok(audit) => f(&audit),
-        Err(e) if envelope => lifecycle::envelope_err(&cordon_sandbox::lifecycle::LifecycleError {
-            code: e.code,
-            message: e.message,
-        }),
+        Err(e) if envelope => lifecycle::envelope_err(&e.into()),
         Err(e) => fail(&e, common),
     }
 }
