@@ -13,7 +13,7 @@ rounds="${1:-20}"
 ./scripts/setup.sh
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 filtered="$(./scripts/build-release.sh)"
-unfiltered="$(./scripts/build-release.sh --features bench-unfiltered --target-dir target/bench-unfiltered)"
+unfiltered="$(CARGO_TARGET_DIR=target/bench-unfiltered ./scripts/build-release.sh --features bench-unfiltered)"
 # The least any seccomp filter costs: an arch check and "allow", installed by
 # a small C wrapper (no interpreter start-up in the measurement).
 work="$(mktemp -d)"

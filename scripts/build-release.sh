@@ -4,8 +4,8 @@
 # start-up probes the CPU with dozens of CPUID instructions, ≈ 1 ms per
 # process on VMs, and a sandbox start holds one cordon start
 # (docs/performance.md). Otherwise against glibc (crt-static). Extra
-# arguments go to cargo (bench/seccomp.sh builds a variant with them);
-# CORDON_LIBC=glibc forces the glibc build.
+# arguments go to cargo, and CARGO_TARGET_DIR is honoured (bench/seccomp.sh
+# builds a variant so); CORDON_LIBC=glibc forces the glibc build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
@@ -15,10 +15,5 @@ if [ "${CORDON_LIBC:-}" != glibc ] && [ "$musl" != "$target-musl" ] &&
   rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
   target="$musl"
 fi
-target_dir=target
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do
-  [ "${args[i]}" = --target-dir ] && target_dir="${args[i + 1]}"
-done
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q -p cordon --target "$target" "$@"
-echo "$PWD/$target_dir/$target/release/cordon"
+echo "$(realpath -m "${CARGO_TARGET_DIR:-target}")/$target/release/cordon"
