@@ -321,6 +321,7 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
         "filesystem": {
             "entries": fs,
             "privateTmp": plan.filesystem.private_tmp,
+            "hideRootOnlyFiles": plan.filesystem.hide_root_only_files,
             "placeholders": plan.filesystem.placeholders,
         },
         "network": network,

@@ -112,6 +112,12 @@ pub struct FsPlan {
     /// hold a placeholder there for the run so the path cannot be created. Each is
     /// the first missing component of such a path.
     pub placeholders: Vec<PathBuf>,
+    /// The caller is host root. Its sandbox runs as uid 0 without capabilities,
+    /// so owner permission bits would still let it read root-only files of the
+    /// read-only baseline: the backend must hide them, either by presenting the
+    /// baseline with its owners unmapped (native) or with the masks of
+    /// [`crate::resolve::mask_root_only_files`] (which clears this flag).
+    pub hide_root_only_files: bool,
 }
 
 impl FsPlan {

@@ -300,25 +300,11 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
     }
     let private_tmp = !entries.iter().any(|e| e.path == Path::new("/tmp"));
 
-    // Host root's sandbox runs as uid 0 without capabilities: the owner bits of
-    // root-only files would still let it read them, so they are hidden.
-    if caller.is_root() {
-        for secret in aliases::root_only_files(Path::new("/etc")) {
-            if !entries.iter().any(|e| e.path == secret.0) {
-                entries.push(FsEntry {
-                    path: secret.0,
-                    access: Access::Denied,
-                    kind: secret.1,
-                    origin: Origin::RootSecret,
-                });
-            }
-        }
-    }
-
     let mut plan = FsPlan {
         entries,
         private_tmp,
         placeholders: Vec::new(),
+        hide_root_only_files: caller.is_root(),
     };
 
     // Other paths to denied objects (bind mounts, hard links) that the sandbox could see.
@@ -328,23 +314,7 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
         .filter(|e| e.access == Access::Denied && e.kind != Kind::Missing)
         .map(|e| (e.path.clone(), e.kind))
         .collect();
-    let finder = (!denied.is_empty()).then(aliases::AliasFinder::new);
-    for (path, kind) in denied {
-        let Some(finder) = &finder else { break };
-        for alias in finder
-            .other_paths(&path, kind, &plan)
-            .map_err(|e| PolicyError::policy(format!("deniedPaths: {}", e)))?
-        {
-            if alias != path && !plan.entries.iter().any(|e| e.path == alias) {
-                plan.entries.push(FsEntry {
-                    path: alias,
-                    access: Access::Denied,
-                    kind,
-                    origin: Origin::Alias,
-                });
-            }
-        }
-    }
+    deny_aliases(&mut plan, denied)?;
 
     // Missing denied paths inside a writable tree must not be creatable.
     let mut placeholders = Vec::new();
@@ -380,6 +350,59 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
     plan.entries
         .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
     Ok(plan)
+}
+
+/// Add the other names (bind mounts, hard links) of the `denied` objects that
+/// the sandbox could see as denied entries too.
+fn deny_aliases(plan: &mut FsPlan, denied: Vec<(PathBuf, Kind)>) -> Result<()> {
+    if denied.is_empty() {
+        return Ok(());
+    }
+    let finder = aliases::AliasFinder::new();
+    for (path, kind) in denied {
+        for alias in finder
+            .other_paths(&path, kind, plan)
+            .map_err(|e| PolicyError::policy(format!("deniedPaths: {}", e)))?
+        {
+            if alias != path && !plan.entries.iter().any(|e| e.path == alias) {
+                plan.entries.push(FsEntry {
+                    path: alias,
+                    access: Access::Denied,
+                    kind,
+                    origin: Origin::Alias,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Hide host root's secrets with masks, for backends that cannot present the
+/// baseline without its owners: the root-only entries of `/etc` (top level,
+/// SSH host keys and well-known nested places, see
+/// [`aliases::root_only_files`]) and their other names become denied entries,
+/// unless the config lists the same path. Clears `hide_root_only_files`.
+pub fn mask_root_only_files(plan: &mut FsPlan) -> Result<()> {
+    if !plan.hide_root_only_files {
+        return Ok(());
+    }
+    let mut added = Vec::new();
+    for (path, kind) in aliases::root_only_files(Path::new("/etc")) {
+        if !plan.entries.iter().any(|e| e.path == path) {
+            plan.entries.push(FsEntry {
+                path: path.clone(),
+                access: Access::Denied,
+                kind,
+                origin: Origin::RootSecret,
+            });
+            added.push((path, kind));
+        }
+    }
+    deny_aliases(plan, added)?;
+    plan.entries
+        .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    plan.hide_root_only_files = false;
+    Ok(())
 }
 
 /// Paths the sandbox provides itself cannot be replaced by host paths.
@@ -546,4 +569,47 @@ fn policy_hash(plan: &Plan) -> String {
 /// Depth helper re-exported for backends that order their own mounts.
 pub fn depth(path: &Path) -> usize {
     path_depth(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_only_files_are_left_to_the_backend_until_masked() {
+        let config = crate::parse_config(br#"{"process": {"commandLine": "true"}}"#).unwrap();
+        let root = Caller { uid: 0, gid: 0 };
+        let plan = resolve_one_shot(&config, root).unwrap();
+        assert!(plan.filesystem.hide_root_only_files);
+        assert!(!plan
+            .filesystem
+            .entries
+            .iter()
+            .any(|e| e.origin == Origin::RootSecret));
+
+        let mut masked = plan.filesystem.clone();
+        mask_root_only_files(&mut masked).unwrap();
+        assert!(!masked.hide_root_only_files);
+        // Debian's /etc/shadow is root-only (mode 0640, group shadow).
+        if std::fs::symlink_metadata("/etc/shadow").is_ok() {
+            assert!(masked
+                .entries
+                .iter()
+                .any(|e| e.path == Path::new("/etc/shadow")
+                    && e.access == Access::Denied
+                    && e.origin == Origin::RootSecret));
+        }
+        // Entries stay ordered shallow to deep.
+        assert!(masked
+            .entries
+            .windows(2)
+            .all(|w| w[0].depth() <= w[1].depth()));
+
+        let user = Caller {
+            uid: 1000,
+            gid: 1000,
+        };
+        let plan = resolve_one_shot(&config, user).unwrap();
+        assert!(!plan.filesystem.hide_root_only_files);
+    }
 }

@@ -156,12 +156,10 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
         inv.arg(exe);
         inv.arg(SERVER_PATH);
     }
-    for op in layout::mount_ops_sized(
-        &plan.filesystem,
-        caller.is_root(),
-        persistent_tmp,
-        tmp_cap(plan),
-    ) {
+    // bwrap cannot present the baseline without its owners: root gets masks.
+    let filesystem = layout::with_root_masks(&plan.filesystem)?;
+    for op in layout::mount_ops_sized(&filesystem, caller.is_root(), persistent_tmp, tmp_cap(plan))
+    {
         match op {
             MountOp::Bind {
                 src,

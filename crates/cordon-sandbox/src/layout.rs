@@ -5,6 +5,7 @@
 //! are ordered shallow to deep: a later, deeper mount wins, which is exactly
 //! "most specific path wins".
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use cordon_policy::plan::{path_depth, Access, FsPlan, Kind};
@@ -61,6 +62,19 @@ impl MountOp {
             | MountOp::ReadonlySelf { dst } => dst,
         }
     }
+}
+
+/// The plan with host root's secrets masked (see
+/// [`cordon_policy::resolve::mask_root_only_files`]), for backends that cannot
+/// present the baseline without its owners; unchanged for other callers.
+pub fn with_root_masks(fs: &FsPlan) -> Result<Cow<'_, FsPlan>, crate::SandboxError> {
+    if !fs.hide_root_only_files {
+        return Ok(Cow::Borrowed(fs));
+    }
+    let mut masked = fs.clone();
+    cordon_policy::resolve::mask_root_only_files(&mut masked)
+        .map_err(|e| crate::SandboxError::setup(e.to_string()))?;
+    Ok(Cow::Owned(masked))
 }
 
 /// Build the ordered mount list for a plan. `caller_is_root` adds the /proc
@@ -192,6 +206,7 @@ mod tests {
             ],
             private_tmp: true,
             placeholders: vec![],
+            hide_root_only_files: false,
         };
         let ops = mount_ops(&fs, false, None);
         let pos = |p: &str| ops.iter().position(|o| o.dst() == Path::new(p)).unwrap();

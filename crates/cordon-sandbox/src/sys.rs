@@ -4,7 +4,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -225,6 +225,128 @@ pub fn mount_setattr(path: &CStr, attr_set: u64, recursive: bool) -> io::Result<
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// mount_setattr(2): give a detached mount tree the idmapping of a user namespace.
+pub const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+/// open_tree(2): a detached copy instead of the mount itself.
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+/// move_mount(2): the source / the target is the descriptor itself.
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+
+/// A detached copy of the mount tree at `path`, submounts included
+/// (open_tree(2) with OPEN_TREE_CLONE | AT_RECURSIVE).
+pub fn clone_tree(path: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: `path` is NUL-terminated and live for the call.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
+        )
+    };
+    if fd == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Set `attr_set` on every mount of the detached tree `tree`, and map its file
+/// owners through the user namespace `userns` (an idmapped mount).
+pub fn idmap_tree(tree: &OwnedFd, userns: &OwnedFd, attr_set: u64) -> io::Result<()> {
+    let attr = MountAttr {
+        attr_set: attr_set | MOUNT_ATTR_IDMAP,
+        userns_fd: userns.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    // SAFETY: an empty path with AT_EMPTY_PATH names `tree` itself; `attr` is a
+    // correctly sized mount_attr live for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Attach the detached tree `tree` on the directory `target` (move_mount(2)
+/// between two descriptors, so no path is looked up again).
+pub fn attach_tree(tree: RawFd, target: RawFd) -> io::Result<()> {
+    // SAFETY: both descriptors are open; empty paths with the *_EMPTY_PATH
+    // flags name the descriptors themselves.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            target,
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A new user namespace with the given uid and gid maps (lines of
+/// "inside outside count"), as a descriptor. Needs the privilege to write such
+/// maps (host root). A child holds the namespace while the maps are written,
+/// then exits; it is reaped before this returns. The child shares this
+/// process's memory (CLONE_VM, on a small stack of its own) and only makes raw
+/// system calls: no copy of the address space to build and tear down.
+pub fn user_namespace(uid_map: &str, gid_map: &str) -> io::Result<OwnedFd> {
+    /// The child: wait until the parent closes the pipe's write end, then leave.
+    extern "C" fn hold(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` points at the parent's `[read, write]` pair, which
+        // outlives this child (the parent reaps it before returning).
+        let [release_r, release_w] = unsafe { *(arg as *const [RawFd; 2]) };
+        let mut byte = 0u8;
+        // SAFETY: plain system calls on this child's own descriptor table.
+        unsafe {
+            libc::close(release_w);
+            libc::read(release_r, (&mut byte as *mut u8).cast(), 1);
+        }
+        0
+    }
+    const STACK: usize = 16 * 1024;
+    let (release_r, release_w) = pipe()?;
+    let mut fds = [release_r.as_raw_fd(), release_w.as_raw_fd()];
+    let mut stack = vec![0u8; STACK];
+    // SAFETY: the child runs `hold` on `stack` (the top, which clone expects)
+    // and touches nothing else of this process; the parent waits for it to
+    // exit before `stack` and `fds` go away.
+    let pid = unsafe {
+        libc::clone(
+            hold,
+            stack.as_mut_ptr().add(STACK).cast(),
+            libc::CLONE_VM | libc::CLONE_NEWUSER | libc::SIGCHLD,
+            fds.as_mut_ptr().cast(),
+        )
+    };
+    if pid == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    let namespace = std::fs::write(format!("/proc/{pid}/uid_map"), uid_map)
+        .and_then(|()| std::fs::write(format!("/proc/{pid}/gid_map"), gid_map))
+        .and_then(|()| std::fs::File::open(format!("/proc/{pid}/ns/user")).map(OwnedFd::from));
+    drop(release_w);
+    // SAFETY: waiting for our own child, which returns once `release_w` is closed.
+    unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+    drop(stack);
+    namespace
 }
 
 /// pivot_root(2).

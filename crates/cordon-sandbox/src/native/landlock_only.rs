@@ -225,7 +225,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     }
     let cstr =
         |s: &str| CString::new(s).map_err(|_| SandboxError::setup(format!("{s:?} contains NUL")));
-    let mut rules = rules_for(&plan.filesystem);
+    // Without a mount namespace, host root's secrets are kept out by rules.
+    let mut rules = rules_for(crate::layout::with_root_masks(&plan.filesystem)?.as_ref());
     rules.push(LandlockRule {
         path: tmp.0.clone(),
         grant: Grant::Full,

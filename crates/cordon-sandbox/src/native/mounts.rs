@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{symlink, DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -36,8 +37,9 @@ fn under(prefix: &str, path: &Path) -> PathBuf {
     Path::new(prefix).join(rel)
 }
 
-/// Assemble the new root from `ops` and pivot into it.
-pub fn build_root(ops: &[MountOp]) -> SetupResult {
+/// Assemble the new root from `ops` and pivot into it. A bind whose
+/// destination has a prepared tree in `trees` attaches that tree instead.
+pub fn build_root(ops: &[MountOp], trees: &[(PathBuf, OwnedFd)]) -> SetupResult {
     // The caller made the mount namespace private: nothing here propagates to the host.
     ctx(
         mount(
@@ -80,7 +82,14 @@ pub fn build_root(ops: &[MountOp]) -> SetupResult {
 
     let mut finalize: Vec<(PathBuf, u64)> = Vec::new();
     for op in ops {
-        apply(op, &mut finalize)?;
+        let prepared = match op {
+            MountOp::Bind { dst, .. } => trees.iter().find(|(path, _)| path == dst),
+            _ => None,
+        };
+        match (op, prepared) {
+            (MountOp::Bind { dst, kind, .. }, Some((_, tree))) => attach(tree, dst, *kind)?,
+            _ => apply(op, &mut finalize)?,
+        }
     }
     // Read-only last: masks and /dev had mount points created inside them.
     for (path, attrs) in finalize.iter().rev() {
@@ -132,6 +141,18 @@ fn pin(path: &Path) -> SetupResult<Pinned> {
     })?;
     let path = PathBuf::from(format!("{OLD_ROOT}/proc/self/fd/{}", fd.as_raw_fd()));
     Ok(Pinned { _fd: fd, path })
+}
+
+/// Attach a prepared detached tree (already read-only, nosuid, nodev) at `dst`.
+fn attach(tree: &OwnedFd, dst: &Path, kind: Kind) -> SetupResult {
+    use std::os::fd::AsRawFd;
+    let target = under(NEW_ROOT, dst);
+    ensure_mount_point(&target, kind)?;
+    let pinned = pin(&target)?;
+    ctx(
+        sys::attach_tree(tree.as_raw_fd(), pinned._fd.as_raw_fd()),
+        || format!("attaching {}", dst.display()),
+    )
 }
 
 fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
