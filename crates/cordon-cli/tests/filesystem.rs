@@ -56,40 +56,6 @@ fn shadow_is_unreadable_even_for_root() {
     }
 }
 
-/// A directory below /etc holding a root-only file and a world-readable one;
-/// removed on drop.
-struct EtcFixture {
-    top: std::path::PathBuf,
-    secret: String,
-    public: String,
-}
-
-impl EtcFixture {
-    fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let top = std::path::PathBuf::from(format!("/etc/cordon-it-{}", marker()));
-        let nested = top.join("nested");
-        std::fs::create_dir_all(&nested).unwrap();
-        let secret = nested.join("secret.key");
-        let public = nested.join("public.conf");
-        std::fs::write(&secret, "ROOT_ONLY").unwrap();
-        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
-        std::fs::write(&public, "PUBLIC").unwrap();
-        std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o644)).unwrap();
-        EtcFixture {
-            top,
-            secret: secret.display().to_string(),
-            public: public.display().to_string(),
-        }
-    }
-}
-
-impl Drop for EtcFixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.top);
-    }
-}
-
 /// Host root's sandbox is uid 0 without capabilities, so owner bits alone would
 /// let it read root-only files. On the native backend the baseline is mounted
 /// without its owners: a root-only file deep below /etc stays unreadable, as it

@@ -413,6 +413,9 @@ fn policy_holds_inside_a_long_lived_sandbox() {
         let rw = fx.dir("rw");
         let secret = fx.file("rw/secret", "SECRET");
         let ro = fx.dir("ro");
+        // Root: a root-only file deep below /etc (the baseline is owner-less).
+        let etc = (current_uid() == 0).then(EtcFixture::new);
+        let deep = etc.as_ref().map_or("/etc/shadow", |e| e.secret.as_str());
         let id = env.provision(&json!({"filesystem": {"readwritePaths": [rw], "readonlyPaths": [ro], "deniedPaths": [secret]}}));
         env.envelope(&["start", &id]);
         let mut victim = std::process::Command::new("sleep")
@@ -427,6 +430,7 @@ fn policy_holds_inside_a_long_lived_sandbox() {
                  touch {ro}/x 2>/dev/null && echo ro=ok || echo ro=fail; \
                  ls {home} >/dev/null 2>&1 && echo home=ok || echo home=fail; \
                  cat /etc/shadow >/dev/null 2>&1 && echo shadow=ok || echo shadow=fail; \
+                 cat {deep} >/dev/null 2>&1 && echo deep=ok || echo deep=fail; \
                  kill -0 {pid} 2>/dev/null && echo signal=ok || echo signal=fail; \
                  unshare -Ur true 2>/dev/null && echo userns=ok || echo userns=fail; \
                  grep CapEff /proc/self/status",
@@ -441,6 +445,7 @@ fn policy_holds_inside_a_long_lived_sandbox() {
             "ro=fail",
             "home=fail",
             "shadow=fail",
+            "deep=fail",
             "signal=fail",
             "userns=fail",
         ]);

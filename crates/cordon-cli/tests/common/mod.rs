@@ -592,3 +592,36 @@ pub fn words_behave_as_through_the_shell(
     let fds = run(&["/usr/bin/ls", "/proc/self/fd"]);
     assert_eq!(fds.stdout, "0\n1\n2\n3\n", "{who:?} {fds}");
 }
+
+/// A directory below /etc holding a root-only file and a world-readable one;
+/// removed on drop. Needs root.
+pub struct EtcFixture {
+    top: PathBuf,
+    pub secret: String,
+    pub public: String,
+}
+
+impl EtcFixture {
+    pub fn new() -> Self {
+        let top = PathBuf::from(format!("/etc/cordon-it-{}", marker()));
+        let nested = top.join("nested");
+        std::fs::create_dir_all(&nested).unwrap();
+        let secret = nested.join("secret.key");
+        let public = nested.join("public.conf");
+        std::fs::write(&secret, "ROOT_ONLY").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&public, "PUBLIC").unwrap();
+        std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o644)).unwrap();
+        EtcFixture {
+            top,
+            secret: secret.display().to_string(),
+            public: public.display().to_string(),
+        }
+    }
+}
+
+impl Drop for EtcFixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.top);
+    }
+}
