@@ -15,6 +15,18 @@ use serde_json::{json, Value};
 struct Env {
     who: Identity,
     state: Fixture,
+    /// Every sandbox provisioned here, stopped and removed on drop, so that a
+    /// failing test leaves no running sandbox behind its deleted store.
+    provisioned: std::cell::RefCell<Vec<String>>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for id in self.provisioned.take() {
+            let _ = self.run(&["stop", &id]);
+            let _ = self.run(&["deprovision", &id]);
+        }
+    }
 }
 
 impl Env {
@@ -25,7 +37,11 @@ impl Env {
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )
         .unwrap();
-        Env { who, state }
+        Env {
+            who,
+            state,
+            provisioned: Default::default(),
+        }
     }
 
     fn cmd(&self, args: &[&str]) -> std::process::Command {
@@ -56,10 +72,12 @@ impl Env {
         }
         let file = ConfigFile::new(&config);
         let doc = self.envelope(&["provision", "--config", file.path.to_str().unwrap()]);
-        doc["result"]["sandboxId"]
+        let id = doc["result"]["sandboxId"]
             .as_str()
             .unwrap_or_else(|| panic!("{doc}"))
-            .to_string()
+            .to_string();
+        self.provisioned.borrow_mut().push(id.clone());
+        id
     }
 
     fn error_code(&self, args: &[&str]) -> String {
