@@ -57,10 +57,9 @@ fn shadow_is_unreadable_even_for_root() {
 }
 
 /// Host root's sandbox is uid 0 without capabilities, so owner bits alone would
-/// let it read root-only files. On the native backend the baseline is mounted
-/// without its owners: a root-only file deep below /etc stays unreadable, as it
-/// is for an unprivileged caller. (bubblewrap masks only the top level of /etc
-/// and known places, docs/security.md; not asserted here.)
+/// let it read root-only files. The baseline is mounted without its owners (on
+/// bubblewrap: laid over the host's directories before bwrap binds them): a
+/// root-only file deep below /etc stays unreadable, as for an unprivileged caller.
 #[test]
 fn root_only_files_deep_in_the_baseline_stay_hidden() {
     if current_uid() != 0 {
@@ -78,10 +77,7 @@ fn root_only_files_deep_in_the_baseline_stay_hidden() {
     for who in identities() {
         let run = run_config(who, &json!({"process": {"commandLine": script}}));
         assert_eq!(run.code, 0, "{who:?}\n{run}");
-        run.expect(&["public=ok", "shadow=fail", "usr=ok"]);
-        if !who.is_root() || who.backend == Some("native") {
-            run.expect(&["deep=fail"]);
-        }
+        run.expect(&["deep=fail", "public=ok", "shadow=fail", "usr=ok"]);
     }
     // Listing /etc itself replaces the owner-less baseline: masks then keep
     // the top-level secrets hidden (SPEC: unless the secret itself is listed).
@@ -102,6 +98,35 @@ fn root_only_files_deep_in_the_baseline_stay_hidden() {
             "filesystem": {"readonlyPaths": ["/etc/shadow"]},
         });
         run_config(who, &listed_secret).expect(&["shadow=ok"]);
+        // A directory listed read-write inside the baseline keeps its owners:
+        // root's sandbox reads root's file there and writes through to the host.
+        let nested = std::path::Path::new(&etc.secret)
+            .parent()
+            .unwrap()
+            .to_owned();
+        let written = nested.join(format!("written-{}", marker()));
+        let script = [
+            probe(
+                "listed_secret",
+                &format!("grep -q ROOT_ONLY {}", etc.secret),
+            ),
+            probe("write", &format!("sh -c 'echo hi > {}'", written.display())),
+            probe("deep_elsewhere", "cat /etc/default/cacerts"),
+        ]
+        .concat();
+        let listed_rw = json!({
+            "process": {"commandLine": script},
+            "filesystem": {"readwritePaths": [nested]},
+        });
+        let run = run_config(who, &listed_rw);
+        run.expect(&["listed_secret=ok", "write=ok"]);
+        assert!(
+            written.exists(),
+            "{who:?}: write did not reach the host\n{run}"
+        );
+        if std::path::Path::new("/etc/default/cacerts").exists() {
+            run.expect(&["deep_elsewhere=fail"]);
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! What bwrap cannot do that `native` does: the Landlock filesystem layer
 //! (Landlock forbids the mounts bwrap must make after it is applied).
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
@@ -19,6 +19,7 @@ use std::time::Instant;
 use cordon_policy::plan::{Access, NetworkPlan, Plan};
 
 use crate::layout::{self, MountOp};
+use crate::owner_less::OwnerLessBaseline;
 use crate::supervisor::{self, SignalWatch, WaitEnd};
 use crate::{sys, Outcome, RunOptions, SandboxError};
 
@@ -110,7 +111,15 @@ enum Payload<'a> {
     },
 }
 
-fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation, SandboxError> {
+/// `owner_less`: host root's baseline trees, which the child lays over the
+/// host's directories before exec'ing bwrap (`prepare_child`), so that bwrap's
+/// binds of them carry no owners either.
+fn build(
+    plan: &Plan,
+    status_fd: RawFd,
+    payload: &Payload,
+    owner_less: &OwnerLessBaseline,
+) -> Result<Invocation, SandboxError> {
     let caller = cordon_policy::Caller::current();
     let mut inv = Invocation {
         args: Vec::new(),
@@ -156,8 +165,7 @@ fn build(plan: &Plan, status_fd: RawFd, payload: &Payload) -> Result<Invocation,
         inv.arg(exe);
         inv.arg(SERVER_PATH);
     }
-    // bwrap cannot present the baseline without its owners: root gets masks.
-    let filesystem = layout::with_root_masks(&plan.filesystem)?;
+    let filesystem = owner_less.filesystem(&plan.filesystem)?;
     for op in layout::mount_ops_sized(&filesystem, caller.is_root(), persistent_tmp, tmp_cap(plan))
     {
         match op {
@@ -297,12 +305,14 @@ fn prepare_child(
     resources: &cordon_policy::plan::ResourcePlan,
     long_lived: bool,
     cgroup_procs: &[PathBuf],
+    owner_less: &[(RawFd, CString)],
 ) -> std::io::Result<()> {
     use nix::sys::resource::{setrlimit, Resource};
     // Join the sandbox's cgroup before bwrap runs: everything it starts follows.
     for procs in cgroup_procs {
         std::fs::write(procs, "0")?;
     }
+    crate::owner_less::overlay_in_child(owner_less)?;
     if long_lived {
         nix::unistd::setsid()?;
     } else {
@@ -369,7 +379,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-    let mut inv = build(plan, status_w.as_raw_fd(), &Payload::Command)?;
+    let owner_less = OwnerLessBaseline::prepare(&plan.filesystem);
+    let overlays = owner_less.overlays(&plan.filesystem)?;
+    let attach = overlays.attach.clone();
+    let mut inv = build(plan, status_w.as_raw_fd(), &Payload::Command, &owner_less)?;
     let network_gate = network_gate(plan, &mut inv)?;
     let signals = SignalWatch::install()?;
     let started = Instant::now();
@@ -386,13 +399,15 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     cmd.args(&inv.args);
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || prepare_child(&keep, &resources, false, &cgroup_procs));
+        cmd.pre_exec(move || prepare_child(&keep, &resources, false, &cgroup_procs, &attach));
     }
     let child = cmd
         .spawn()
         .map_err(|e| SandboxError::setup(format!("starting {}: {e}", bwrap_path.display())))?;
     drop(status_w);
     drop(inv);
+    // The child has its own copies of the overlay trees now.
+    drop(overlays);
     // Our own child, not reaped yet.
     let bwrap_fd = sys::pidfd_open(child.id() as libc::pid_t)
         .map_err(|e| SandboxError::setup(format!("pidfd_open: {e}")))?;
@@ -501,6 +516,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         "whole-tree kill through the sandbox's PID 1".into(),
         "no landlock filesystem layer (bwrap must mount after it would apply)".into(),
     ];
+    if plan.filesystem.hide_root_only_files {
+        outcome.mechanisms.push(owner_less.mechanism());
+    }
     Ok(outcome)
 }
 
@@ -588,7 +606,10 @@ pub fn start_server(
         listener: listener.as_raw_fd(),
         persistent_tmp,
     };
-    let mut inv = build(plan, status_w.as_raw_fd(), &payload)?;
+    let owner_less = OwnerLessBaseline::prepare(&plan.filesystem);
+    let overlays = owner_less.overlays(&plan.filesystem)?;
+    let attach = overlays.attach.clone();
+    let mut inv = build(plan, status_w.as_raw_fd(), &payload, &owner_less)?;
     let network_gate = network_gate(plan, &mut inv)?;
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
     keep.push(status_w.as_raw_fd());
@@ -602,13 +623,15 @@ pub fn start_server(
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
         let cgroup_procs = cgroup_procs.to_vec();
-        cmd.pre_exec(move || prepare_child(&keep, &resources, true, &cgroup_procs));
+        cmd.pre_exec(move || prepare_child(&keep, &resources, true, &cgroup_procs, &attach));
     }
     let child = cmd
         .spawn()
         .map_err(|e| SandboxError::setup(format!("starting {}: {e}", bwrap_path.display())))?;
     drop(status_w);
     drop(inv);
+    // The child has its own copies of the overlay trees now.
+    drop(overlays);
     drop(listener);
     let mut status = BufReader::new(std::fs::File::from(status_r));
     let mut line = String::new();

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod lifecycle;
 pub mod native;
 pub mod net;
+mod owner_less;
 mod placeholders;
 pub mod probe;
 pub mod seccomp;

@@ -301,6 +301,26 @@ pub fn attach_tree(tree: RawFd, target: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// Attach the detached tree `tree` over the directory at `path` (no symlink
+/// in `path` is followed).
+pub fn attach_tree_at(tree: RawFd, path: &CStr) -> io::Result<()> {
+    // SAFETY: `tree` is open and `path` NUL-terminated, live for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// A new user namespace with the given uid and gid maps (lines of
 /// "inside outside count"), as a descriptor. Needs the privilege to write such
 /// maps (host root). A child holds the namespace while the maps are written,

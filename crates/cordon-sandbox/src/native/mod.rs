@@ -25,9 +25,10 @@ use std::path::{Path, PathBuf};
 
 pub use confine::LandlockOutcome;
 use confine::{Grant, LandlockRule};
-use cordon_policy::plan::{Access, FsPlan, Kind, Origin, Plan};
+use cordon_policy::plan::{Access, Kind, Plan};
 
 use crate::layout::{self, MountOp};
+use crate::owner_less::OwnerLessBaseline;
 use crate::supervisor;
 use crate::sys::{self, Forked};
 use crate::{Outcome, RunOptions, SandboxError};
@@ -38,9 +39,9 @@ struct Prepared {
     uid: u32,
     gid: u32,
     mounts: Vec<MountOp>,
-    /// Host root's baseline directories as detached, idmapped mount trees
-    /// (see `owner_less_baseline`), attached in place of their plain binds.
-    owner_less: Vec<(PathBuf, OwnedFd)>,
+    /// Host root's baseline directories as detached, idmapped mount trees,
+    /// attached in place of their plain binds.
+    owner_less: OwnerLessBaseline,
     landlock: Vec<LandlockRule>,
     isolate_network: bool,
     /// The init's end of the channel that hands the sandbox's user and network
@@ -83,14 +84,8 @@ impl Prepared {
             .as_ref()
             .map(|words| words.iter().map(|w| cstr(w)).collect::<Result<Vec<_>, _>>())
             .transpose()?;
-        let owner_less = owner_less_baseline(&plan.filesystem);
-        // /etc without its owners hides every root-only file in it; otherwise
-        // (not root, or the filesystem cannot be idmapped) masks do.
-        let filesystem = if owner_less.iter().any(|(path, _)| path == Path::new("/etc")) {
-            std::borrow::Cow::Borrowed(&plan.filesystem)
-        } else {
-            layout::with_root_masks(&plan.filesystem)?
-        };
+        let owner_less = OwnerLessBaseline::prepare(&plan.filesystem);
+        let filesystem = owner_less.filesystem(&plan.filesystem)?;
         Ok(Prepared {
             uid: caller.uid,
             gid: caller.gid,
@@ -115,56 +110,6 @@ impl Prepared {
             last_cap: sys::last_capability(),
             seccomp: crate::seccomp::build().map_err(SandboxError::setup)?,
         })
-    }
-}
-
-/// Host root's sandbox is uid 0 without capabilities, and owner bits would let
-/// it read root-only files. Its read-only baseline directories are therefore
-/// mounted with their owners mapped away (on-disk root becomes `nobody`, every
-/// other owner unmapped): the sandbox reads them exactly as an unprivileged
-/// user would, at every depth. Built here, by host root, because only it may
-/// idmap the host's filesystems; the init attaches the trees. A directory whose
-/// filesystem cannot be idmapped is left out (plain bind; `/etc` then gets masks).
-fn owner_less_baseline(fs: &FsPlan) -> Vec<(PathBuf, OwnedFd)> {
-    if !fs.hide_root_only_files {
-        return Vec::new();
-    }
-    let baseline: Vec<&PathBuf> = fs
-        .entries
-        .iter()
-        .filter(|e| e.origin == Origin::Baseline && e.access == Access::ReadOnly)
-        .filter(|e| e.kind == Kind::Dir)
-        .map(|e| &e.path)
-        .collect();
-    if baseline.is_empty() {
-        return Vec::new();
-    }
-    let Ok(nobody) = sys::user_namespace("0 65534 1", "0 65534 1") else {
-        return Vec::new();
-    };
-    let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
-    baseline
-        .into_iter()
-        .filter_map(|path| {
-            let tree = sys::clone_tree(&sys::cstring(path).ok()?).ok()?;
-            sys::idmap_tree(&tree, &nobody, attrs).ok()?;
-            Some((path.clone(), tree))
-        })
-        .collect()
-}
-
-/// How host root's sandbox is kept from root-only files, for the outcome.
-fn root_only_mechanism(owner_less: &[(PathBuf, OwnedFd)]) -> String {
-    let trees: Vec<String> = owner_less
-        .iter()
-        .map(|(path, _)| path.display().to_string())
-        .collect();
-    match trees.iter().any(|t| t == "/etc") {
-        true => format!(
-            "baseline mounted without its owners (idmapped {}), so host root's sandbox reads no root-only file",
-            trees.join(", ")
-        ),
-        false => "masks over /etc's root-only files (the baseline could not be idmapped)".into(),
     }
 }
 
@@ -367,9 +312,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 "all capabilities dropped, no_new_privs".into(),
             ];
             if plan.filesystem.hide_root_only_files {
-                outcome
-                    .mechanisms
-                    .push(root_only_mechanism(&prepared.owner_less));
+                outcome.mechanisms.push(prepared.owner_less.mechanism());
             }
             Ok(outcome)
         }

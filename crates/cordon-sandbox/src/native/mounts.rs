@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use crate::layout::{MountOp, DEVICES};
+use crate::owner_less::OwnerLessBaseline;
 use crate::sys;
 use cordon_policy::plan::Kind;
 
@@ -38,8 +39,8 @@ fn under(prefix: &str, path: &Path) -> PathBuf {
 }
 
 /// Assemble the new root from `ops` and pivot into it. A bind whose
-/// destination has a prepared tree in `trees` attaches that tree instead.
-pub fn build_root(ops: &[MountOp], trees: &[(PathBuf, OwnedFd)]) -> SetupResult {
+/// destination has a prepared owner-less tree attaches that tree instead.
+pub fn build_root(ops: &[MountOp], owner_less: &OwnerLessBaseline) -> SetupResult {
     // The caller made the mount namespace private: nothing here propagates to the host.
     ctx(
         mount(
@@ -83,11 +84,11 @@ pub fn build_root(ops: &[MountOp], trees: &[(PathBuf, OwnedFd)]) -> SetupResult 
     let mut finalize: Vec<(PathBuf, u64)> = Vec::new();
     for op in ops {
         let prepared = match op {
-            MountOp::Bind { dst, .. } => trees.iter().find(|(path, _)| path == dst),
+            MountOp::Bind { dst, .. } => owner_less.tree(dst),
             _ => None,
         };
         match (op, prepared) {
-            (MountOp::Bind { dst, kind, .. }, Some((_, tree))) => attach(tree, dst, *kind)?,
+            (MountOp::Bind { dst, kind, .. }, Some(tree)) => attach(tree, dst, *kind)?,
             _ => apply(op, &mut finalize)?,
         }
     }

@@ -1,0 +1,158 @@
+//! Host root's read-only baseline without its owners.
+//!
+//! Host root's sandbox is uid 0 without capabilities, and owner permission
+//! bits would still let it read root-only files. Its read-only baseline
+//! directories are therefore mounted with their owners mapped away: on-disk
+//! root becomes `nobody`, every other owner is unmapped, so the sandbox reads
+//! exactly what an unprivileged user could, at every depth. Only host root may
+//! idmap the host's filesystems, so the trees are built here, before the
+//! sandbox exists, as detached mounts; the backend attaches them. A directory
+//! whose filesystem cannot be idmapped is left out (a plain bind), and when
+//! `/etc` is left out the plan falls back to masks.
+
+use std::borrow::Cow;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use cordon_policy::plan::{Access, FsPlan, Kind, Origin};
+
+use crate::{layout, sys, SandboxError};
+
+/// Detached, idmapped, read-only copies of the baseline directories.
+#[derive(Default)]
+pub struct OwnerLessBaseline {
+    trees: Vec<(PathBuf, OwnedFd)>,
+}
+
+impl OwnerLessBaseline {
+    /// Build the trees when the plan asks to hide root-only files; empty
+    /// otherwise, or where idmapping is not possible.
+    pub fn prepare(fs: &FsPlan) -> Self {
+        if !fs.hide_root_only_files {
+            return Self::default();
+        }
+        let baseline: Vec<&PathBuf> = fs
+            .entries
+            .iter()
+            .filter(|e| e.origin == Origin::Baseline && e.access == Access::ReadOnly)
+            .filter(|e| e.kind == Kind::Dir)
+            .map(|e| &e.path)
+            .collect();
+        if baseline.is_empty() {
+            return Self::default();
+        }
+        let Ok(nobody) = sys::user_namespace("0 65534 1", "0 65534 1") else {
+            return Self::default();
+        };
+        let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+        let trees = baseline
+            .into_iter()
+            .filter_map(|path| {
+                let tree = sys::clone_tree(&sys::cstring(path).ok()?).ok()?;
+                sys::idmap_tree(&tree, &nobody, attrs).ok()?;
+                Some((path.clone(), tree))
+            })
+            .collect();
+        OwnerLessBaseline { trees }
+    }
+
+    /// The prepared tree for `dst`, if any.
+    pub fn tree(&self, dst: &Path) -> Option<&OwnedFd> {
+        self.trees
+            .iter()
+            .find(|(path, _)| path == dst)
+            .map(|(_, tree)| tree)
+    }
+
+    /// The plan to build mounts from: unchanged when `/etc` is owner-less
+    /// (that hides every root-only file in it), else with root's masks.
+    pub fn filesystem<'a>(&self, fs: &'a FsPlan) -> Result<Cow<'a, FsPlan>, SandboxError> {
+        match self.tree(Path::new("/etc")) {
+            Some(_) => Ok(Cow::Borrowed(fs)),
+            None => layout::with_root_masks(fs),
+        }
+    }
+
+    /// How host root's sandbox is kept from root-only files, for `--debug`.
+    pub fn mechanism(&self) -> String {
+        let trees: Vec<String> = self
+            .trees
+            .iter()
+            .map(|(path, _)| path.display().to_string())
+            .collect();
+        match self.tree(Path::new("/etc")) {
+            Some(_) => format!(
+                "baseline mounted without its owners (idmapped {}), so host root's sandbox reads no root-only file",
+                trees.join(", ")
+            ),
+            None => "masks over /etc's root-only files (the baseline could not be idmapped)".into(),
+        }
+    }
+
+    /// For a child that will exec a program which builds the sandbox from its
+    /// own view of the host (bwrap): the trees to lay over the host's
+    /// directories, in order, prepared before the fork (no allocation after
+    /// it). A path the config lists inside an owner-less tree keeps its owners,
+    /// as on the native backend: a copy of its original mount goes on top.
+    pub fn overlays(&self, fs: &FsPlan) -> Result<Overlays, SandboxError> {
+        let setup = |path: &Path, e: std::io::Error| {
+            SandboxError::setup(format!("{}: {e}", path.display()))
+        };
+        let mut overlays = Overlays::default();
+        for (path, tree) in &self.trees {
+            let c = sys::cstring(path).map_err(|e| setup(path, e))?;
+            overlays.attach.push((tree.as_raw_fd(), c));
+        }
+        let inside_a_tree = |path: &Path| {
+            self.trees
+                .iter()
+                .any(|(tree, _)| path.starts_with(tree) && path != tree)
+        };
+        // Entries are ordered shallow to deep, so deeper copies land on top.
+        for entry in &fs.entries {
+            if entry.origin == Origin::Listed
+                && entry.access != Access::Denied
+                && entry.kind != Kind::Missing
+                && inside_a_tree(&entry.path)
+            {
+                let c = sys::cstring(&entry.path).map_err(|e| setup(&entry.path, e))?;
+                let original = sys::clone_tree(&c).map_err(|e| setup(&entry.path, e))?;
+                overlays.attach.push((original.as_raw_fd(), c));
+                overlays.originals.push(original);
+            }
+        }
+        Ok(overlays)
+    }
+}
+
+/// Mount trees for [`overlay_in_child`], with the descriptors they need.
+#[derive(Default)]
+pub struct Overlays {
+    /// Descriptor and target path, in the order to attach them.
+    pub attach: Vec<(i32, CString)>,
+    /// Copies of listed paths' original mounts; open until the child has forked.
+    originals: Vec<OwnedFd>,
+}
+
+/// In a forked child, before exec: give it a mount namespace of its own in
+/// which the owner-less trees lie over the host's directories. Only system
+/// calls; for host root, which may create mount namespaces.
+pub fn overlay_in_child(overlays: &[(i32, CString)]) -> std::io::Result<()> {
+    if overlays.is_empty() {
+        return Ok(());
+    }
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
+    // Nothing done here may propagate back to the host.
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )?;
+    for (tree, path) in overlays {
+        sys::attach_tree_at(*tree, path)?;
+    }
+    Ok(())
+}
