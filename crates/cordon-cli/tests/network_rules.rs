@@ -636,12 +636,26 @@ fn a_sandbox_cannot_exhaust_the_proxy() {
         cfg["network"] = domain_policy()["network"].clone();
         cfg["containment"] = json!(who.backend.unwrap());
         let file = ConfigFile::new(&cfg);
+        let state = Fixture::new(who);
+        let audit = state.path("audit.jsonl");
         let mut cmd = command(who);
-        cmd.env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"));
+        cmd.env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"))
+            .env("CORDON_AUDIT_LOG", &audit);
         cmd.args(["run", "--config", file.path.to_str().unwrap()]);
         let run = Run::from(cmd.output().unwrap());
         assert_eq!(run.code, 0, "{who:?}\n{run}");
         run.expect(&["statuses [('200', 256), ('503', 44)]", "after 200"]);
+        // The refusals are in the audit trail: the first as it happened, the
+        // rest counted, not one record each.
+        let log = std::fs::read_to_string(&audit).unwrap();
+        let limits: Vec<String> = network_records(&log, None)
+            .iter()
+            .filter(|r| r["rule"] == "connection-limit" && r["allowed"] == false)
+            .map(|r| r["detail"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(limits.len(), 2, "{who:?}: {limits:?}\n{log}");
+        assert!(limits[0].starts_with("refused: "), "{limits:?}");
+        assert_eq!(limits[1], "43 more connections refused at the limit");
     }
 }
 

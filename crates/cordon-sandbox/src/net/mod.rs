@@ -30,9 +30,10 @@ pub use enter::Namespaces;
 pub struct NetEvent {
     /// Milliseconds since the Unix epoch.
     pub time_ms: u128,
-    /// `connect`, `http` or `socks5`.
+    /// `connect`, `http` or `socks5`; `limit` for a connection refused at
+    /// the connection limit before its request was read.
     pub kind: &'static str,
-    /// The name or address the client asked for.
+    /// The name or address the client asked for (empty for `limit`).
     pub destination: String,
     /// The address judged or connected to, when there is one.
     pub address: Option<IpAddr>,

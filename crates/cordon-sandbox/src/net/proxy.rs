@@ -79,24 +79,31 @@ impl FilteringProxy {
                 super::relay::block_sigpipe();
                 let accepting = TcpListener::from(accept_fd);
                 let open = super::relay::Connections::default();
+                // Refusals at the limit are audited, but as the first of a
+                // burst and a count when it ends: a sandbox hammering the
+                // proxy must not grow the operator's log at its own pace.
+                let mut refused: u64 = 0;
                 for client in accepting.incoming() {
                     let Ok(mut client) = client else { break };
                     let Some(slot) = open.acquire() else {
-                        respond(
-                            &mut client,
-                            503,
-                            &format!(
-                                "the sandbox has {} connections open through the proxy already",
-                                super::relay::MAX_CONNECTIONS
-                            ),
+                        let why = format!(
+                            "the sandbox has {} connections open through the proxy already",
+                            super::relay::MAX_CONNECTIONS
                         );
+                        if refused == 0 {
+                            worker.record(limit_event(format!("refused: {why}")));
+                        }
+                        refused += 1;
+                        respond(&mut client, 503, &why);
                         continue;
                     };
+                    worker.record_refusals_after_the_first(&mut refused);
                     let shared = worker.clone();
                     let _ = std::thread::Builder::new()
                         .name("cordon-proxy-conn".into())
                         .spawn(move || handle(&shared, client, slot));
                 }
+                worker.record_refusals_after_the_first(&mut refused);
             })
             .map_err(|e| format!("filtering proxy: {e}"))?;
         Ok(FilteringProxy {
@@ -127,6 +134,19 @@ impl Drop for FilteringProxy {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A connection refused before its request was read: no destination yet.
+fn limit_event(detail: String) -> NetEvent {
+    NetEvent::new(
+        "limit",
+        "",
+        None,
+        0,
+        false,
+        "connection-limit",
+        Some(detail),
+    )
 }
 
 fn read_hosts(path: &std::ffi::OsStr) -> std::io::Result<Vec<(IpAddr, String)>> {
@@ -272,6 +292,18 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
 }
 
 impl Shared {
+    /// End of a burst of refusals at the connection limit: one record counts
+    /// those after the first (which was recorded as it happened).
+    fn record_refusals_after_the_first(&self, refused: &mut u64) {
+        if *refused > 1 {
+            self.record(limit_event(format!(
+                "{} more connections refused at the limit",
+                *refused - 1
+            )));
+        }
+        *refused = 0;
+    }
+
     fn record(&self, event: NetEvent) {
         if self.debug {
             eprintln!("cordon: network: {}", event.describe());
