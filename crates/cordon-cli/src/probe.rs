@@ -28,6 +28,7 @@ pub fn print(as_json: bool) -> i32 {
                 "cgroupMode": report.cgroup_mode,
                 "kvm": {"usable": report.kvm.is_ok(), "detail": report.kvm.as_ref().err()},
                 "networkRules": {"usable": report.network_rules.is_ok(), "detail": report.network_rules.as_ref().err()},
+                "rootOnlyFiles": report.root_only_files,
             },
             "backends": backends,
         });
@@ -74,6 +75,9 @@ pub fn print(as_json: bool) -> i32 {
             Err(e) => format!("unusable: {e}"),
         }
     );
+    if let Some(how) = &report.root_only_files {
+        println!("root-only files   {how}");
+    }
     println!();
     println!(
         "process intent -> {}",

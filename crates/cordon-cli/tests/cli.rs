@@ -438,6 +438,17 @@ fn probe_reports_backends_and_kernel_features() {
     for key in ["userNamespaces", "seccomp", "cgroupMode", "kvm"] {
         assert!(!doc["features"][key].is_null(), "{key}");
     }
+    // Only root's sandboxes need hiding root-only files; the report says how.
+    let root_only = &doc["features"]["rootOnlyFiles"];
+    match current_uid() {
+        0 => assert!(
+            root_only
+                .as_str()
+                .is_some_and(|how| how.contains("idmapped") || how.contains("masks")),
+            "{root_only}"
+        ),
+        _ => assert!(root_only.is_null(), "{root_only}"),
+    }
 }
 
 #[test]

@@ -23,6 +23,8 @@ use crate::{layout, sys, SandboxError};
 #[derive(Default)]
 pub struct OwnerLessBaseline {
     trees: Vec<(PathBuf, OwnedFd)>,
+    /// Why a directory could not be idmapped (the first failure), for reports.
+    failure: Option<String>,
 }
 
 impl OwnerLessBaseline {
@@ -42,19 +44,31 @@ impl OwnerLessBaseline {
         if baseline.is_empty() {
             return Self::default();
         }
-        let Ok(nobody) = sys::user_namespace("0 65534 1", "0 65534 1") else {
-            return Self::default();
+        let nobody = match sys::user_namespace("0 65534 1", "0 65534 1") {
+            Ok(ns) => ns,
+            Err(e) => {
+                return OwnerLessBaseline {
+                    trees: Vec::new(),
+                    failure: Some(format!("creating the idmapping's user namespace: {e}")),
+                }
+            }
         };
         let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
-        let trees = baseline
-            .into_iter()
-            .filter_map(|path| {
-                let tree = sys::clone_tree(&sys::cstring(path).ok()?).ok()?;
-                sys::idmap_tree(&tree, &nobody, attrs).ok()?;
-                Some((path.clone(), tree))
-            })
-            .collect();
-        OwnerLessBaseline { trees }
+        let mut owner_less = OwnerLessBaseline::default();
+        for path in baseline {
+            let tree = sys::cstring(path)
+                .and_then(|c| sys::clone_tree(&c))
+                .and_then(|tree| sys::idmap_tree(&tree, &nobody, attrs).map(|()| tree));
+            match tree {
+                Ok(tree) => owner_less.trees.push((path.clone(), tree)),
+                Err(e) => {
+                    owner_less
+                        .failure
+                        .get_or_insert_with(|| format!("idmapping {}: {e}", path.display()));
+                }
+            }
+        }
+        owner_less
     }
 
     /// The prepared tree for `dst`, if any.
@@ -86,7 +100,10 @@ impl OwnerLessBaseline {
                 "baseline mounted without its owners (idmapped {}), so host root's sandbox reads no root-only file",
                 trees.join(", ")
             ),
-            None => "masks over /etc's root-only files (the baseline could not be idmapped)".into(),
+            None => format!(
+                "masks over /etc's root-only files (the baseline could not be idmapped: {})",
+                self.failure.as_deref().unwrap_or("no baseline directory")
+            ),
         }
     }
 

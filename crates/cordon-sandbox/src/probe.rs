@@ -26,6 +26,8 @@ pub struct HostReport {
     pub kvm: Result<(), String>,
     /// Whether network model 1 (rules, NAT'd stack) can run here, and why not.
     pub network_rules: Result<(), String>,
+    /// For a root caller: how its sandboxes are kept from root-only files.
+    pub root_only_files: Option<String>,
     pub backends: Vec<BackendReport>,
 }
 
@@ -100,6 +102,32 @@ pub fn userns_restrictions() -> Vec<String> {
         Some(format!("{name} = {}", value.trim()))
     })
     .collect()
+}
+
+/// For a root caller, how root-only files of the baseline are hidden from its
+/// sandboxes here (owner-less baseline, or masks and why); `None` otherwise.
+pub fn root_only_files() -> Option<String> {
+    use cordon_policy::plan::{Access, FsEntry, FsPlan, Kind, Origin};
+    if !cordon_policy::Caller::current().is_root() {
+        return None;
+    }
+    let entries = cordon_policy::resolve::BASELINE
+        .iter()
+        .map(std::path::Path::new)
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+        .map(|p| FsEntry {
+            path: p.to_path_buf(),
+            access: Access::ReadOnly,
+            kind: Kind::Dir,
+            origin: Origin::Baseline,
+        })
+        .collect();
+    let fs = FsPlan {
+        entries,
+        hide_root_only_files: true,
+        ..FsPlan::default()
+    };
+    Some(crate::owner_less::OwnerLessBaseline::prepare(&fs).mechanism())
 }
 
 /// What network model 1 needs: pasta and nft on PATH, /dev/net/tun usable.
@@ -228,6 +256,7 @@ pub fn probe() -> HostReport {
         cgroup_mode: cgroup_mode(),
         kvm,
         network_rules,
+        root_only_files: root_only_files(),
         backends,
     }
 }
