@@ -173,3 +173,86 @@ pub fn overlay_in_child(overlays: &[(i32, CString)]) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_policy::plan::FsEntry;
+
+    fn baseline(paths: &[&Path], hide: bool) -> FsPlan {
+        FsPlan {
+            entries: paths
+                .iter()
+                .map(|p| FsEntry {
+                    path: p.to_path_buf(),
+                    access: Access::ReadOnly,
+                    kind: Kind::Dir,
+                    origin: Origin::Baseline,
+                })
+                .collect(),
+            hide_root_only_files: hide,
+            ..FsPlan::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_built_unless_the_plan_asks() {
+        let fs = baseline(&[Path::new("/usr")], false);
+        let owner_less = OwnerLessBaseline::prepare(&fs);
+        assert!(owner_less.tree(Path::new("/usr")).is_none());
+        assert!(matches!(owner_less.filesystem(&fs), Ok(Cow::Borrowed(_))));
+    }
+
+    /// ramfs cannot be idmapped: that directory gets a plain bind, and with
+    /// /etc not owner-less the plan falls back to masks.
+    #[test]
+    fn a_filesystem_that_cannot_be_idmapped_falls_back_to_masks() {
+        if !cordon_policy::Caller::current().is_root() {
+            eprintln!("skipped: idmapping needs root");
+            return;
+        }
+        // A mount namespace of this test thread's own: the host sees nothing.
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).unwrap();
+        nix::mount::mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("cordon-ramfs-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        let mounted = nix::mount::mount(
+            Some("none"),
+            &dir,
+            Some("ramfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        );
+        let owner_less = mounted
+            .is_ok()
+            .then(|| OwnerLessBaseline::prepare(&baseline(&[&dir, Path::new("/usr")], true)));
+        let _ = nix::mount::umount(&dir);
+        let _ = std::fs::remove_dir(&dir);
+        mounted.unwrap();
+        let owner_less = owner_less.unwrap();
+
+        assert!(owner_less.tree(&dir).is_none());
+        let how = owner_less.mechanism();
+        assert!(how.starts_with("masks"), "{how}");
+        assert!(
+            how.contains(&format!("idmapping {}", dir.display())),
+            "{how}"
+        );
+        let fs = baseline(&[&dir], true);
+        let masked = owner_less.filesystem(&fs).unwrap();
+        assert!(!masked.hide_root_only_files);
+        if std::fs::symlink_metadata("/etc/shadow").is_ok() {
+            assert!(masked
+                .entries
+                .iter()
+                .any(|e| e.path == Path::new("/etc/shadow") && e.origin == Origin::RootSecret));
+        }
+    }
+}
