@@ -7,6 +7,7 @@
 #             `true` is a shell builtin, so this runs /bin/sh)
 #   native-file  cordon run -- /usr/bin/true            (the file bwrap runs, exec'd directly)
 #   cordon-bwrap  cordon run --backend bubblewrap -- true  (same policy through bwrap)
+#   cordon-bwrap-file  the same with /usr/bin/true (bwrap execs it, no shell)
 # Prints medians and ratios as a Markdown table. Usage: bench/spawn.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,8 @@ hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/spawn.json" \
   -n bwrap 'bwrap --unshare-all --ro-bind / / true' \
   -n native "$cordon run -- true" \
   -n native-file "$cordon run -- /usr/bin/true" \
-  -n cordon-bwrap "$cordon run --backend bubblewrap -- true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
+  -n cordon-bwrap "$cordon run --backend bubblewrap -- true" \
+  -n cordon-bwrap-file "$cordon run --backend bubblewrap -- /usr/bin/true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
 
 python3 - "$out/spawn.json" "$(id -un)" <<'PY'
 import json, sys
@@ -32,6 +34,6 @@ print(f"spawn latency of `true`, {len(results['bare']['times'])} runs each, as {
 print()
 print("| command | median ms | × bare | × bwrap |")
 print("|---|---|---|---|")
-for name in ["bare", "bwrap", "native", "native-file", "cordon-bwrap"]:
+for name in ["bare", "bwrap", "native", "native-file", "cordon-bwrap", "cordon-bwrap-file"]:
     print(f"| {name} | {med[name]:.2f} | {med[name]/med['bare']:.2f} | {med[name]/med['bwrap']:.2f} |")
 PY

@@ -47,6 +47,29 @@ fn run_words_behave_as_through_the_shell() {
             cordon(who, &args, None)
         };
         words_behave_as_through_the_shell(who, &script, run);
+
+        // A PATH entry the sandbox cannot use comes first: a denied directory
+        // holding its own `env`, then a masked file of that name. Either way
+        // the command is the `env` the shell finds further on.
+        let hidden = fx.dir("hidden");
+        let shadowing = fx.file("hidden/env", "#!/bin/sh\necho WRONG\n");
+        let masked = fx.dir("masked");
+        let masked_env = fx.file("masked/env", "#!/bin/sh\necho WRONG\n");
+        for path in [&shadowing, &masked_env] {
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        let root = fx.root.display().to_string();
+        for (deny, dir) in [(&hidden, &hidden), (&masked_env, &masked)] {
+            let path_var = format!("--env=PATH={dir}:/usr/bin:/bin");
+            let args = ["run", "--ro", &root, "--deny", deny, &path_var, "--", "env"];
+            let run = cordon(who, &args, None);
+            assert_eq!(run.code, 0, "{who:?} {run}");
+            assert!(
+                run.stdout.contains("PATH=") && !run.stdout.contains("WRONG"),
+                "{who:?} {run}"
+            );
+        }
     }
 }
 

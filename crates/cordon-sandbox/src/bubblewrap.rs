@@ -271,7 +271,7 @@ fn build(
     inv.arg("--");
     match payload {
         Payload::Command => {
-            for a in plan.argv() {
+            for a in direct_words(plan).unwrap_or_else(|| plan.argv()) {
                 inv.arg(a);
             }
         }
@@ -282,6 +282,112 @@ fn build(
         }
     }
     Ok(inv)
+}
+
+/// `cordon run -- CMD ARGS`: the words themselves, for bwrap to exec (its
+/// execvp searches the sandbox's PATH inside the sandbox, as the shell would),
+/// when `/bin/sh -c` with the quoted words would only exec that same file. That
+/// is decided here, on the host, from the plan's view: every PATH candidate
+/// before the file must be plainly absent in the sandbox, and the file itself
+/// visible, a regular file, executable there. Anything else (a builtin, an
+/// assignment, a relative path, something masked, sandbox-only or not
+/// runnable on the way) keeps the shell, whose errors and exit codes bwrap's
+/// would not match. One process start (the shell's) less.
+fn direct_words(plan: &Plan) -> Option<Vec<String>> {
+    let words = plan.command_words.as_ref()?;
+    let name = words.first()?;
+    if name.is_empty()
+        || name.contains('=')
+        || crate::native::SHELL_BUILTINS.contains(&name.as_str())
+    {
+        return None;
+    }
+    let candidates: Vec<PathBuf> = if name.contains('/') {
+        vec![name.starts_with('/').then(|| PathBuf::from(name))?]
+    } else {
+        let path = plan.env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v)?;
+        path.split(':')
+            .map(|dir| dir.starts_with('/').then(|| Path::new(dir).join(name)))
+            .collect::<Option<_>>()?
+    };
+    for candidate in candidates {
+        match seen_in_sandbox(plan, &candidate) {
+            Seen::Absent => continue,
+            Seen::Runnable => return Some(words.clone()),
+            Seen::Other => return None,
+        }
+    }
+    None
+}
+
+/// How a PATH candidate looks from inside the sandbox, judged on the host.
+enum Seen {
+    /// Not there: execvp and the shell both go on to the next candidate.
+    Absent,
+    /// The same executable regular file the host has.
+    Runnable,
+    /// Anything the host cannot vouch for.
+    Other,
+}
+
+fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let fs = &plan.filesystem;
+    // The sandbox's own /tmp, /dev and /proc are not the host's.
+    if ["/tmp", "/dev", "/proc"]
+        .iter()
+        .any(|own| candidate.starts_with(own))
+    {
+        return Seen::Other;
+    }
+    // A mask or placeholder is something there, where the host may have nothing.
+    if fs.access_at(candidate) == Some(Access::Denied) {
+        return Seen::Other;
+    }
+    let visible = |p: &Path| matches!(fs.access_at(p), Some(Access::ReadOnly | Access::ReadWrite));
+    let Some(dir) = candidate.parent() else {
+        return Seen::Other;
+    };
+    // The directory as named must be there too: visible itself, or one of the
+    // baseline's merged-/usr symlinks, which the sandbox recreates.
+    let baseline_link = cordon_policy::resolve::BASELINE
+        .iter()
+        .any(|b| Path::new(b) == dir && dir.is_symlink());
+    if !visible(dir) && !baseline_link {
+        return match std::fs::symlink_metadata(candidate) {
+            // Not in the sandbox, and not reachable there under this name.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && fs.access_at(dir).is_none() => {
+                Seen::Absent
+            }
+            _ => Seen::Other,
+        };
+    }
+    let real = match std::fs::canonicalize(candidate) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling symlink is something the shell reports; nothing is plain absence.
+            return match std::fs::symlink_metadata(candidate) {
+                Err(_) => Seen::Absent,
+                Ok(_) => Seen::Other,
+            };
+        }
+        Err(_) => return Seen::Other,
+    };
+    let Ok(meta) = std::fs::metadata(&real) else {
+        return Seen::Other;
+    };
+    let Ok(c) = std::ffi::CString::new(candidate.as_os_str().as_bytes()) else {
+        return Seen::Other;
+    };
+    // SAFETY: access(2) with a NUL-terminated path; X_OK also refuses noexec mounts.
+    let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
+        // Root's sandbox sees the baseline without owners: only "other" bits count.
+        && (!fs.hide_root_only_files || meta.permissions().mode() & 0o001 != 0);
+    match visible(&real) && meta.is_file() && executable {
+        true => Seen::Runnable,
+        false => Seen::Other,
+    }
 }
 
 /// The private /tmp's size: the memory limit if there is one, else the default cap.

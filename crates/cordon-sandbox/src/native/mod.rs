@@ -445,7 +445,7 @@ pub(crate) fn spawn_command(
 }
 
 /// dash's builtins and keywords: for these `sh -c` does not exec a file.
-const SHELL_BUILTINS: &[&str] = &[
+pub(crate) const SHELL_BUILTINS: &[&str] = &[
     ".", ":", "[", "alias", "bg", "break", "case", "cd", "chdir", "command", "continue", "do",
     "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg",
     "fi", "for", "getopts", "hash", "if", "jobs", "kill", "local", "printf", "pwd", "read",
