@@ -161,13 +161,7 @@ pub fn overlay_in_child(overlays: &[(i32, CString)]) -> std::io::Result<()> {
     }
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
     // Nothing done here may propagate back to the host.
-    nix::mount::mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )?;
+    sys::make_mounts_private()?;
     for (tree, path) in overlays {
         sys::attach_tree_at(*tree, path)?;
     }
@@ -213,14 +207,7 @@ mod tests {
         }
         // A mount namespace of this test thread's own: the host sees nothing.
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).unwrap();
-        nix::mount::mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
-            None::<&str>,
-        )
-        .unwrap();
+        sys::make_mounts_private().unwrap();
         let dir = std::env::temp_dir().join(format!("cordon-ramfs-{}", std::process::id()));
         std::fs::create_dir(&dir).unwrap();
         let mounted = nix::mount::mount(

@@ -321,6 +321,19 @@ pub fn attach_tree_at(tree: RawFd, path: &CStr) -> io::Result<()> {
     Ok(())
 }
 
+/// Make every mount of this mount namespace private, so that nothing mounted
+/// here propagates to the namespace it was copied from.
+pub fn make_mounts_private() -> io::Result<()> {
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(io::Error::from)
+}
+
 /// A new user namespace with the given uid and gid maps (lines of
 /// "inside outside count"), as a descriptor. Needs the privilege to write such
 /// maps (host root). A child holds the namespace while the maps are written,

@@ -549,14 +549,7 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
         .map_err(|e| unusable("uid_map", e))?;
     std::fs::write("/proc/self/gid_map", format!("{0} {0} 1", p.gid))
         .map_err(|e| unusable("gid_map", e))?;
-    nix::mount::mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|e| unusable("making the mount namespace private", e.into()))?;
+    sys::make_mounts_private().map_err(|e| unusable("making the mount namespace private", e))?;
 
     phase("maps");
     // Creating a network namespace is the slowest single step of a sandbox
