@@ -348,6 +348,8 @@ pub fn user_namespace(uid_map: &str, gid_map: &str) -> io::Result<OwnedFd> {
         let [release_r, release_w] = unsafe { *(arg as *const [RawFd; 2]) };
         let mut byte = 0u8;
         // SAFETY: plain system calls on this child's own descriptor table.
+        // (Sharing the parent's thread pointer, a failing call here would set
+        // the parent's errno; neither call can fail on these descriptors.)
         unsafe {
             libc::close(release_w);
             libc::read(release_r, (&mut byte as *mut u8).cast(), 1);
