@@ -295,22 +295,12 @@ fn build(
 /// would not match. One process start (the shell's) less.
 fn direct_words(plan: &Plan) -> Option<Vec<String>> {
     let words = plan.command_words.as_ref()?;
-    let name = words.first()?;
-    if name.is_empty()
-        || name.contains('=')
-        || crate::native::SHELL_BUILTINS.contains(&name.as_str())
-    {
-        return None;
-    }
-    let candidates: Vec<PathBuf> = if name.contains('/') {
-        vec![name.starts_with('/').then(|| PathBuf::from(name))?]
-    } else {
-        let path = plan.env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v)?;
-        path.split(':')
-            .map(|dir| dir.starts_with('/').then(|| Path::new(dir).join(name)))
-            .collect::<Option<_>>()?
-    };
-    for candidate in candidates {
+    let path = plan
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str());
+    for candidate in crate::native::exec_candidates(words.first()?, path)? {
         match seen_in_sandbox(plan, &candidate) {
             Seen::Absent => continue,
             Seen::Runnable => return Some(words.clone()),
@@ -331,7 +321,6 @@ enum Seen {
 }
 
 fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::PermissionsExt;
     let fs = &plan.filesystem;
     // The sandbox's own /tmp, /dev and /proc are not the host's.
@@ -377,7 +366,7 @@ fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
     let Ok(meta) = std::fs::metadata(&real) else {
         return Seen::Other;
     };
-    let Ok(c) = std::ffi::CString::new(candidate.as_os_str().as_bytes()) else {
+    let Ok(c) = sys::cstring(candidate) else {
         return Seen::Other;
     };
     // SAFETY: access(2) with a NUL-terminated path; X_OK also refuses noexec mounts.

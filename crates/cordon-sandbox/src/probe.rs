@@ -107,27 +107,16 @@ pub fn userns_restrictions() -> Vec<String> {
 /// For a root caller, how root-only files of the baseline are hidden from its
 /// sandboxes here (owner-less baseline, or masks and why); `None` otherwise.
 pub fn root_only_files() -> Option<String> {
-    use cordon_policy::plan::{Access, FsEntry, FsPlan, Kind, Origin};
-    if !cordon_policy::Caller::current().is_root() {
+    let caller = cordon_policy::Caller::current();
+    if !caller.is_root() {
         return None;
     }
-    let entries = cordon_policy::resolve::BASELINE
-        .iter()
-        .map(std::path::Path::new)
-        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
-        .map(|p| FsEntry {
-            path: p.to_path_buf(),
-            access: Access::ReadOnly,
-            kind: Kind::Dir,
-            origin: Origin::Baseline,
-        })
-        .collect();
-    let fs = FsPlan {
-        entries,
-        hide_root_only_files: true,
-        ..FsPlan::default()
+    // The baseline as a config that lists nothing resolves it.
+    let how = match cordon_policy::resolve::resolve_filesystem(&Default::default(), caller) {
+        Ok(fs) => crate::owner_less::OwnerLessBaseline::prepare(&fs).mechanism(),
+        Err(e) => format!("unknown: resolving the baseline failed: {e}"),
     };
-    Some(crate::owner_less::OwnerLessBaseline::prepare(&fs).mechanism())
+    Some(how)
 }
 
 /// What network model 1 needs: pasta and nft on PATH, /dev/net/tun usable.

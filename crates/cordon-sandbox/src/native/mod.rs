@@ -445,7 +445,7 @@ pub(crate) fn spawn_command(
 }
 
 /// dash's builtins and keywords: for these `sh -c` does not exec a file.
-pub(crate) const SHELL_BUILTINS: &[&str] = &[
+const SHELL_BUILTINS: &[&str] = &[
     ".", ":", "[", "alias", "bg", "break", "case", "cd", "chdir", "command", "continue", "do",
     "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg",
     "fi", "for", "getopts", "hash", "if", "jobs", "kill", "local", "printf", "pwd", "read",
@@ -453,44 +453,42 @@ pub(crate) const SHELL_BUILTINS: &[&str] = &[
     "ulimit", "umask", "unalias", "unset", "until", "wait", "while", "{", "}", "!",
 ];
 
-/// The file `/bin/sh -c 'WORDS'` would exec for `words`, found as the shell
-/// finds it (the sandbox's `PATH`, absolute entries only), or None wherever
-/// the shell might do anything else: a builtin, an assignment, a relative path or `PATH`
-/// entry, nothing found, a file that is not an executable regular file.
-/// Runs in the init after its confinement, so it sees what the command will.
-fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
-    use std::os::unix::ffi::OsStrExt;
-    let name = words.first()?.to_str().ok()?;
-    // `NAME=value CMD`: the words are joined with `=` unquoted, so the shell
-    // reads an assignment.
+/// Where `/bin/sh -c 'WORDS'` would look for the file to exec when the first
+/// word is `name`, in the order it looks: the path itself, or each entry of
+/// `path` (the `PATH` variable). None wherever the shell might do anything
+/// else than exec a file found that way: a builtin, an assignment (the words
+/// are joined with `=` unquoted, so the shell reads `NAME=value CMD` as one),
+/// a relative path, a relative or missing `PATH`.
+pub(crate) fn exec_candidates(name: &str, path: Option<&str>) -> Option<Vec<PathBuf>> {
     if name.is_empty() || name.contains('=') || SHELL_BUILTINS.contains(&name) {
         return None;
     }
-    let runnable = |path: &std::path::Path| -> Option<CString> {
-        let meta = std::fs::metadata(path).ok()?;
-        let c = CString::new(path.as_os_str().as_bytes()).ok()?;
-        // SAFETY: access(2) on a NUL-terminated path.
-        let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
-        (meta.is_file() && executable).then_some(c)
-    };
     if name.contains('/') {
-        return name
-            .starts_with('/')
-            .then(|| runnable(std::path::Path::new(name)))?;
+        return name.starts_with('/').then(|| vec![PathBuf::from(name)]);
     }
+    path?
+        .split(':')
+        .map(|dir| dir.starts_with('/').then(|| Path::new(dir).join(name)))
+        .collect()
+}
+
+/// The file `/bin/sh -c 'WORDS'` would exec for `words`: the first of its
+/// [`exec_candidates`] that exists, if that is an executable regular file;
+/// None wherever the shell might do anything else. Runs in the init after
+/// its confinement, so it sees what the command will.
+fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
+    let name = words.first()?.to_str().ok()?;
     let path = envp
         .iter()
-        .find_map(|e| e.to_str().ok()?.strip_prefix("PATH="))?;
-    for dir in path.split(':') {
-        if !dir.starts_with('/') {
-            return None;
-        }
-        let candidate = std::path::Path::new(dir).join(name);
-        if candidate.exists() {
-            return runnable(&candidate);
-        }
-    }
-    None
+        .find_map(|e| e.to_str().ok()?.strip_prefix("PATH="));
+    let found = exec_candidates(name, path)?
+        .into_iter()
+        .find(|candidate| candidate.exists())?;
+    let meta = std::fs::metadata(&found).ok()?;
+    let c = sys::cstring(&found).ok()?;
+    // SAFETY: access(2) on a NUL-terminated path.
+    let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
+    (meta.is_file() && executable).then_some(c)
 }
 
 /// With a network set up by the supervisor (or a long-lived sandbox's

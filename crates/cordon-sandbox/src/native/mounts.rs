@@ -83,14 +83,13 @@ pub fn build_root(ops: &[MountOp], owner_less: &OwnerLessBaseline) -> SetupResul
 
     let mut finalize: Vec<(PathBuf, u64)> = Vec::new();
     for op in ops {
-        let prepared = match op {
-            MountOp::Bind { dst, .. } => owner_less.tree(dst),
-            _ => None,
-        };
-        match (op, prepared) {
-            (MountOp::Bind { dst, kind, .. }, Some(tree)) => attach(tree, dst, *kind)?,
-            _ => apply(op, &mut finalize)?,
+        if let MountOp::Bind { dst, kind, .. } = op {
+            if let Some(tree) = owner_less.tree(dst) {
+                attach(tree, dst, *kind)?;
+                continue;
+            }
         }
+        apply(op, &mut finalize)?;
     }
     // Read-only last: masks and /dev had mount points created inside them.
     for (path, attrs) in finalize.iter().rev() {
