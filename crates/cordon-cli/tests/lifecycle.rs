@@ -550,9 +550,7 @@ fn exec_words_behave_as_through_the_shell() {
         let env = Env::new(who);
         let fx = Fixture::new(who);
         fx.dir("bin");
-        let script = fx.file("bin/no-shebang", "echo SCRIPT \"$@\"\n");
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        let script = fx.executable("bin/no-shebang", "echo SCRIPT \"$@\"\n");
         let id = env.provision(&json!({"filesystem": {"readonlyPaths": [fx.p("bin")]}}));
         assert_eq!(env.envelope(&["start", &id])["result"]["state"], "running");
         let exec = |words: &[&str]| {

@@ -32,15 +32,13 @@ fn exit_codes_pass_through_and_signals_become_128_plus_n() {
 
 #[test]
 fn run_words_behave_as_through_the_shell() {
-    // `cordon run -- CMD ARGS` may exec CMD without /bin/sh in between (native
-    // backend); whatever path it takes, the result is what `sh -c` with the
-    // quoted words gives.
+    // `cordon run -- CMD ARGS` may exec CMD without /bin/sh in between (the
+    // native init, or bwrap itself); whatever path it takes, the result is
+    // what `sh -c` with the quoted words gives.
     for who in identities() {
         let fx = Fixture::new(who);
         let dir = fx.dir("bin");
-        let script = fx.file("bin/no-shebang", "echo SCRIPT \"$@\"\n");
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        let script = fx.executable("bin/no-shebang", "echo SCRIPT \"$@\"\n");
         let run = |words: &[&str]| {
             let mut args = vec!["run", "--ro", dir.as_str(), "--"];
             args.extend_from_slice(words);
@@ -52,13 +50,9 @@ fn run_words_behave_as_through_the_shell() {
         // holding its own `env`, then a masked file of that name. Either way
         // the command is the `env` the shell finds further on.
         let hidden = fx.dir("hidden");
-        let shadowing = fx.file("hidden/env", "#!/bin/sh\necho WRONG\n");
+        fx.executable("hidden/env", "#!/bin/sh\necho WRONG\n");
         let masked = fx.dir("masked");
-        let masked_env = fx.file("masked/env", "#!/bin/sh\necho WRONG\n");
-        for path in [&shadowing, &masked_env] {
-            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .unwrap();
-        }
+        let masked_env = fx.executable("masked/env", "#!/bin/sh\necho WRONG\n");
         let root = fx.root.display().to_string();
         for (deny, dir) in [(&hidden, &hidden), (&masked_env, &masked)] {
             let path_var = format!("--env=PATH={dir}:/usr/bin:/bin");

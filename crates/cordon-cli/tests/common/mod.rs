@@ -414,6 +414,13 @@ impl Fixture {
         self.own(&path);
         path.to_string_lossy().into_owned()
     }
+
+    /// [`Fixture::file`], executable by everyone (mode 0755).
+    pub fn executable(&self, rel: &str, content: &str) -> String {
+        let path = self.file(rel, content);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
 }
 
 impl Drop for Fixture {
