@@ -49,6 +49,37 @@ fn falls_back_to_landlock_only_and_says_so() {
     }
 }
 
+/// Host root's sandbox is uid 0 here too, without a mount namespace to
+/// idmap the baseline in: rules must keep root-only files out at any depth.
+#[test]
+fn root_only_files_below_etc_stay_unreadable() {
+    if current_uid() != 0 {
+        eprintln!("skipped: creating a root-only file below /etc needs root");
+        return;
+    }
+    let etc = EtcFixture::new();
+    let nested = std::path::Path::new(&etc.secret).parent().unwrap();
+    let script = [
+        probe("deep", &format!("cat {}", etc.secret)),
+        probe("public", &format!("grep -q PUBLIC {}", etc.public)),
+        probe("list", &format!("ls {}", nested.display())),
+        probe("shadow", "cat /etc/shadow"),
+        probe("passwd", "grep -q root /etc/passwd"),
+    ]
+    .concat();
+    for who in locked().into_iter().filter(|w| w.is_root()) {
+        let run = run_config(who, &json!({"process": {"commandLine": script}}));
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "deep=fail",
+            "public=ok",
+            "list=ok",
+            "shadow=fail",
+            "passwd=ok",
+        ]);
+    }
+}
+
 #[test]
 fn filesystem_policy_holds_with_landlock_alone() {
     for who in locked() {
@@ -58,6 +89,9 @@ fn filesystem_policy_holds_with_landlock_alone() {
         fx.file("rw/visible.txt", "VISIBLE");
         let secret = fx.file("rw/secret.txt", "SECRET");
         let secret_dir = fx.dir("rw/secrets");
+        let files_only = fx.dir("rw/files_only");
+        let token = fx.file("rw/files_only/token", "TOKEN");
+        fx.file("rw/files_only/public", "PUBLIC");
         fx.file("rw/secrets/key", "KEY");
         let ro_in_rw = fx.dir("rw/ro");
         let ro = fx.dir("ro");
@@ -82,6 +116,13 @@ fn filesystem_policy_holds_with_landlock_alone() {
             probe("secret_link", &format!("cat {linked}")),
             probe("secret_dir_list", &format!("ls {secret_dir}")),
             probe("secret_dir_read", &format!("cat {secret_dir}/key")),
+            // A directory holding a denied file (and no denied directory) lists.
+            probe("files_only_list", &format!("ls {files_only}")),
+            probe(
+                "files_only_public",
+                &format!("grep -q PUBLIC {files_only}/public"),
+            ),
+            probe("token_read", &format!("cat {token}")),
             probe("ro_in_rw_write", &format!("touch {ro_in_rw}/x")),
             probe("ro_read", &format!("grep -q RO {ro}/data")),
             probe("ro_write", &format!("touch {ro}/x")),
@@ -105,7 +146,7 @@ fn filesystem_policy_holds_with_landlock_alone() {
                 "filesystem": {
                     "readwritePaths": [rw, rw_in_ro, allowed_in_denied],
                     "readonlyPaths": [ro, ro_in_rw],
-                    "deniedPaths": [secret, secret_dir, denied]
+                    "deniedPaths": [secret, secret_dir, denied, token]
                 }
             }),
         );
@@ -120,6 +161,9 @@ fn filesystem_policy_holds_with_landlock_alone() {
             "secret_link=fail",
             "secret_dir_list=fail",
             "secret_dir_read=fail",
+            "files_only_list=ok",
+            "files_only_public=ok",
+            "token_read=fail",
             "ro_in_rw_write=fail",
             "ro_read=ok",
             "ro_write=fail",

@@ -12,36 +12,20 @@ use crate::plan::{Access, FsPlan, Kind, Origin};
 /// Giving up is an error: a denial that cannot be completed is refused.
 const HARD_LINK_SEARCH_LIMIT: usize = 200_000;
 
-/// Well-known root-only secrets below /etc that a top-level scan would miss.
-const NESTED_SECRETS: &[&str] = &[
-    "ssl/private",
-    "security/opasswd",
-    "NetworkManager/system-connections",
-    "ppp/chap-secrets",
-    "ppp/pap-secrets",
-    "libvirt/secrets",
-];
+/// How deep below its top the root-only scan descends; a directory deeper
+/// than this is masked whole rather than left unexamined.
+const ROOT_ONLY_SCAN_DEPTH: usize = 24;
 
-/// Entries of `dir` that other users cannot read (files without the world-read
-/// bit, directories without world read+search), plus the well-known nested
-/// secrets and the SSH host keys. A full recursive scan would cost more than the
-/// rest of a sandbox start; the top level and the known places cover what
-/// Debian and its derivatives keep there.
+/// Every entry below `dir`, at any depth, that other users cannot read (files
+/// without the world-read bit, directories without world read+search). Such a
+/// directory is reported whole, not descended into. Symlinks are skipped:
+/// what they point to is checked where it lives. A recursive scan of `/etc`
+/// costs a few milliseconds; only the fallbacks that cannot idmap the
+/// baseline pay it (see `resolve::mask_root_only_files`).
 pub fn root_only_files(dir: &Path) -> Vec<(PathBuf, Kind)> {
     let mut found = Vec::new();
-    scan_secrets(dir, &mut found);
-    scan_secrets(&dir.join("ssh"), &mut found);
-    for nested in NESTED_SECRETS {
-        let path = dir.join(nested);
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
-            if !world_readable(&meta) {
-                let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
-                found.push((path, kind));
-            }
-        }
-    }
+    scan_secrets(dir, 0, &mut found);
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    found.dedup_by(|a, b| a.0 == b.0);
     found
 }
 
@@ -54,12 +38,13 @@ fn world_readable(meta: &std::fs::Metadata) -> bool {
     }
 }
 
-fn scan_secrets(dir: &Path, found: &mut Vec<(PathBuf, Kind)>) {
+fn scan_secrets(dir: &Path, depth: usize, found: &mut Vec<(PathBuf, Kind)>) {
+    // A directory the scanner (host root) cannot read, the sandbox cannot
+    // read either.
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in read.flatten() {
-        // Symlinks have mode 0777; what they point to is checked where it lives.
         let Ok(kind) = entry.file_type() else {
             continue;
         };
@@ -67,9 +52,14 @@ fn scan_secrets(dir: &Path, found: &mut Vec<(PathBuf, Kind)>) {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };
-        if (meta.is_dir() || meta.is_file()) && !world_readable(&meta) {
-            let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
-            found.push((entry.path(), kind));
+        if !meta.is_dir() {
+            if meta.is_file() && !world_readable(&meta) {
+                found.push((entry.path(), Kind::File));
+            }
+        } else if !world_readable(&meta) || depth + 1 >= ROOT_ONLY_SCAN_DEPTH {
+            found.push((entry.path(), Kind::Dir));
+        } else {
+            scan_secrets(&entry.path(), depth + 1, found);
         }
     }
 }
@@ -273,6 +263,47 @@ mod tests {
         // From the bind mount's side the original is an alias too.
         let back = mount_aliases(&mounts, Path::new("/mnt/data/secret"));
         assert!(back.contains(&PathBuf::from("/srv/data/secret")));
+    }
+
+    #[test]
+    fn the_root_only_scan_finds_secrets_at_any_depth() {
+        use std::fs::{create_dir_all, set_permissions, write, Permissions};
+        let top = std::env::temp_dir().join(format!("cordon-scan-{}", std::process::id()));
+        let mode = |p: &Path, m: u32| set_permissions(p, Permissions::from_mode(m)).unwrap();
+        let mut deep = top.clone();
+        for level in 0..ROOT_ONLY_SCAN_DEPTH + 2 {
+            deep.push(format!("d{level}"));
+        }
+        create_dir_all(&deep).unwrap();
+        create_dir_all(top.join("a/b/closed/inner")).unwrap();
+        write(top.join("a/b/secret.key"), "k").unwrap();
+        mode(&top.join("a/b/secret.key"), 0o600);
+        write(top.join("a/b/group.key"), "k").unwrap();
+        mode(&top.join("a/b/group.key"), 0o640);
+        write(top.join("a/b/public.conf"), "p").unwrap();
+        write(top.join("a/b/closed/inner/x"), "x").unwrap();
+        mode(&top.join("a/b/closed"), 0o711);
+        std::os::unix::fs::symlink("secret.key", top.join("a/b/link")).unwrap();
+
+        let found = root_only_files(&top);
+        let _ = std::fs::remove_dir_all(&top);
+        let rel: Vec<(String, Kind)> = found
+            .iter()
+            .map(|(p, k)| (p.strip_prefix(&top).unwrap().display().to_string(), *k))
+            .collect();
+        // A directory too deep to examine is reported whole (fail closed).
+        let too_deep: PathBuf = (0..ROOT_ONLY_SCAN_DEPTH)
+            .map(|level| format!("d{level}"))
+            .collect();
+        assert_eq!(
+            rel,
+            vec![
+                ("a/b/closed".to_string(), Kind::Dir),
+                ("a/b/group.key".to_string(), Kind::File),
+                ("a/b/secret.key".to_string(), Kind::File),
+                (too_deep.display().to_string(), Kind::Dir),
+            ]
+        );
     }
 
     #[test]

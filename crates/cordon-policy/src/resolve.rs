@@ -378,10 +378,10 @@ fn deny_aliases(plan: &mut FsPlan, denied: Vec<(PathBuf, Kind)>) -> Result<()> {
 }
 
 /// Hide host root's secrets with masks, for backends that cannot present the
-/// baseline without its owners: the root-only entries of `/etc` (top level,
-/// SSH host keys and well-known nested places, see
-/// [`aliases::root_only_files`]) and their other names become denied entries,
-/// unless the config lists the same path. Clears `hide_root_only_files`.
+/// baseline without its owners: the root-only entries of `/etc` at any depth
+/// (see [`aliases::root_only_files`]) and their other names become denied
+/// entries, unless the config lists the same path. Clears
+/// `hide_root_only_files`.
 pub fn mask_root_only_files(plan: &mut FsPlan) -> Result<()> {
     if !plan.hide_root_only_files {
         return Ok(());

@@ -7,7 +7,8 @@
 //! along a path, so a path more restrictive than its parent (a denied or
 //! read-only path inside a writable one) is expressed by granting the parent's
 //! other children one by one instead of the parent itself; the cost is that no
-//! new entry can be created directly in such a parent.
+//! new entry can be created directly in such a parent, and that a parent
+//! holding a denied directory cannot be listed.
 //!
 //! What this mode cannot give, stated plainly:
 //! - no private `/tmp` (a per-run directory is granted and exported as `TMPDIR`),
@@ -121,11 +122,13 @@ fn decompose(
     fs: &FsPlan,
     rules: &mut Vec<LandlockRule>,
 ) {
-    // Listing the directory itself is only granted when nothing below it is denied.
-    let denied_below = blockers
-        .iter()
-        .any(|b| fs.access_at(b) == Some(Access::Denied));
-    if !denied_below {
+    // Listing is granted for the whole hierarchy, so only when no denied
+    // directory lies below. A denied file's name stays listable, as it does
+    // under the mount backends' masks; its contents do not.
+    let denied_dir_below = fs.entries.iter().any(|e| {
+        e.access == Access::Denied && e.kind != Kind::File && blockers.contains(&e.path.as_path())
+    });
+    if !denied_dir_below {
         rules.push(LandlockRule {
             path: dir.to_path_buf(),
             grant: Grant::ListOnly,
