@@ -4,6 +4,10 @@ cordon's relay to the caller's proxy on the host's loopback and through
 cordon's own filtering proxy (a host rule), in one run, each proxied run
 paired with a direct run of the same path just before it.
 
+Twice: with the server sending under the host's TCP congestion control (this
+VM kind's is BBR, which paces) and under cubic (Debian's default, no pacing),
+because the direct baseline differs a lot between the two.
+
 The filtering proxy never connects to the host's own addresses, so its
 server runs in a network namespace this script creates (root needed), at
 10.204.0.2 behind a veth pair; its direct baseline uses the same path.
@@ -24,6 +28,7 @@ size = 300 * 1024 * 1024
 SERVER = r'''
 import os, socket, sys, tempfile
 size = int(sys.argv[2])
+cc = sys.argv[3].encode() if len(sys.argv) > 3 else None
 # Served from the page cache with sendfile: the load generator should cost
 # as little CPU as possible, so that the measurement is about the path.
 blob = tempfile.TemporaryFile()
@@ -32,14 +37,17 @@ server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEAD
 server.bind((sys.argv[1], 0)); server.listen(16)
 print(server.getsockname()[1], flush=True)
 while True:
-    conn, _ = server.accept(); conn.recv(4096); conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+    conn, _ = server.accept()
+    if cc: conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc)
+    conn.recv(4096); conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
     conn.sendfile(blob, 0, size)
     conn.close()
 '''
 
 
-def start_server(prefix, bind):
-    proc = subprocess.Popen(prefix + [sys.executable, "-c", SERVER, bind, str(size)], stdout=subprocess.PIPE, text=True)
+def start_server(prefix, bind, cc):
+    args = [sys.executable, "-c", SERVER, bind, str(size)] + ([cc] if cc else [])
+    proc = subprocess.Popen(prefix + args, stdout=subprocess.PIPE, text=True)
     return proc, int(proc.stdout.readline())
 
 
@@ -75,40 +83,51 @@ sh(f"ip netns add {NS}; ip link add cb-host type veth peer name cb-ns netns {NS}
    f"ip -n {NS} addr add 10.204.0.2/24 dev cb-ns; ip -n {NS} link set cb-ns up; ip -n {NS} link set lo up")
 servers = []
 try:
-    local, local_port = start_server([], "127.0.0.1")
-    remote, remote_port = start_server(["ip", "netns", "exec", NS], "0.0.0.0")
-    servers = [local, remote]
     hosts = tempfile.NamedTemporaryFile("w", delete=False)
     hosts.write("10.204.0.2 bulk.test\n")
     hosts.close()
-    relay_cfg = config({"version": "0.8.0", "runtimeConfig": {"networkProxy": f"http://127.0.0.1:{local_port}"},
-                        "process": {"commandLine": reader("127.0.0.1", local_port)}})
-    proxy_cfg = config({"version": "0.8.0", "process": {"commandLine": reader(None, remote_port, via_proxy=True)},
-                        "network": {"egress": {"allow": [{"to": [{"host": "bulk.test"}]}]}}})
     env = dict(os.environ, CORDON_PROXY_HOSTS=hosts.name)
 
     def measure(args, **kw):
         return int(subprocess.run(args, capture_output=True, text=True, check=True, **kw).stdout)
 
-    rows = {k: [] for k in ("direct-lo", "relay", "direct-veth", "proxy")}
+    host_cc = open("/proc/sys/net/ipv4/tcp_congestion_control").read().strip()
+    setups = []
+    for cc in [None, "cubic"]:
+        local, local_port = start_server([], "127.0.0.1", cc)
+        remote, remote_port = start_server(["ip", "netns", "exec", NS], "0.0.0.0", cc)
+        servers += [local, remote]
+        relay_cfg = config({"version": "0.8.0", "runtimeConfig": {"networkProxy": f"http://127.0.0.1:{local_port}"},
+                            "process": {"commandLine": reader("127.0.0.1", local_port)}})
+        proxy_cfg = config({"version": "0.8.0", "process": {"commandLine": reader(None, remote_port, via_proxy=True)},
+                            "network": {"egress": {"allow": [{"to": [{"host": "bulk.test"}]}]}}})
+        rows = {k: [] for k in ("direct-lo", "relay", "direct-veth", "proxy")}
+        setups.append((cc or f"{host_cc} (host default)", local_port, remote_port, relay_cfg, proxy_cfg, rows))
     for _ in range(runs):
-        rows["direct-lo"].append(measure(["sh", "-c", reader("127.0.0.1", local_port)]))
-        rows["relay"].append(measure([cordon, "--config", relay_cfg]))
-        rows["direct-veth"].append(measure(["sh", "-c", reader("10.204.0.2", remote_port)]))
-        rows["proxy"].append(measure([cordon, "--config", proxy_cfg], env=env))
+        for _, local_port, remote_port, relay_cfg, proxy_cfg, rows in setups:
+            rows["direct-lo"].append(measure(["sh", "-c", reader("127.0.0.1", local_port)]))
+            rows["relay"].append(measure([cordon, "--config", relay_cfg]))
+            rows["direct-veth"].append(measure(["sh", "-c", reader("10.204.0.2", remote_port)]))
+            rows["proxy"].append(measure([cordon, "--config", proxy_cfg], env=env))
 finally:
     for s in servers:
         s.kill()
     subprocess.run(["ip", "netns", "del", NS])
     subprocess.run(["ip", "link", "del", "cb-host"], stderr=subprocess.DEVNULL)
 
-med = {k: statistics.median(v) for k, v in rows.items()}
-ratio = lambda a, b: statistics.median(x / y for x, y in zip(rows[a], rows[b]))
 print(f"bulk download of {size >> 20} MiB, median of {runs}; proxied runs as a median of paired ratios")
-print()
-print("| path | median MB/s | share of its direct baseline |")
-print("|---|---|---|")
-print(f"| direct, host loopback | {med['direct-lo']:.0f} | 100% |")
-print(f"| through cordon's relay to the caller's proxy (loopback) | {med['relay']:.0f} | {100 * ratio('relay', 'direct-lo'):.0f}% |")
-print(f"| direct, to a namespace behind a veth pair | {med['direct-veth']:.0f} | 100% |")
-print(f"| through cordon's filtering proxy (CONNECT), same server | {med['proxy']:.0f} | {100 * ratio('proxy', 'direct-veth'):.0f}% |")
+for cc, _, _, _, _, rows in setups:
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    ratios = lambda a, b: [x / y for x, y in zip(rows[a], rows[b])]
+    share = lambda a, b: f"{100 * statistics.median(ratios(a, b)):.0f}%"
+    # Quartiles of the paired ratios: how much the machine moved the figure.
+    spread = lambda a, b: "–".join(f"{100 * q:.0f}%" for q in statistics.quantiles(ratios(a, b), n=4)[::2]) if runs > 1 else ""
+    print()
+    print(f"server sending with {cc}")
+    print()
+    print("| path | median MB/s | share of its direct baseline | quartiles of the share |")
+    print("|---|---|---|---|")
+    print(f"| direct, host loopback | {med['direct-lo']:.0f} | 100% | |")
+    print(f"| through cordon's relay to the caller's proxy (loopback) | {med['relay']:.0f} | {share('relay', 'direct-lo')} | {spread('relay', 'direct-lo')} |")
+    print(f"| direct, to a namespace behind a veth pair | {med['direct-veth']:.0f} | 100% | |")
+    print(f"| through cordon's filtering proxy (CONNECT), same server | {med['proxy']:.0f} | {share('proxy', 'direct-veth')} | {spread('proxy', 'direct-veth')} |")
