@@ -129,7 +129,7 @@ pub fn pump(sandbox_side: TcpStream, host_side: TcpStream, slot: Slot) {
 /// The sandbox-side connection never leaves the machine (both ends are on
 /// the sandbox's own loopback), so congestion control there only costs. A
 /// host default that paces its sending, such as BBR, capped this hop near
-/// 2 GB/s here and took a third of the relay's CPU; Reno does not pace, is
+/// 2 GB/s here and took about half of the relay's CPU; Reno does not pace, is
 /// always built in and may be chosen by any user. The host-side connection,
 /// which may cross a real network, keeps the host's choice. A refusal only
 /// costs speed.
