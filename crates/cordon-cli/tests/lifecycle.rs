@@ -203,6 +203,45 @@ fn wrong_transitions_and_bad_ids_have_their_codes() {
     }
 }
 
+/// The state directory is where a sandbox's control socket lives: a shared
+/// or redirected one would let someone else drive the caller's sandboxes.
+#[test]
+fn an_unsafe_state_directory_is_refused() {
+    for who in users() {
+        let env = Env::new(who);
+        let private = env.state.dir("private");
+        std::fs::set_permissions(
+            &private,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let link = env.state.p("link");
+        std::os::unix::fs::symlink(&private, &link).unwrap();
+        let open = env.state.dir("open");
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let config = ConfigFile::new(&json!({}));
+        for dir in [&link, &open] {
+            let out = env
+                .cmd(&["provision", "--config", config.path.to_str().unwrap()])
+                .env("CORDON_STATE_DIR", dir)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let run = Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            assert_eq!(run.code, 125, "{who:?} {dir}\n{run}");
+            assert!(run.stdout.contains("backend_error"), "{run}");
+            assert!(run.stdout.contains("not a symlink"), "{run}");
+        }
+        // Nothing was created through the link.
+        assert_eq!(std::fs::read_dir(&private).unwrap().count(), 0);
+    }
+}
+
 #[test]
 fn mxc_wire_form_drives_every_phase() {
     for who in users() {

@@ -186,12 +186,15 @@ impl Store {
             .create(&root)
             .map_err(|e| io_err(&format!("creating {}", root.display()), e))?;
         use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(&root).map_err(|e| io_err("state root", e))?;
-        if meta.uid() != Caller::current().uid || meta.mode() & 0o077 != 0 {
+        // Not followed: a symlink planted at a shared path (e.g. under /tmp)
+        // must not redirect the state into another directory.
+        let meta = std::fs::symlink_metadata(&root).map_err(|e| io_err("state root", e))?;
+        if !meta.is_dir() || meta.uid() != Caller::current().uid || meta.mode() & 0o077 != 0 {
             return Err(LifecycleError::new(
                 ErrorCode::BackendError,
                 format!(
-                    "state directory {} must be owned by you and private (mode 0700)",
+                    "state directory {} must be a directory (not a symlink) owned by you and private \
+                     (mode 0700)",
                     root.display()
                 ),
             ));
