@@ -56,6 +56,129 @@ fn shadow_is_unreadable_even_for_root() {
     }
 }
 
+/// A listening socket in X11's socket directory (created, and removed again,
+/// if the host has none).
+struct X11Socket {
+    path: String,
+    created_dir: bool,
+    _listener: std::os::unix::net::UnixListener,
+}
+
+impl X11Socket {
+    fn new() -> Self {
+        let dir = std::path::Path::new("/tmp/.X11-unix");
+        let created_dir = !dir.exists();
+        if created_dir {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o1777))
+                .unwrap();
+        }
+        let path = format!("/tmp/.X11-unix/X{}", 900 + std::process::id() % 99);
+        let _ = std::fs::remove_file(&path);
+        X11Socket {
+            _listener: listen(&path),
+            path,
+            created_dir,
+        }
+    }
+}
+
+impl Drop for X11Socket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if self.created_dir {
+            let _ = std::fs::remove_dir("/tmp/.X11-unix");
+        }
+    }
+}
+
+/// A listener on a unix socket at `path` that any identity may connect to.
+fn listen(path: &str) -> std::os::unix::net::UnixListener {
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    listener
+}
+
+fn connects(label: &str, path: &str) -> String {
+    probe(
+        label,
+        &format!(
+            "python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' {path}"
+        ),
+    )
+}
+
+/// SPEC §2.3: the sandbox never reaches the host session's display servers or
+/// session bus, even when the config grants the directory they listen in; a
+/// config that lists one of them is refused. Another socket in the same
+/// directory stays reachable (the probe can tell the difference).
+#[test]
+fn display_and_session_bus_sockets_stay_out_of_granted_trees() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let runtime = fx.dir("run");
+        fx.dir("elsewhere");
+        let sockets = [
+            ("bus", fx.p("run/bus")),
+            ("wayland", fx.p("run/wayland-7")),
+            ("dbus_address", fx.p("elsewhere/custom-bus")),
+            ("wayland_display", fx.p("elsewhere/wl-abs")),
+            ("other", fx.p("run/other.sock")),
+        ];
+        let _listeners: Vec<_> = sockets.iter().map(|(_, p)| listen(p)).collect();
+        let script: String = sockets.iter().map(|(l, p)| connects(l, p)).collect();
+        let session = |cmd: &mut std::process::Command| {
+            cmd.env("XDG_RUNTIME_DIR", &runtime)
+                .env(
+                    "DBUS_SESSION_BUS_ADDRESS",
+                    format!("unix:path={},guid=0123", fx.p("elsewhere/custom-bus")),
+                )
+                .env("WAYLAND_DISPLAY", fx.p("elsewhere/wl-abs"));
+        };
+        let mut cmd = command(who);
+        session(&mut cmd);
+        let args = with_backend(who, &["run", "--rw", &fx.p(""), "--", "sh", "-c", &script]);
+        let run = Run::from(cmd.args(&args).output().unwrap());
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "bus=fail",
+            "wayland=fail",
+            "dbus_address=fail",
+            "wayland_display=fail",
+            "other=ok",
+        ]);
+        // X11's sockets live in the host's /tmp, which the sandbox sees when
+        // the config lists /tmp.
+        let x11 = X11Socket::new();
+        let args = with_backend(
+            who,
+            &[
+                "run",
+                "--rw",
+                "/tmp",
+                "--",
+                "sh",
+                "-c",
+                &connects("x11", &x11.path),
+            ],
+        );
+        let run = Run::from(command(who).args(&args).output().unwrap());
+        run.expect(&["x11=fail"]);
+        // Listing one of them (or a path inside X11's directory) asks for a display.
+        for (flag, path) in [("--ro", fx.p("run/bus")), ("--rw", x11.path.clone())] {
+            let mut cmd = command(who);
+            session(&mut cmd);
+            let args = with_backend(who, &["run", flag, &path, "--", "true"]);
+            let run = Run::from(cmd.args(&args).output().unwrap());
+            assert_eq!(run.code, 125, "{who:?} {path}\n{run}");
+            assert!(
+                run.stderr.contains("never gives the sandbox a display"),
+                "{run}"
+            );
+        }
+    }
+}
+
 /// Host root's sandbox is uid 0 without capabilities, so owner bits alone would
 /// let it read root-only files. The baseline is mounted without its owners (on
 /// bubblewrap: laid over the host's directories before bwrap binds them): a

@@ -228,11 +228,7 @@ fn an_unsafe_state_directory_is_refused() {
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();
-            let run = Run {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            };
+            let run = Run::from(out);
             assert_eq!(run.code, 125, "{who:?} {dir}\n{run}");
             assert!(run.stdout.contains("backend_error"), "{run}");
             assert!(run.stdout.contains("not a symlink"), "{run}");

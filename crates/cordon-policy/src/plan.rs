@@ -76,6 +76,9 @@ pub enum Origin {
     Alias,
     /// A root-only file of the baseline, hidden so host root's sandbox cannot read it.
     RootSecret,
+    /// A display server's or the session bus's socket of the host's session,
+    /// hidden inside a granted tree: the sandbox never gets a display (SPEC §2.3).
+    Session,
 }
 
 /// One path the sandbox sees, and how.

@@ -307,6 +307,8 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
         hide_root_only_files: caller.is_root(),
     };
 
+    deny_session_sockets(&mut plan, &listed, caller)?;
+
     // Other paths to denied objects (bind mounts, hard links) that the sandbox could see.
     let denied: Vec<(PathBuf, Kind)> = plan
         .entries
@@ -375,6 +377,93 @@ fn deny_aliases(plan: &mut FsPlan, denied: Vec<(PathBuf, Kind)>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The host session's display and session-bus sockets stay out of the sandbox
+/// even inside a granted tree (e.g. `/tmp` listed read-write exposes
+/// `/tmp/.X11-unix`); a config that lists one of them itself asks for UI
+/// access, which is refused (SPEC §2.3).
+fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Result<()> {
+    for (path, kind) in session_sockets(caller) {
+        let granted = listed
+            .iter()
+            .find(|l| l.access != Access::Denied && l.path.starts_with(&path));
+        if let Some(entry) = granted {
+            let inside = match entry.path == path {
+                true => String::new(),
+                false => format!(" (inside {})", path.display()),
+            };
+            return Err(PolicyError::policy(format!(
+                "{}: {} is where the host session's display or session bus listens{inside}; \
+                 cordon on Linux never gives the sandbox a display",
+                entry.field,
+                entry.path.display(),
+            )));
+        }
+        if matches!(
+            plan.access_at(&path),
+            Some(Access::ReadOnly | Access::ReadWrite)
+        ) {
+            plan.entries.push(FsEntry {
+                path,
+                access: Access::Denied,
+                kind,
+                origin: Origin::Session,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The sockets through which a process reaches the host's display servers and
+/// session bus (those that exist, canonical): X11's socket directory, and in
+/// the caller's runtime directory Wayland's sockets and D-Bus's `bus`, plus
+/// what `WAYLAND_DISPLAY` and `DBUS_SESSION_BUS_ADDRESS` name elsewhere.
+pub fn session_sockets(caller: Caller) -> Vec<(PathBuf, Kind)> {
+    let mut candidates = vec![PathBuf::from("/tmp/.X11-unix")];
+    let mut runtime_dirs = vec![PathBuf::from(format!("/run/user/{}", caller.uid))];
+    runtime_dirs.extend(std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from));
+    for dir in &runtime_dirs {
+        candidates.push(dir.join("bus"));
+        if let Ok(read) = std::fs::read_dir(dir) {
+            candidates.extend(
+                read.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("wayland-"))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    if let Some(display) = std::env::var_os("WAYLAND_DISPLAY").map(PathBuf::from) {
+        if display.is_absolute() {
+            candidates.push(display);
+        }
+    }
+    if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        candidates.extend(dbus_socket_paths(&address));
+    }
+    let mut found: Vec<(PathBuf, Kind)> = candidates
+        .iter()
+        .filter(|p| p.is_absolute())
+        .filter_map(|p| {
+            let path = std::fs::canonicalize(p).ok()?;
+            let kind = if path.is_dir() { Kind::Dir } else { Kind::File };
+            Some((path, kind))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
+    found
+}
+
+/// The socket paths of a D-Bus address list (`unix:path=/run/user/1000/bus;...`).
+fn dbus_socket_paths(address: &str) -> Vec<PathBuf> {
+    address
+        .split(';')
+        .filter_map(|one| one.strip_prefix("unix:"))
+        .flat_map(|params| params.split(','))
+        .filter_map(|kv| kv.strip_prefix("path="))
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// Hide host root's secrets with masks, for backends that cannot present the
@@ -574,6 +663,15 @@ pub fn depth(path: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbus_addresses_name_their_socket_paths() {
+        assert_eq!(
+            dbus_socket_paths("unix:path=/run/user/1000/bus,guid=ab;tcp:host=x,port=1;unix:abstract=/tmp/d;unix:guid=c,path=/p"),
+            vec![PathBuf::from("/run/user/1000/bus"), PathBuf::from("/p")]
+        );
+        assert!(dbus_socket_paths("").is_empty());
+    }
 
     #[test]
     fn root_only_files_are_left_to_the_backend_until_masked() {
