@@ -384,11 +384,20 @@ fn deny_aliases(plan: &mut FsPlan, denied: Vec<(PathBuf, Kind)>) -> Result<()> {
 /// `/tmp/.X11-unix`); a config that lists one of them itself asks for UI
 /// access, which is refused (SPEC §2.3).
 fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Result<()> {
-    for (path, kind) in session_sockets(caller) {
-        let granted = listed
+    let granted_below = |path: &Path| {
+        listed
             .iter()
-            .find(|l| l.access != Access::Denied && l.path.starts_with(&path));
-        if let Some(entry) = granted {
+            .find(|l| l.access != Access::Denied && l.path.starts_with(path))
+    };
+    let visible = |plan: &FsPlan, path: &Path| {
+        matches!(
+            plan.access_at(path),
+            Some(Access::ReadOnly | Access::ReadWrite)
+        )
+    };
+    let matters = |path: &Path| visible(plan, path) || granted_below(path).is_some();
+    for (path, kind) in session_sockets(caller, matters) {
+        if let Some(entry) = granted_below(&path) {
             let inside = match entry.path == path {
                 true => String::new(),
                 false => format!(" (inside {})", path.display()),
@@ -400,10 +409,7 @@ fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) ->
                 entry.path.display(),
             )));
         }
-        if matches!(
-            plan.access_at(&path),
-            Some(Access::ReadOnly | Access::ReadWrite)
-        ) {
+        if visible(plan, &path) {
             plan.entries.push(FsEntry {
                 path,
                 access: Access::Denied,
@@ -419,37 +425,41 @@ fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) ->
 /// session bus (those that exist, canonical): X11's socket directory, and in
 /// the caller's runtime directory Wayland's sockets and D-Bus's `bus`, plus
 /// what `WAYLAND_DISPLAY` and `DBUS_SESSION_BUS_ADDRESS` name elsewhere.
-pub fn session_sockets(caller: Caller) -> Vec<(PathBuf, Kind)> {
-    let mut candidates = vec![PathBuf::from("/tmp/.X11-unix")];
+/// Only places for which `matters` (given a canonical path) holds are looked
+/// into: a runtime directory the sandbox cannot see is not read.
+pub fn session_sockets(caller: Caller, matters: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Kind)> {
+    let existing = |p: &Path| -> Option<(PathBuf, Kind)> {
+        let path = std::fs::canonicalize(p).ok()?;
+        let kind = if path.is_dir() { Kind::Dir } else { Kind::File };
+        matters(&path).then_some((path, kind))
+    };
+    let mut found: Vec<(PathBuf, Kind)> = Vec::new();
+    found.extend(existing(Path::new("/tmp/.X11-unix")));
     let mut runtime_dirs = vec![PathBuf::from(format!("/run/user/{}", caller.uid))];
     runtime_dirs.extend(std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from));
-    for dir in &runtime_dirs {
-        candidates.push(dir.join("bus"));
-        if let Ok(read) = std::fs::read_dir(dir) {
-            candidates.extend(
-                read.flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with("wayland-"))
-                    .map(|e| e.path()),
-            );
+    for dir in runtime_dirs.iter().filter(|d| d.is_absolute()) {
+        let Some((dir, Kind::Dir)) = existing(dir) else {
+            continue;
+        };
+        found.extend(existing(&dir.join("bus")));
+        if let Ok(read) = std::fs::read_dir(&dir) {
+            let wayland = read
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("wayland-"));
+            found.extend(wayland.filter_map(|e| existing(&e.path())));
         }
     }
-    if let Some(display) = std::env::var_os("WAYLAND_DISPLAY").map(PathBuf::from) {
-        if display.is_absolute() {
-            candidates.push(display);
-        }
-    }
+    let mut named: Vec<PathBuf> = Vec::new();
+    named.extend(std::env::var_os("WAYLAND_DISPLAY").map(PathBuf::from));
     if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        candidates.extend(dbus_socket_paths(&address));
+        named.extend(dbus_socket_paths(&address));
     }
-    let mut found: Vec<(PathBuf, Kind)> = candidates
-        .iter()
-        .filter(|p| p.is_absolute())
-        .filter_map(|p| {
-            let path = std::fs::canonicalize(p).ok()?;
-            let kind = if path.is_dir() { Kind::Dir } else { Kind::File };
-            Some((path, kind))
-        })
-        .collect();
+    found.extend(
+        named
+            .iter()
+            .filter(|p| p.is_absolute())
+            .filter_map(|p| existing(p)),
+    );
     found.sort_by(|a, b| a.0.cmp(&b.0));
     found.dedup_by(|a, b| a.0 == b.0);
     found
