@@ -110,19 +110,27 @@ fn connects(label: &str, path: &str) -> String {
 
 /// SPEC §2.3: the sandbox never reaches the host session's display servers or
 /// session bus, even when the config grants the directory they listen in; a
-/// config that lists one of them is refused. Another socket in the same
+/// config that lists one of them is refused. Nor, unless the config lists
+/// them, the user's service manager, container engine or credential agents,
+/// through which it could act outside the sandbox. Another socket in the same
 /// directory stays reachable (the probe can tell the difference).
 #[test]
-fn display_and_session_bus_sockets_stay_out_of_granted_trees() {
+fn host_session_and_service_sockets_stay_out_of_granted_trees() {
     for who in identities() {
         let fx = Fixture::new(who);
         let runtime = fx.dir("run");
+        fx.dir("run/systemd");
+        fx.dir("run/gnupg");
         fx.dir("elsewhere");
         let sockets = [
             ("bus", fx.p("run/bus")),
             ("wayland", fx.p("run/wayland-7")),
             ("dbus_address", fx.p("elsewhere/custom-bus")),
             ("wayland_display", fx.p("elsewhere/wl-abs")),
+            ("systemd", fx.p("run/systemd/private")),
+            ("docker", fx.p("run/docker.sock")),
+            ("gpg_agent", fx.p("run/gnupg/S.gpg-agent")),
+            ("ssh_agent", fx.p("elsewhere/agent.sock")),
             ("other", fx.p("run/other.sock")),
         ];
         let _listeners: Vec<_> = sockets.iter().map(|(_, p)| listen(p)).collect();
@@ -133,7 +141,8 @@ fn display_and_session_bus_sockets_stay_out_of_granted_trees() {
                     "DBUS_SESSION_BUS_ADDRESS",
                     format!("unix:path={},guid=0123", fx.p("elsewhere/custom-bus")),
                 )
-                .env("WAYLAND_DISPLAY", fx.p("elsewhere/wl-abs"));
+                .env("WAYLAND_DISPLAY", fx.p("elsewhere/wl-abs"))
+                .env("SSH_AUTH_SOCK", fx.p("elsewhere/agent.sock"));
         };
         let mut cmd = command(who);
         session(&mut cmd);
@@ -145,8 +154,29 @@ fn display_and_session_bus_sockets_stay_out_of_granted_trees() {
             "wayland=fail",
             "dbus_address=fail",
             "wayland_display=fail",
+            "systemd=fail",
+            "docker=fail",
+            "gpg_agent=fail",
+            "ssh_agent=fail",
             "other=ok",
         ]);
+        // A service socket the config lists itself is granted.
+        let mut cmd = command(who);
+        session(&mut cmd);
+        let agent = fx.p("elsewhere/agent.sock");
+        let args = [
+            "run",
+            "--rw",
+            &fx.p(""),
+            "--rw",
+            &agent,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ];
+        let run = Run::from(cmd.args(with_backend(who, &args)).output().unwrap());
+        run.expect(&["ssh_agent=ok", "systemd=fail", "bus=fail", "other=ok"]);
         // X11's sockets live in the host's /tmp, which the sandbox sees when
         // the config lists /tmp.
         let x11 = X11Socket::new();

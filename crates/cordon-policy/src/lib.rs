@@ -8,6 +8,7 @@
 pub mod aliases;
 pub mod config;
 pub mod error;
+pub mod host_sockets;
 pub mod netrules;
 pub mod parse;
 pub mod plan;

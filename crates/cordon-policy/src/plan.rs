@@ -76,9 +76,10 @@ pub enum Origin {
     Alias,
     /// A root-only file of the baseline, hidden so host root's sandbox cannot read it.
     RootSecret,
-    /// A display server's or the session bus's socket of the host's session,
-    /// hidden inside a granted tree: the sandbox never gets a display (SPEC §2.3).
-    Session,
+    /// A socket of the host's session or services (display, session bus,
+    /// service manager, container engine, credential agent) hidden inside a
+    /// granted tree (see [`crate::host_sockets`]).
+    HostSocket,
 }
 
 /// One path the sandbox sees, and how.

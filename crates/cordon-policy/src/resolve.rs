@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::aliases;
 use crate::config::Config;
 use crate::error::{ErrorCode, PolicyError, Result};
+use crate::host_sockets::{self, WhenListed};
 use crate::plan::{path_depth, Access, FsEntry, FsPlan, Kind, Origin, Plan};
 use crate::validate;
 
@@ -307,7 +308,7 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
         hide_root_only_files: caller.is_root(),
     };
 
-    deny_session_sockets(&mut plan, &listed, caller)?;
+    deny_host_sockets(&mut plan, &listed, caller)?;
 
     // Other paths to denied objects (bind mounts, hard links) that the sandbox could see.
     let denied: Vec<(PathBuf, Kind)> = plan
@@ -379,11 +380,12 @@ fn deny_aliases(plan: &mut FsPlan, denied: Vec<(PathBuf, Kind)>) -> Result<()> {
     Ok(())
 }
 
-/// The host session's display and session-bus sockets stay out of the sandbox
-/// even inside a granted tree (e.g. `/tmp` listed read-write exposes
-/// `/tmp/.X11-unix`); a config that lists one of them itself asks for UI
-/// access, which is refused (SPEC §2.3).
-fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Result<()> {
+/// The host's session and service sockets (see [`host_sockets`]) stay out of
+/// the sandbox even inside a granted tree (e.g. `/tmp` listed read-write
+/// exposes `/tmp/.X11-unix`). Listing a display or session-bus socket itself
+/// asks for UI access, which is refused (SPEC §2.3); listing a service or
+/// agent socket itself grants it.
+fn deny_host_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Result<()> {
     let granted_below = |path: &Path| {
         listed
             .iter()
@@ -395,12 +397,16 @@ fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) ->
             Some(Access::ReadOnly | Access::ReadWrite)
         )
     };
+    let home = std::env::var_os("HOME").map(PathBuf::from);
     let matters = |path: &Path| visible(plan, path) || granted_below(path).is_some();
-    for (path, kind) in session_sockets(caller, matters) {
-        if let Some(entry) = granted_below(&path) {
-            let inside = match entry.path == path {
+    for socket in host_sockets::find(caller, home.as_deref(), matters) {
+        if let Some(entry) = granted_below(&socket.path) {
+            if socket.when_listed == WhenListed::Granted {
+                continue;
+            }
+            let inside = match entry.path == socket.path {
                 true => String::new(),
-                false => format!(" (inside {})", path.display()),
+                false => format!(" (inside {})", socket.path.display()),
             };
             return Err(PolicyError::policy(format!(
                 "{}: {} is where the host session's display or session bus listens{inside}; \
@@ -409,71 +415,16 @@ fn deny_session_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) ->
                 entry.path.display(),
             )));
         }
-        if visible(plan, &path) {
+        if visible(plan, &socket.path) {
             plan.entries.push(FsEntry {
-                path,
+                path: socket.path,
                 access: Access::Denied,
-                kind,
-                origin: Origin::Session,
+                kind: socket.kind,
+                origin: Origin::HostSocket,
             });
         }
     }
     Ok(())
-}
-
-/// The sockets through which a process reaches the host's display servers and
-/// session bus (those that exist, canonical): X11's socket directory, and in
-/// the caller's runtime directory Wayland's sockets and D-Bus's `bus`, plus
-/// what `WAYLAND_DISPLAY` and `DBUS_SESSION_BUS_ADDRESS` name elsewhere.
-/// Only places for which `matters` (given a canonical path) holds are looked
-/// into: a runtime directory the sandbox cannot see is not read.
-pub fn session_sockets(caller: Caller, matters: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Kind)> {
-    let existing = |p: &Path| -> Option<(PathBuf, Kind)> {
-        let path = std::fs::canonicalize(p).ok()?;
-        let kind = if path.is_dir() { Kind::Dir } else { Kind::File };
-        matters(&path).then_some((path, kind))
-    };
-    let mut found: Vec<(PathBuf, Kind)> = Vec::new();
-    found.extend(existing(Path::new("/tmp/.X11-unix")));
-    let mut runtime_dirs = vec![PathBuf::from(format!("/run/user/{}", caller.uid))];
-    runtime_dirs.extend(std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from));
-    for dir in runtime_dirs.iter().filter(|d| d.is_absolute()) {
-        let Some((dir, Kind::Dir)) = existing(dir) else {
-            continue;
-        };
-        found.extend(existing(&dir.join("bus")));
-        if let Ok(read) = std::fs::read_dir(&dir) {
-            let wayland = read
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with("wayland-"));
-            found.extend(wayland.filter_map(|e| existing(&e.path())));
-        }
-    }
-    let mut named: Vec<PathBuf> = Vec::new();
-    named.extend(std::env::var_os("WAYLAND_DISPLAY").map(PathBuf::from));
-    if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        named.extend(dbus_socket_paths(&address));
-    }
-    found.extend(
-        named
-            .iter()
-            .filter(|p| p.is_absolute())
-            .filter_map(|p| existing(p)),
-    );
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found.dedup_by(|a, b| a.0 == b.0);
-    found
-}
-
-/// The socket paths of a D-Bus address list (`unix:path=/run/user/1000/bus;...`).
-fn dbus_socket_paths(address: &str) -> Vec<PathBuf> {
-    address
-        .split(';')
-        .filter_map(|one| one.strip_prefix("unix:"))
-        .flat_map(|params| params.split(','))
-        .filter_map(|kv| kv.strip_prefix("path="))
-        .map(PathBuf::from)
-        .collect()
 }
 
 /// Hide host root's secrets with masks, for backends that cannot present the
@@ -673,15 +624,6 @@ pub fn depth(path: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dbus_addresses_name_their_socket_paths() {
-        assert_eq!(
-            dbus_socket_paths("unix:path=/run/user/1000/bus,guid=ab;tcp:host=x,port=1;unix:abstract=/tmp/d;unix:guid=c,path=/p"),
-            vec![PathBuf::from("/run/user/1000/bus"), PathBuf::from("/p")]
-        );
-        assert!(dbus_socket_paths("").is_empty());
-    }
 
     #[test]
     fn root_only_files_are_left_to_the_backend_until_masked() {

@@ -29,7 +29,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cordon_policy::plan::{Access, FsPlan, Kind, NetworkPlan, Plan};
+use cordon_policy::plan::{Access, FsPlan, Kind, NetworkPlan, Origin, Plan};
 
 use super::confine::{self, Grant, LandlockRule};
 use crate::supervisor::{self, ChildReport, ChildStatus, SignalWatch, WaitEnd};
@@ -229,7 +229,12 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let cstr =
         |s: &str| CString::new(s).map_err(|_| SandboxError::setup(format!("{s:?} contains NUL")));
     // Without a mount namespace, host root's secrets are kept out by rules.
-    let mut rules = rules_for(crate::layout::with_root_masks(&plan.filesystem)?.as_ref());
+    let mut fs = crate::layout::with_root_masks(&plan.filesystem)?.into_owned();
+    // Unix sockets cannot be created in this mode (seccomp), so the host's
+    // session and service sockets are out of reach already; rules hiding them
+    // would only cost listing their directories.
+    fs.entries.retain(|e| e.origin != Origin::HostSocket);
+    let mut rules = rules_for(&fs);
     rules.push(LandlockRule {
         path: tmp.0.clone(),
         grant: Grant::Full,
