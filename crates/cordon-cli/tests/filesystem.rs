@@ -113,9 +113,10 @@ fn connects(label: &str, path: &str) -> String {
 /// config that lists one of them is refused. Nor, unless the config lists
 /// them, the user's service manager, container engine or credential agents,
 /// through which it could act outside the sandbox. Another socket in the same
-/// directory stays reachable (the probe can tell the difference).
+/// directory stays reachable (the probe can tell the difference). (A short
+/// name: the fixture's path, which holds it, must fit a socket address.)
 #[test]
-fn host_session_and_service_sockets_stay_out_of_granted_trees() {
+fn host_sockets_stay_hidden() {
     for who in identities() {
         let fx = Fixture::new(who);
         let runtime = fx.dir("run");
