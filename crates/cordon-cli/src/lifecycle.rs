@@ -79,7 +79,9 @@ fn provision_value(value: &Value) -> i32 {
 
 pub fn phase(name: &str, id: &str, audit: &AuditLog) -> i32 {
     let result = with_store(|s| match name {
-        "start" => s.start(id, audit.decision_log(id)).map(|()| "running"),
+        "start" => s
+            .start(id, audit.decision_log(id), audit.path())
+            .map(|()| "running"),
         "stop" => s.stop(id).map(|()| "provisioned"),
         "deprovision" => s.deprovision(id).map(|()| "deprovisioned"),
         _ => unreachable!("phase names are fixed by the caller"),

@@ -339,10 +339,20 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
 /// Resolve and run a one-shot config; returns cordon's exit code.
 /// `words`: the command as `cordon run -- CMD ARGS` gave it (empty: none).
 fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty: bool) -> i32 {
+    // Opened first: the log must exist for the plan to keep it out of the sandbox.
+    let audit = match audit::AuditLog::open(common.audit_log.as_deref()) {
+        Ok(audit) => audit,
+        Err(e) => return fail(&e, common),
+    };
     let mut plan = match cordon_policy::resolve_one_shot(&config, Caller::current()) {
         Ok(plan) => plan,
         Err(e) => return fail(&e, common),
     };
+    if let Some(log) = common.audit_log.as_deref() {
+        if let Err(e) = cordon_policy::resolve::protect_file(&mut plan.filesystem, log) {
+            return fail(&e, common);
+        }
+    }
     plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
     cordon_sandbox::native::phase("resolved");
     for notice in &plan.notices {
@@ -360,10 +370,6 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         );
     }
     let sandbox_id = audit::new_sandbox_id(backend);
-    let audit = match audit::AuditLog::open(common.audit_log.as_deref()) {
-        Ok(audit) => audit,
-        Err(e) => return fail(&e, common),
-    };
     if let Err(e) = audit.spawn(&sandbox_id, &plan, backend) {
         return fail(&e, common);
     }

@@ -290,6 +290,53 @@ fn audit_log_records_spawn_and_exit() {
     assert_eq!(records[0]["sandboxId"], records[1]["sandboxId"]);
 }
 
+/// The audit log is the record of what the workload did: inside a granted
+/// tree it stays out of the sandbox (neither readable nor rewritable), and a
+/// config that lists it is refused.
+#[test]
+fn the_sandbox_cannot_touch_the_audit_log() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let rw = fx.dir("rw");
+        let log = fx.p("rw/audit.jsonl");
+        let flag = format!("--audit-log={log}");
+        let script = [
+            probe("read", &format!("grep -q spawn {log}")),
+            probe("truncate", &format!("sh -c ': > {log}'")),
+            probe("append", &format!("sh -c 'echo FORGED >> {log}'")),
+            probe("replace", &format!("mv {rw}/other {log}")),
+            probe("rw_works", &format!("touch {rw}/other")),
+        ]
+        .concat();
+        let run = cordon(
+            who,
+            &[&flag, "run", "--rw", &rw, "--", "sh", "-c", &script],
+            None,
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "read=fail",
+            "truncate=fail",
+            "append=fail",
+            "replace=fail",
+            "rw_works=ok",
+        ]);
+        // Exactly cordon's two records: nothing appended, nothing cut.
+        let text = std::fs::read_to_string(&log).unwrap();
+        let events: Vec<String> = text
+            .lines()
+            .map(|l| match serde_json::from_str::<Value>(l) {
+                Ok(record) => record["event"].to_string(),
+                Err(_) => format!("not cordon's: {l}"),
+            })
+            .collect();
+        assert_eq!(events, ["\"spawn\"", "\"exit\""], "{who:?}\n{text}");
+        let run = cordon(who, &[&flag, "run", "--ro", &log, "--", "true"], None);
+        assert_eq!(run.code, 125, "{who:?}\n{run}");
+        assert!(run.stderr.contains("audit log"), "{run}");
+    }
+}
+
 #[test]
 fn an_audit_log_that_cannot_be_opened_or_written_stops_the_run() {
     // Fail closed: the operator asked for a trail; nothing runs unrecorded.

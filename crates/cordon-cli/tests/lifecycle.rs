@@ -203,6 +203,37 @@ fn wrong_transitions_and_bad_ids_have_their_codes() {
     }
 }
 
+/// The audit log a sandbox is started with stays out of it for its whole life,
+/// also inside a path the sandbox may write.
+#[test]
+fn a_long_lived_sandbox_cannot_touch_the_audit_log() {
+    for who in users() {
+        let env = Env::new(who);
+        let rw = env.state.dir("rw");
+        let log = env.state.p("rw/audit.jsonl");
+        let flag = format!("--audit-log={log}");
+        let id = env.provision(&json!({"filesystem": {"readwritePaths": [rw]}}));
+        env.envelope(&[&flag, "start", &id]);
+        let script = [
+            probe("read", &format!("cat {log}")),
+            probe("append", &format!("sh -c 'echo FORGED >> {log}'")),
+            probe("rw_works", &format!("touch {rw}/other")),
+        ]
+        .concat();
+        let run = env.run(&[&flag, "exec", &id, "--", "sh", "-c", &script]);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["read=fail", "append=fail", "rw_works=ok"]);
+        env.envelope(&["stop", &id]);
+        env.envelope(&["deprovision", &id]);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.lines()
+                .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+            "{who:?}\n{text}"
+        );
+    }
+}
+
 /// The state directory is where a sandbox's control socket lives: a shared
 /// or redirected one would let someone else drive the caller's sandboxes.
 #[test]

@@ -80,6 +80,9 @@ pub enum Origin {
     /// service manager, container engine, credential agent) hidden inside a
     /// granted tree (see [`crate::host_sockets`]).
     HostSocket,
+    /// A file cordon itself writes during the run (the operator's audit log),
+    /// which the workload must not read or rewrite.
+    Protected,
 }
 
 /// One path the sandbox sees, and how.

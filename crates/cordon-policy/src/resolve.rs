@@ -427,6 +427,38 @@ fn deny_host_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Re
     Ok(())
 }
 
+/// Keep the operator's audit log out of the sandbox, also when it lies inside a
+/// granted tree, together with its other names there: the workload must not
+/// read or rewrite the record of what it did. A config that lists the log
+/// itself is refused; a path the sandbox cannot see is left alone.
+pub fn protect_file(plan: &mut FsPlan, path: &Path) -> Result<()> {
+    let Ok(path) = std::fs::canonicalize(path) else {
+        return Ok(());
+    };
+    if !matches!(
+        plan.access_at(&path),
+        Some(Access::ReadOnly | Access::ReadWrite)
+    ) {
+        return Ok(());
+    }
+    if plan.entries.iter().any(|e| e.path == path) {
+        return Err(PolicyError::policy(format!(
+            "filesystem: {} is the operator's audit log, which no sandbox may be given",
+            path.display()
+        )));
+    }
+    plan.entries.push(FsEntry {
+        path: path.clone(),
+        access: Access::Denied,
+        kind: Kind::File,
+        origin: Origin::Protected,
+    });
+    deny_aliases(plan, vec![(path, Kind::File)])?;
+    plan.entries
+        .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    Ok(())
+}
+
 /// Hide host root's secrets with masks, for backends that cannot present the
 /// baseline without its owners: the root-only entries of `/etc` at any depth
 /// (see [`aliases::root_only_files`]) and their other names become denied

@@ -312,8 +312,14 @@ impl Store {
     }
 
     /// Build the sandbox's namespaces and start its init. Its filtering
-    /// proxy, if it has one, writes its decisions to `log` while it runs.
-    pub fn start(&self, id: &str, log: Option<crate::net::DecisionLog>) -> Result<()> {
+    /// proxy, if it has one, writes its decisions to `log` while it runs;
+    /// `audit_log` (the file behind it) is kept out of the sandbox.
+    pub fn start(
+        &self,
+        id: &str,
+        log: Option<crate::net::DecisionLog>,
+        audit_log: Option<&Path>,
+    ) -> Result<()> {
         let dir = self.dir(id)?;
         let _lock = Lock::take(&dir)?;
         let mut record = self.read(&dir)?;
@@ -324,7 +330,10 @@ impl Store {
             ));
         }
         let config: Config = cordon_policy::config_from_value(record["config"].clone())?;
-        let plan = cordon_policy::resolve_sandbox(&config, Caller::current())?;
+        let mut plan = cordon_policy::resolve_sandbox(&config, Caller::current())?;
+        if let Some(audit_log) = audit_log {
+            cordon_policy::resolve::protect_file(&mut plan.filesystem, audit_log)?;
+        }
         let socket_path = dir.join("sock");
         let _ = std::fs::remove_file(&socket_path);
         let listener = socket(
