@@ -45,6 +45,42 @@ fn home_and_unlisted_dirs_are_invisible() {
     }
 }
 
+/// Listing `/` read-only gives the whole host tree, read-only: the merged-/usr
+/// symlinks are the host's own, nothing is writable, and the sandbox still has
+/// its own /proc, /dev and /tmp and no root-only file of /etc.
+#[test]
+fn the_whole_host_can_be_granted_read_only() {
+    for who in identities() {
+        let script = [
+            probe("bin", "/bin/sh -c true"),
+            probe("host_tree", "test -d /var/lib"),
+            probe("write", "touch /var/cordon-it-x"),
+            probe("usr_write", "touch /usr/x"),
+            probe(
+                "private_tmp",
+                "sh -c 'touch /tmp/x && ! ls /tmp/cordon-it-* >/dev/null 2>&1'",
+            ),
+            probe("own_proc", "test $(ls /proc | grep -c '^[0-9]') -lt 10"),
+            probe("shadow", "cat /etc/shadow"),
+        ]
+        .concat();
+        let run = run_config(
+            who,
+            &json!({"process": {"commandLine": script}, "filesystem": {"readonlyPaths": ["/"]}}),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "bin=ok",
+            "host_tree=ok",
+            "write=fail",
+            "usr_write=fail",
+            "private_tmp=ok",
+            "own_proc=ok",
+            "shadow=fail",
+        ]);
+    }
+}
+
 #[test]
 fn shadow_is_unreadable_even_for_root() {
     for who in identities() {

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use cordon_policy::plan::{path_depth, Access, FsPlan, Kind};
+use cordon_policy::plan::{path_depth, Access, FsEntry, FsPlan, Kind};
 
 /// Files under /proc that host root's sandbox (uid 0, no capabilities) could
 /// still write through owner permission bits, made read-only.
@@ -115,10 +115,14 @@ pub fn mount_ops_sized(
         };
         ops.push((entry.depth(), op));
     }
-    // Merged-/usr symlinks of the baseline.
+    // Merged-/usr symlinks of the baseline, unless listed themselves or seen
+    // through a listed ancestor (`/` listed: the host's own symlink is there).
     for base in cordon_policy::resolve::BASELINE {
         let path = Path::new(base);
-        if fs.entries.iter().any(|e| e.path == path) {
+        let covered = |e: &FsEntry| {
+            e.path == path || (e.access != Access::Denied && path.starts_with(&e.path))
+        };
+        if fs.entries.iter().any(covered) {
             continue;
         }
         if let Ok(target) = std::fs::read_link(path) {
