@@ -25,6 +25,9 @@ pub struct OwnerLessBaseline {
     trees: Vec<(PathBuf, OwnedFd)>,
     /// Why a directory could not be idmapped (the first failure), for reports.
     failure: Option<String>,
+    /// The child that held the idmapping's user namespace, reaped at the end
+    /// of the run instead of at its start.
+    _holder: Option<sys::NamespaceHolder>,
 }
 
 impl OwnerLessBaseline {
@@ -44,17 +47,20 @@ impl OwnerLessBaseline {
         if baseline.is_empty() {
             return Self::default();
         }
-        let nobody = match sys::user_namespace("0 65534 1", "0 65534 1") {
+        let (nobody, holder) = match sys::user_namespace("0 65534 1", "0 65534 1") {
             Ok(ns) => ns,
             Err(e) => {
                 return OwnerLessBaseline {
-                    trees: Vec::new(),
                     failure: Some(format!("creating the idmapping's user namespace: {e}")),
+                    ..Self::default()
                 }
             }
         };
         let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
-        let mut owner_less = OwnerLessBaseline::default();
+        let mut owner_less = OwnerLessBaseline {
+            _holder: Some(holder),
+            ..Self::default()
+        };
         for path in baseline {
             let tree = sys::cstring(path)
                 .and_then(|c| sys::clone_tree(&c))
