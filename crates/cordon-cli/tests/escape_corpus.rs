@@ -6,6 +6,7 @@
 mod common;
 
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::*;
@@ -66,6 +67,10 @@ fn every_attack_in_the_corpus_fails_everywhere() {
         let ro = fx.dir("ro");
         fx.file("ro/data", "RO");
         let outside = fx.file("outside.txt", "OUTSIDE");
+        let agent = fx.p("rw/agent.sock");
+        let _agent = std::os::unix::net::UnixListener::bind(&agent).unwrap();
+        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let audit_log = fx.p("rw/audit.jsonl");
         let script = format!(
             "for f in {corpus}/*.sh; do if timeout 10 sh \"$f\" >/dev/null 2>&1; then echo \"$(basename $f) ESCAPED\"; else echo \"$(basename $f) BLOCKED\"; fi; done"
         );
@@ -79,9 +84,15 @@ fn every_attack_in_the_corpus_fails_everywhere() {
             format!("HOSTPID={}", victim.id()),
             format!("HOSTPORT={port}"),
             format!("ABSTRACT={abstract_name}"),
+            format!("AGENT_SOCK={agent}"),
+            format!("AUDIT_LOG={audit_log}"),
         ];
-        let run = run_config(
+        let run = run_config_with_env(
             who,
+            &[
+                ("SSH_AUTH_SOCK", agent.as_str()),
+                ("CORDON_AUDIT_LOG", audit_log.as_str()),
+            ],
             &json!({
                 "process": {"commandLine": script, "env": env},
                 "filesystem": {
@@ -107,6 +118,11 @@ fn every_attack_in_the_corpus_fails_everywhere() {
             "{who:?}: every program ran\n{run}"
         );
         assert_eq!(std::fs::read_to_string(&secret).unwrap(), "SECRET");
+        let log = std::fs::read_to_string(&audit_log).unwrap();
+        assert!(
+            log.lines().next().is_some_and(|l| l.contains("\"spawn\"")),
+            "{who:?}: the audit log lost its records\n{log}"
+        );
     }
     assert!(
         victim.try_wait().unwrap().is_none(),

@@ -317,6 +317,11 @@ pub fn cordon(who: Identity, args: &[&str], stdin: Option<&str>) -> Run {
 
 /// Run a one-shot config document (on `who`'s backend unless it names one).
 pub fn run_config(who: Identity, config: &Value) -> Run {
+    run_config_with_env(who, &[], config)
+}
+
+/// [`run_config`] with variables added to cordon's own environment.
+pub fn run_config_with_env(who: Identity, env: &[(&str, &str)], config: &Value) -> Run {
     let mut config = config.clone();
     let backend = who.backend.filter(|b| *b != LOCKED_HOST);
     if let (Some(backend), Some(obj)) = (backend, config.as_object_mut()) {
@@ -324,7 +329,14 @@ pub fn run_config(who: Identity, config: &Value) -> Run {
             .or_insert(Value::String(backend.into()));
     }
     let file = ConfigFile::new(&config);
-    cordon(who, &["--config", file.path.to_str().unwrap()], None)
+    let mut cmd = command(who);
+    cmd.envs(env.iter().copied());
+    Run::from(
+        cmd.args(["--config", file.path.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cordon"),
+    )
 }
 
 /// A config written to a file any identity can read; removed on drop.

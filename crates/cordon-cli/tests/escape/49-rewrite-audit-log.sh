@@ -1,0 +1,6 @@
+#!/bin/sh
+# Attempt: rewrite the operator's audit log (truncate it, or replace it by a
+# file of the sandbox's own) from inside a read-write path.
+# Exits 0 only if the attempt succeeded.
+: > "$AUDIT_LOG" 2>/dev/null && exit 0
+echo forged > "$RW/forged" && mv -f "$RW/forged" "$AUDIT_LOG"
