@@ -167,6 +167,7 @@ fn host_sockets_stay_hidden() {
             ("systemd", fx.p("run/systemd/private")),
             ("docker", fx.p("run/docker.sock")),
             ("gpg_agent", fx.p("run/gnupg/S.gpg-agent")),
+            ("gpg_ssh", fx.p("run/gnupg/S.gpg-agent.ssh")),
             ("ssh_agent", fx.p("elsewhere/agent.sock")),
             ("other", fx.p("run/other.sock")),
         ];
@@ -194,6 +195,7 @@ fn host_sockets_stay_hidden() {
             "systemd=fail",
             "docker=fail",
             "gpg_agent=fail",
+            "gpg_ssh=fail",
             "ssh_agent=fail",
             "other=ok",
         ]);
@@ -201,19 +203,30 @@ fn host_sockets_stay_hidden() {
         let mut cmd = command(who);
         session(&mut cmd);
         let agent = fx.p("elsewhere/agent.sock");
+        let gpg_ssh = fx.p("run/gnupg/S.gpg-agent.ssh");
         let args = [
             "run",
             "--rw",
             &fx.p(""),
             "--rw",
             &agent,
+            "--rw",
+            &gpg_ssh,
             "--",
             "sh",
             "-c",
             &script,
         ];
         let run = Run::from(cmd.args(with_backend(who, &args)).output().unwrap());
-        run.expect(&["ssh_agent=ok", "systemd=fail", "bus=fail", "other=ok"]);
+        // Listed inside a socket directory: that socket, not its neighbours.
+        run.expect(&[
+            "ssh_agent=ok",
+            "gpg_ssh=ok",
+            "gpg_agent=fail",
+            "systemd=fail",
+            "bus=fail",
+            "other=ok",
+        ]);
         // X11's sockets live in the host's /tmp, which the sandbox sees when
         // the config lists /tmp.
         let x11 = X11Socket::new();

@@ -401,19 +401,25 @@ fn deny_host_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Re
     let matters = |path: &Path| visible(plan, path) || granted_below(path).is_some();
     for socket in host_sockets::find(caller, home.as_deref(), matters) {
         if let Some(entry) = granted_below(&socket.path) {
-            if socket.when_listed == WhenListed::Granted {
-                continue;
+            match socket.when_listed {
+                WhenListed::Refused => {
+                    let inside = match entry.path == socket.path {
+                        true => String::new(),
+                        false => format!(" (inside {})", socket.path.display()),
+                    };
+                    return Err(PolicyError::policy(format!(
+                        "{}: {} is where the host session's display or session bus \
+                         listens{inside}; cordon on Linux never gives the sandbox a display",
+                        entry.field,
+                        entry.path.display(),
+                    )));
+                }
+                // The socket itself is granted as listed.
+                WhenListed::Granted if listed.iter().any(|l| l.path == socket.path) => continue,
+                // A path listed inside a socket directory is bound over the
+                // directory's mask; the rest of the directory stays hidden.
+                WhenListed::Granted => {}
             }
-            let inside = match entry.path == socket.path {
-                true => String::new(),
-                false => format!(" (inside {})", socket.path.display()),
-            };
-            return Err(PolicyError::policy(format!(
-                "{}: {} is where the host session's display or session bus listens{inside}; \
-                 cordon on Linux never gives the sandbox a display",
-                entry.field,
-                entry.path.display(),
-            )));
         }
         if visible(plan, &socket.path) {
             plan.entries.push(FsEntry {
