@@ -141,11 +141,12 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
         envelope,
         pty,
     } = exec;
-    let outcome = with_store(|s| s.prepare_exec(id, process)).and_then(|(socket, mut plan)| {
-        plan.words = words.map(<[String]>::to_vec);
-        audit.exec(id, process.command_line.as_deref())?;
-        lifecycle::exec(&socket, &plan, pty)
-    });
+    let outcome =
+        with_store(|s| s.prepare_exec(id, process, audit.path())).and_then(|(socket, mut plan)| {
+            plan.words = words.map(<[String]>::to_vec);
+            audit.exec(id, process.command_line.as_deref())?;
+            lifecycle::exec(&socket, &plan, pty)
+        });
     match &outcome {
         Ok(o) => audit.exec_exit(id, o),
         Err(e) => audit.error(id, &e.message),

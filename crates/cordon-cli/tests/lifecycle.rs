@@ -223,6 +223,24 @@ fn a_long_lived_sandbox_cannot_touch_the_audit_log() {
         let run = env.run(&[&flag, "exec", &id, "--", "sh", "-c", &script]);
         assert_eq!(run.code, 0, "{who:?}\n{run}");
         run.expect(&["read=fail", "append=fail", "rw_works=ok"]);
+        // Another log, which the running sandbox can reach, is refused.
+        let other = env.state.p("rw/other-audit.jsonl");
+        let other_flag = format!("--audit-log={other}");
+        let run = env.run(&[&other_flag, "exec", &id, "--", "echo", "RAN"]);
+        assert_eq!(run.code, 125, "{who:?}\n{run}");
+        assert!(!run.stdout.contains("RAN"), "{run}");
+        assert!(run.stderr.contains("can reach the audit log"), "{run}");
+        // One outside its paths is fine.
+        let outside = env.state.p("outside-audit.jsonl");
+        let run = env.run(&[
+            &format!("--audit-log={outside}"),
+            "exec",
+            &id,
+            "--",
+            "echo",
+            "RAN",
+        ]);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
         env.envelope(&["stop", &id]);
         env.envelope(&["deprovision", &id]);
         let text = std::fs::read_to_string(&log).unwrap();

@@ -388,6 +388,14 @@ impl Store {
         record["defaultCwd"] = json!(plan.cwd);
         record["proxyUrl"] = json!(plan.network.proxy_url());
         record["placeholders"] = json!(held);
+        // What the sandbox sees, so that an exec can tell whether its audit
+        // log lies inside (the mounts are fixed now).
+        record["granted"] = json!(plan
+            .filesystem
+            .entries
+            .iter()
+            .map(|e| json!([e.path, e.access != cordon_policy::Access::Denied]))
+            .collect::<Vec<_>>());
         record["cgroups"] = json!(cgroup.map(|c| c.persist()).unwrap_or_default());
         self.write(&dir, &record)
     }
@@ -471,10 +479,13 @@ impl Store {
     }
 
     /// Resolve an exec request's process fields against a running sandbox.
+    /// `audit_log`: the log this exec is recorded in, which must not be one
+    /// the sandbox can see (the log it was started with is kept out of it).
     pub fn prepare_exec(
         &self,
         id: &str,
         process: &cordon_policy::config::Process,
+        audit_log: Option<&Path>,
     ) -> Result<(PathBuf, ProcessPlan)> {
         let dir = self.dir(id)?;
         let record = self.read(&dir)?;
@@ -493,12 +504,38 @@ impl Store {
                 ))
             }
         }
+        if let Some(log) = audit_log.and_then(|p| std::fs::canonicalize(p).ok()) {
+            if sees(&record["granted"], &log) {
+                return Err(LifecycleError::new(
+                    ErrorCode::PolicyValidation,
+                    format!(
+                        "sandbox {id} can reach the audit log {} (it lies inside a path the \
+                         sandbox was started with); start it with this --audit-log to keep \
+                         the log out of it, or log elsewhere",
+                        log.display()
+                    ),
+                ));
+            }
+        }
         let default_cwd = PathBuf::from(record["defaultCwd"].as_str().unwrap_or("/tmp"));
         // Commands see the proxy variables the sandbox's network plan sets.
         let proxy_url = record["proxyUrl"].as_str();
         let plan = cordon_policy::resolve_process(process, proxy_url, &default_cwd)?;
         Ok((dir.join("sock"), plan))
     }
+}
+
+/// Whether a running sandbox's view (`granted`: its filesystem entries as
+/// `[path, visible]`, most specific wins) shows `path`.
+fn sees(granted: &Value, path: &Path) -> bool {
+    granted
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((PathBuf::from(e.get(0)?.as_str()?), e.get(1)?.as_bool()?)))
+        .filter(|(entry, _)| path.starts_with(entry))
+        .max_by_key(|(entry, _)| entry.components().count())
+        .is_some_and(|(_, visible)| visible)
 }
 
 /// The address of a sandbox's exec socket, short enough for `sun_path` (108
