@@ -154,12 +154,24 @@ pub fn shared_bin() -> &'static str {
             meta.mtime_nsec() + meta.mtime() * 1_000_000_000
         ));
         let bin = dir.join("cordon");
-        // Copies of earlier builds are of no further use.
+        // Copies of earlier builds are of no further use once older than any
+        // suite run (another checkout's suite may still be using a newer one).
+        let stale = |path: &Path| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(30 * 60))
+        };
         if let Ok(entries) = std::fs::read_dir("/tmp") {
             for entry in entries.flatten() {
                 let path = entry.path();
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with("cordon-it-bin-") && path != dir && !name.contains('.') {
+                if name.starts_with("cordon-it-bin-")
+                    && path != dir
+                    && !name.contains('.')
+                    && stale(&path)
+                {
                     let _ = std::fs::remove_dir_all(path);
                 }
             }
