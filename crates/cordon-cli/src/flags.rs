@@ -114,6 +114,26 @@ fn append(map: &mut Map<String, Value>, key: &str, values: &[String]) -> Result<
     Ok(())
 }
 
+/// Paths given on the command line may be relative to the caller's current
+/// directory (`--rw .`); the config they become holds absolute paths, as MXC's
+/// format requires.
+fn absolute(flag: &str, paths: &[String]) -> Result<Vec<String>, PolicyError> {
+    paths
+        .iter()
+        .map(|p| {
+            if p.starts_with('/') {
+                return Ok(p.clone());
+            }
+            let here = std::env::current_dir().map_err(|e| {
+                PolicyError::malformed(format!(
+                    "{flag} {p}: a relative path, but the current directory is unknown: {e}"
+                ))
+            })?;
+            Ok(here.join(p).to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
 /// Build the config a `cordon run` invocation describes.
 pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     if args.command.is_empty() && args.config.is_none() {
@@ -147,6 +167,12 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
             process.insert("commandLine".into(), json!(line.join(" ")));
         }
         if let Some(cwd) = &args.cwd {
+            let cwd = absolute("--cwd", std::slice::from_ref(cwd))?.remove(0);
+            // Lexically absolute is not enough for a working directory
+            // (`--cwd ..`): the real path, where there is one.
+            let cwd = std::fs::canonicalize(&cwd)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or(cwd);
             process.insert("cwd".into(), json!(cwd));
         }
         append(process, "env", &args.env)?;
@@ -159,9 +185,9 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     }
     if !args.readonly.is_empty() || !args.readwrite.is_empty() || !args.denied.is_empty() {
         let fs = object(root, "filesystem")?;
-        append(fs, "readonlyPaths", &args.readonly)?;
-        append(fs, "readwritePaths", &args.readwrite)?;
-        append(fs, "deniedPaths", &args.denied)?;
+        append(fs, "readonlyPaths", &absolute("--ro", &args.readonly)?)?;
+        append(fs, "readwritePaths", &absolute("--rw", &args.readwrite)?)?;
+        append(fs, "deniedPaths", &absolute("--deny", &args.denied)?)?;
     }
     match args.net {
         Some(NetMode::Host) => {

@@ -245,6 +245,57 @@ fn json_outcome_is_machine_readable() {
     assert_eq!(doc["timedOut"], true);
 }
 
+/// Paths on the command line may be relative to the caller's directory
+/// (`cordon run --rw . -- make`); they mean what the shell would.
+#[test]
+fn relative_paths_on_the_command_line_are_the_callers() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        fx.dir("sub");
+        fx.file("secret.txt", "SECRET");
+        let script = [
+            "pwd; ",
+            &probe("write", "touch new.txt"),
+            &probe("secret", "cat secret.txt"),
+        ]
+        .concat();
+        let args = with_backend(
+            who,
+            &[
+                "run",
+                "--rw",
+                "..",
+                "--deny",
+                "../secret.txt",
+                "--cwd",
+                "..",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ],
+        );
+        let run = Run::from(
+            command(who)
+                .args(&args)
+                .current_dir(fx.path("sub"))
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        assert_eq!(
+            run.stdout.lines().next(),
+            Some(fx.p("").trim_end_matches('/')),
+            "{run}"
+        );
+        run.expect(&["write=ok", "secret=fail"]);
+        assert!(
+            fx.path("new.txt").exists(),
+            "{who:?}: the write did not land"
+        );
+    }
+}
+
 #[test]
 fn audit_log_records_spawn_and_exit() {
     let log = std::env::temp_dir().join(format!("cordon-audit-{}.jsonl", std::process::id()));
