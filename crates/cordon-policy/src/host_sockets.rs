@@ -70,18 +70,18 @@ pub fn find(
     matters: impl Fn(&Path) -> bool,
 ) -> Vec<HostSocket> {
     let mut found: Vec<HostSocket> = Vec::new();
-    let mut add = |path: &Path, when_listed: WhenListed| -> Option<PathBuf> {
-        let path = std::fs::canonicalize(path).ok()?;
-        if !matters(&path) {
-            return None;
+    let mut add = |path: &Path, when_listed: WhenListed| {
+        let Ok(path) = std::fs::canonicalize(path) else {
+            return;
+        };
+        if matters(&path) {
+            let kind = if path.is_dir() { Kind::Dir } else { Kind::File };
+            found.push(HostSocket {
+                path,
+                kind,
+                when_listed,
+            });
         }
-        let kind = if path.is_dir() { Kind::Dir } else { Kind::File };
-        found.push(HostSocket {
-            path: path.clone(),
-            kind,
-            when_listed,
-        });
-        Some(path)
     };
 
     add(Path::new(X11_DIR), WhenListed::Refused);
