@@ -4,6 +4,12 @@
 //! stdout carries only the sandboxed command's output (or a JSON document
 //! where one is asked for); cordon's own messages go to stderr.
 
+/// The static release build links musl, whose allocator unmaps freed memory
+/// eagerly; dlmalloc keeps it for the next allocation.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 mod audit;
 mod flags;
 mod lifecycle;
