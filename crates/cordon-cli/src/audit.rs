@@ -111,13 +111,13 @@ impl AuditLog {
         }));
     }
 
-    /// Where the filtering proxy appends its `network` records, one per
-    /// decision as it is made (None without an audit log).
     /// The log's path, if there is a log.
     pub fn path(&self) -> Option<&std::path::Path> {
         self.file.as_ref().map(|_| self.path.as_path())
     }
 
+    /// Where the filtering proxy appends its `network` records, one per
+    /// decision as it is made (None without an audit log).
     pub fn decision_log(&self, sandbox_id: &str) -> Option<DecisionLog> {
         let file = self.file.as_ref()?.try_clone().ok()?;
         Some(DecisionLog::new(file, sandbox_id))

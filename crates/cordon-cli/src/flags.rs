@@ -114,24 +114,23 @@ fn append(map: &mut Map<String, Value>, key: &str, values: &[String]) -> Result<
     Ok(())
 }
 
-/// Paths given on the command line may be relative to the caller's current
-/// directory (`--rw .`); the config they become holds absolute paths, as MXC's
-/// format requires.
-fn absolute(flag: &str, paths: &[String]) -> Result<Vec<String>, PolicyError> {
-    paths
-        .iter()
-        .map(|p| {
-            if p.starts_with('/') {
-                return Ok(p.clone());
-            }
-            let here = std::env::current_dir().map_err(|e| {
-                PolicyError::malformed(format!(
-                    "{flag} {p}: a relative path, but the current directory is unknown: {e}"
-                ))
-            })?;
-            Ok(here.join(p).to_string_lossy().into_owned())
-        })
-        .collect()
+/// A path given on the command line may be relative to the caller's current
+/// directory (`--rw .`); the config it becomes holds an absolute path, as
+/// MXC's format requires.
+fn absolute(flag: &str, path: &str) -> Result<String, PolicyError> {
+    if path.starts_with('/') {
+        return Ok(path.to_string());
+    }
+    let here = std::env::current_dir().map_err(|e| {
+        PolicyError::malformed(format!(
+            "{flag} {path}: a relative path, but the current directory is unknown: {e}"
+        ))
+    })?;
+    Ok(here.join(path).to_string_lossy().into_owned())
+}
+
+fn all_absolute(flag: &str, paths: &[String]) -> Result<Vec<String>, PolicyError> {
+    paths.iter().map(|p| absolute(flag, p)).collect()
 }
 
 /// Build the config a `cordon run` invocation describes.
@@ -167,7 +166,7 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
             process.insert("commandLine".into(), json!(line.join(" ")));
         }
         if let Some(cwd) = &args.cwd {
-            let cwd = absolute("--cwd", std::slice::from_ref(cwd))?.remove(0);
+            let cwd = absolute("--cwd", cwd)?;
             // Lexically absolute is not enough for a working directory
             // (`--cwd ..`): the real path, where there is one.
             let cwd = std::fs::canonicalize(&cwd)
@@ -185,9 +184,13 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     }
     if !args.readonly.is_empty() || !args.readwrite.is_empty() || !args.denied.is_empty() {
         let fs = object(root, "filesystem")?;
-        append(fs, "readonlyPaths", &absolute("--ro", &args.readonly)?)?;
-        append(fs, "readwritePaths", &absolute("--rw", &args.readwrite)?)?;
-        append(fs, "deniedPaths", &absolute("--deny", &args.denied)?)?;
+        append(fs, "readonlyPaths", &all_absolute("--ro", &args.readonly)?)?;
+        append(
+            fs,
+            "readwritePaths",
+            &all_absolute("--rw", &args.readwrite)?,
+        )?;
+        append(fs, "deniedPaths", &all_absolute("--deny", &args.denied)?)?;
     }
     match args.net {
         Some(NetMode::Host) => {

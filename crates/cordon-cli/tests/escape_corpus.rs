@@ -6,7 +6,6 @@
 mod common;
 
 use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::*;
@@ -68,8 +67,7 @@ fn every_attack_in_the_corpus_fails_everywhere() {
         fx.file("ro/data", "RO");
         let outside = fx.file("outside.txt", "OUTSIDE");
         let agent = fx.p("rw/agent.sock");
-        let _agent = std::os::unix::net::UnixListener::bind(&agent).unwrap();
-        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let _agent = listen(&agent);
         let audit_log = fx.p("rw/audit.jsonl");
         let script = format!(
             "for f in {corpus}/*.sh; do if timeout 10 sh \"$f\" >/dev/null 2>&1; then echo \"$(basename $f) ESCAPED\"; else echo \"$(basename $f) BLOCKED\"; fi; done"

@@ -128,13 +128,6 @@ impl Drop for X11Socket {
     }
 }
 
-/// A listener on a unix socket at `path` that any identity may connect to.
-fn listen(path: &str) -> std::os::unix::net::UnixListener {
-    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    listener
-}
-
 fn connects(label: &str, path: &str) -> String {
     probe(
         label,

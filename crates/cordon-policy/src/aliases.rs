@@ -86,14 +86,10 @@ impl AliasFinder {
                 .map(|m| (m.dev(), m.ino()) == id)
                 .unwrap_or(false)
         };
-        let visible = |candidate: &Path| {
-            plan.access_at(candidate)
-                .is_some_and(|a| a != Access::Denied)
-        };
 
         let mut out = Vec::new();
         for alias in mount_aliases(&self.mounts, path) {
-            if visible(&alias) && same_object(&alias) {
+            if plan.shows(&alias) && same_object(&alias) {
                 out.push(alias);
             }
         }
@@ -118,7 +114,7 @@ impl AliasFinder {
                     )
                 })?;
             }
-            out.retain(|p| p != path && visible(p));
+            out.retain(|p| p != path && plan.shows(p));
         }
         out.sort();
         out.dedup();

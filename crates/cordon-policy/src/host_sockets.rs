@@ -88,14 +88,21 @@ pub fn find(
     for path in SYSTEM_CONTROL {
         add(Path::new(path), WhenListed::Granted);
     }
-    let mut runtime_dirs = vec![PathBuf::from(format!("/run/user/{}", caller.uid))];
-    runtime_dirs.extend(std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from));
-    for dir in runtime_dirs.iter().filter(|d| d.is_absolute()) {
+    // Usually one directory under two names: read it once.
+    let mut runtime_dirs: Vec<PathBuf> = [
+        Some(PathBuf::from(format!("/run/user/{}", caller.uid))),
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|d| d.is_absolute())
+    .filter_map(|d| std::fs::canonicalize(d).ok())
+    .collect();
+    runtime_dirs.sort();
+    runtime_dirs.dedup();
+    for dir in runtime_dirs {
         // Read only when the sandbox can see into it (or the config grants
         // something below it).
-        let Ok(dir) = std::fs::canonicalize(dir) else {
-            continue;
-        };
         if !dir.is_dir() || !matters(&dir) {
             continue;
         }

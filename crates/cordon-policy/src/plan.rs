@@ -137,6 +137,17 @@ impl FsPlan {
             .max_by_key(|e| e.depth())
             .map(|e| e.access)
     }
+
+    /// Whether the sandbox can see `path` (read-only or read-write).
+    pub fn shows(&self, path: &Path) -> bool {
+        self.access_at(path).is_some_and(|a| a != Access::Denied)
+    }
+
+    /// Shallow entries first (the order mounts are applied in), then by path.
+    pub fn sort_entries(&mut self) {
+        self.entries
+            .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    }
 }
 
 /// How the sandbox reaches the network.

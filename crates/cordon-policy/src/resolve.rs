@@ -181,7 +181,7 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
             let Ok(path) = std::fs::canonicalize(&raw) else {
                 continue;
             };
-            if path.is_dir() && fs.access_at(&path).is_some_and(|a| a != Access::Denied) {
+            if path.is_dir() && fs.shows(&path) {
                 return path;
             }
         }
@@ -350,8 +350,7 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
         .retain(|e| e.kind != Kind::Missing || placeholders.contains(&e.path));
     plan.placeholders = placeholders;
 
-    plan.entries
-        .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    plan.sort_entries();
     Ok(plan)
 }
 
@@ -391,14 +390,8 @@ fn deny_host_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Re
             .iter()
             .find(|l| l.access != Access::Denied && l.path.starts_with(path))
     };
-    let visible = |plan: &FsPlan, path: &Path| {
-        matches!(
-            plan.access_at(path),
-            Some(Access::ReadOnly | Access::ReadWrite)
-        )
-    };
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let matters = |path: &Path| visible(plan, path) || granted_below(path).is_some();
+    let matters = |path: &Path| plan.shows(path) || granted_below(path).is_some();
     for socket in host_sockets::find(caller, home.as_deref(), matters) {
         if let Some(entry) = granted_below(&socket.path) {
             match socket.when_listed {
@@ -421,7 +414,7 @@ fn deny_host_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Re
                 WhenListed::Granted => {}
             }
         }
-        if visible(plan, &socket.path) {
+        if plan.shows(&socket.path) {
             plan.entries.push(FsEntry {
                 path: socket.path,
                 access: Access::Denied,
@@ -441,10 +434,7 @@ pub fn protect_file(plan: &mut FsPlan, path: &Path) -> Result<()> {
     let Ok(path) = std::fs::canonicalize(path) else {
         return Ok(());
     };
-    if !matches!(
-        plan.access_at(&path),
-        Some(Access::ReadOnly | Access::ReadWrite)
-    ) {
+    if !plan.shows(&path) {
         return Ok(());
     }
     if plan.entries.iter().any(|e| e.path == path) {
@@ -460,8 +450,7 @@ pub fn protect_file(plan: &mut FsPlan, path: &Path) -> Result<()> {
         origin: Origin::Protected,
     });
     deny_aliases(plan, vec![(path, Kind::File)])?;
-    plan.entries
-        .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    plan.sort_entries();
     Ok(())
 }
 
@@ -487,8 +476,7 @@ pub fn mask_root_only_files(plan: &mut FsPlan) -> Result<()> {
         }
     }
     deny_aliases(plan, added)?;
-    plan.entries
-        .sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.path.cmp(&b.path)));
+    plan.sort_entries();
     plan.hide_root_only_files = false;
     Ok(())
 }

@@ -334,7 +334,6 @@ fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
     if fs.access_at(candidate) == Some(Access::Denied) {
         return Seen::Other;
     }
-    let visible = |p: &Path| matches!(fs.access_at(p), Some(Access::ReadOnly | Access::ReadWrite));
     let Some(dir) = candidate.parent() else {
         return Seen::Other;
     };
@@ -343,7 +342,7 @@ fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
     let baseline_link = cordon_policy::resolve::BASELINE
         .iter()
         .any(|b| Path::new(b) == dir && dir.is_symlink());
-    if !visible(dir) && !baseline_link {
+    if !fs.shows(dir) && !baseline_link {
         return match std::fs::symlink_metadata(candidate) {
             // Not in the sandbox, and not reachable there under this name.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && fs.access_at(dir).is_none() => {
@@ -373,7 +372,7 @@ fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
     let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
         // Root's sandbox sees the baseline without owners: only "other" bits count.
         && (!fs.hide_root_only_files || meta.permissions().mode() & 0o001 != 0);
-    match visible(&real) && meta.is_file() && executable {
+    match fs.shows(&real) && meta.is_file() && executable {
         true => Seen::Runnable,
         false => Seen::Other,
     }
@@ -441,10 +440,7 @@ fn prepare_child(
 /// bwrap cannot report a bad working directory apart from the command's own
 /// exit code, so it is checked against the plan before anything runs.
 fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
-    let visible = plan
-        .filesystem
-        .access_at(&plan.cwd)
-        .is_some_and(|a| a != Access::Denied)
+    let visible = plan.filesystem.shows(&plan.cwd)
         || plan.cwd == Path::new("/tmp") && plan.filesystem.private_tmp;
     let is_dir = plan.cwd == Path::new("/tmp") || plan.cwd.is_dir();
     if !visible || !is_dir {

@@ -484,6 +484,13 @@ pub fn marker() -> String {
     )
 }
 
+/// A listener on a unix socket at `path` that any identity may connect to.
+pub fn listen(path: &str) -> std::os::unix::net::UnixListener {
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    listener
+}
+
 /// A shell probe: prints `label=ok` if `cmd` succeeds, else `label=fail`.
 pub fn probe(label: &str, cmd: &str) -> String {
     format!("if {cmd} >/dev/null 2>&1; then echo {label}=ok; else echo {label}=fail; fi; ")

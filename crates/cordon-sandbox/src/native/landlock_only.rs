@@ -200,11 +200,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     } else {
         plan.cwd.clone()
     };
-    let visible = cwd == tmp.0
-        || plan
-            .filesystem
-            .access_at(&cwd)
-            .is_some_and(|a| a != Access::Denied);
+    let visible = cwd == tmp.0 || plan.filesystem.shows(&cwd);
     if !visible || !cwd.is_dir() {
         return Err(SandboxError::setup(format!(
             "process.cwd: {} is not usable inside the sandbox",
