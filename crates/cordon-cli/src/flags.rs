@@ -21,6 +21,11 @@ pub struct RunArgs {
     /// Not readable, listable, writable or executable, even inside an allowed path (repeatable).
     #[arg(long = "deny", value_name = "PATH")]
     pub denied: Vec<String>,
+    /// Leave a class of protected paths writable inside writable trees:
+    /// git, home, direnv, editor, agent or all (repeatable; see
+    /// docs/security.md, "Files the host runs later").
+    #[arg(long = "unprotect", value_name = "CLASS")]
+    pub unprotect: Vec<String>,
     /// Network: none (own loopback only) or host (share the host's network).
     #[arg(long, value_enum)]
     pub net: Option<NetMode>,
@@ -182,8 +187,13 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
             process.insert("timeout".into(), json!(ms));
         }
     }
-    if !args.readonly.is_empty() || !args.readwrite.is_empty() || !args.denied.is_empty() {
+    if !args.readonly.is_empty()
+        || !args.readwrite.is_empty()
+        || !args.denied.is_empty()
+        || !args.unprotect.is_empty()
+    {
         let fs = object(root, "filesystem")?;
+        append(fs, "unprotect", &args.unprotect)?;
         append(fs, "readonlyPaths", &all_absolute("--ro", &args.readonly)?)?;
         append(
             fs,

@@ -62,6 +62,34 @@ struct MxcArgs {
     allow_testing_features: bool,
 }
 
+impl MxcArgs {
+    /// A config given before a subcommand (`cordon --config deny.json run
+    /// ...`, `cordon deny.json run ...`) would otherwise be parsed and then
+    /// ignored, running with a weaker policy than the user passed: refuse it
+    /// and say where it goes.
+    fn check_unused_before(&self, command: &Command) -> Result<(), PolicyError> {
+        let given = if let Some(path) = &self.config {
+            format!("--config {}", path.display())
+        } else if self.config_base64.is_some() {
+            "--config-base64".to_string()
+        } else if let Some(path) = &self.file {
+            path.display().to_string()
+        } else {
+            return Ok(());
+        };
+        let name = command.name();
+        let fix = match command {
+            Command::Run(_) => format!("write `cordon {name} --config FILE ...`"),
+            Command::Validate { .. } => format!("write `cordon {name} FILE`"),
+            Command::Provision { .. } => format!("write `cordon {name} --config FILE`"),
+            _ => format!("`cordon {name}` takes no config; run it without one"),
+        };
+        Err(PolicyError::malformed(format!(
+            "{given}: a config given before the subcommand `{name}` would be ignored; {fix}"
+        )))
+    }
+}
+
 #[derive(Args, Debug, Default, Clone)]
 struct CommonArgs {
     /// Print what cordon decided and did on stderr.
@@ -109,6 +137,25 @@ enum Command {
     Serve { fd: i32 },
 }
 
+impl Command {
+    /// The subcommand as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Validate { .. } => "validate",
+            Command::Probe => "probe",
+            Command::Schema => "schema",
+            Command::Provision { .. } => "provision",
+            Command::Start { .. } => "start",
+            Command::Exec(_) => "exec",
+            Command::Stop { .. } => "stop",
+            Command::Deprovision { .. } => "deprovision",
+            Command::Ls => "ls",
+            Command::Serve { .. } => "__serve",
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Rust ignores SIGPIPE; the sandboxed command would inherit that through
     // exec, and `cordon probe | head` would panic. Restore the default.
@@ -122,6 +169,11 @@ fn main() -> ExitCode {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     let cli = Cli::parse();
+    if let Some(command) = &cli.command {
+        if let Err(e) = cli.mxc.check_unused_before(command) {
+            return ExitCode::from(fail(&e, &cli.mxc.common) as u8);
+        }
+    }
     let code = match cli.command {
         Some(Command::Run(args)) => {
             let common = cli.mxc.common.clone();
@@ -354,10 +406,11 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         Ok(plan) => plan,
         Err(e) => return fail(&e, common),
     };
-    if let Some(log) = common.audit_log.as_deref() {
-        if let Err(e) = cordon_policy::resolve::protect_file(&mut plan.filesystem, log) {
-            return fail(&e, common);
-        }
+    if let Err(e) = cordon_sandbox::lifecycle::protect_cordon_files(
+        &mut plan.filesystem,
+        common.audit_log.as_deref(),
+    ) {
+        return fail(&e, common);
     }
     plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
     cordon_sandbox::native::phase("resolved");

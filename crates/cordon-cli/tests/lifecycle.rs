@@ -209,8 +209,10 @@ fn wrong_transitions_and_bad_ids_have_their_codes() {
 fn a_long_lived_sandbox_cannot_touch_the_audit_log() {
     for who in users() {
         let env = Env::new(who);
-        let rw = env.state.dir("rw");
-        let log = env.state.p("rw/audit.jsonl");
+        // Outside the state root: no sandbox may be given a path inside it.
+        let files = Fixture::new(who);
+        let rw = files.dir("rw");
+        let log = files.p("rw/audit.jsonl");
         let flag = format!("--audit-log={log}");
         let id = env.provision(&json!({"filesystem": {"readwritePaths": [rw]}}));
         env.envelope(&[&flag, "start", &id]);
@@ -224,7 +226,7 @@ fn a_long_lived_sandbox_cannot_touch_the_audit_log() {
         assert_eq!(run.code, 0, "{who:?}\n{run}");
         run.expect(&["read=fail", "append=fail", "rw_works=ok"]);
         // Another log, which the running sandbox can reach, is refused.
-        let other = env.state.p("rw/other-audit.jsonl");
+        let other = files.p("rw/other-audit.jsonl");
         let other_flag = format!("--audit-log={other}");
         let run = env.run(&[&other_flag, "exec", &id, "--", "echo", "RAN"]);
         assert_eq!(run.code, 125, "{who:?}\n{run}");

@@ -73,6 +73,9 @@ pub struct Filesystem {
     pub readwrite_paths: Option<Vec<String>>,
     #[serde(rename = "deniedPaths")]
     pub denied_paths: Option<Vec<String>>,
+    /// cordon extension: classes of protected paths (files the host runs
+    /// later) left writable inside writable trees (see `protected`).
+    pub unprotect: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -12,6 +12,7 @@ pub mod host_sockets;
 pub mod netrules;
 pub mod parse;
 pub mod plan;
+pub mod protected;
 pub mod resolve;
 pub mod validate;
 pub mod version;

@@ -83,6 +83,10 @@ pub enum Origin {
     /// A file cordon itself writes during the run (the operator's audit log),
     /// which the workload must not read or rewrite.
     Protected,
+    /// A file the host runs later (git hooks and config, shell start-up
+    /// files, editor and agent settings) inside a writable tree: read-only,
+    /// or uncreatable where missing (see [`crate::protected`]).
+    HostExecuted,
 }
 
 /// One path the sandbox sees, and how.

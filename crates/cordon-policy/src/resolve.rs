@@ -308,6 +308,11 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
         hide_root_only_files: caller.is_root(),
     };
 
+    let lifted = crate::protected::Class::parse_list(
+        "filesystem.unprotect",
+        fs.unprotect.as_deref().unwrap_or_default(),
+    )?;
+    protect_host_executed(&mut plan, &listed, &lifted);
     deny_host_sockets(&mut plan, &listed, caller)?;
 
     // Other paths to denied objects (bind mounts, hard links) that the sandbox could see.
@@ -352,6 +357,48 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
 
     plan.sort_entries();
     Ok(plan)
+}
+
+/// Files the host runs later (see [`crate::protected`]) inside the writable
+/// trees: read-only where they exist, uncreatable where they do not (a
+/// missing entry in a writable tree becomes a placeholder below). A path the
+/// config lists itself keeps what the config says.
+fn protect_host_executed(plan: &mut FsPlan, listed: &[Listed], lifted: &[crate::protected::Class]) {
+    let writable: Vec<PathBuf> = listed
+        .iter()
+        .filter(|l| l.access == Access::ReadWrite && l.kind == Kind::Dir)
+        .map(|l| l.path.clone())
+        .collect();
+    if writable.is_empty() {
+        return;
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    for found in crate::protected::find(&writable, home.as_deref(), lifted) {
+        if listed.iter().any(|l| l.path == found.path)
+            || plan.access_at(&found.path) != Some(Access::ReadWrite)
+        {
+            continue;
+        }
+        // What the caller cannot create, its sandbox cannot either (a
+        // placeholder could not be made there anyway).
+        if found.kind == Kind::Missing
+            && !found
+                .path
+                .parent()
+                .is_some_and(|parent| caller_may(parent, libc::W_OK | libc::X_OK))
+        {
+            continue;
+        }
+        // A missing one is held by a placeholder (an empty directory) bound
+        // read-only: nothing can be created there, and listing it shows an
+        // empty directory rather than an error (git's status stays quiet).
+        plan.entries.push(FsEntry {
+            path: found.path,
+            access: Access::ReadOnly,
+            kind: found.kind,
+            origin: Origin::HostExecuted,
+        });
+    }
 }
 
 /// Add the other names (bind mounts, hard links) of the `denied` objects that
@@ -426,30 +473,66 @@ fn deny_host_sockets(plan: &mut FsPlan, listed: &[Listed], caller: Caller) -> Re
     Ok(())
 }
 
-/// Keep the operator's audit log out of the sandbox, also when it lies inside a
-/// granted tree, together with its other names there: the workload must not
-/// read or rewrite the record of what it did. A config that lists the log
-/// itself is refused; a path the sandbox cannot see is left alone.
-pub fn protect_file(plan: &mut FsPlan, path: &Path) -> Result<()> {
+/// What cordon keeps out of every sandbox, for the error that refuses a
+/// config listing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protected {
+    /// The operator's audit log: the workload must not read or rewrite the
+    /// record of what it did.
+    AuditLog,
+    /// The lifecycle state root: records, locks and exec sockets of the
+    /// user's long-lived sandboxes.
+    StateRoot,
+}
+
+impl Protected {
+    fn describe(self) -> &'static str {
+        match self {
+            Protected::AuditLog => "the operator's audit log",
+            Protected::StateRoot => {
+                "cordon's lifecycle state (records, locks and exec sockets of long-lived sandboxes)"
+            }
+        }
+    }
+}
+
+/// Keep one of cordon's own files or directories out of the sandbox, also
+/// when it lies inside a granted tree, together with its other names there.
+/// A config that lists it, or a path inside it, is refused; a path the
+/// sandbox cannot see is left alone.
+pub fn protect_path(plan: &mut FsPlan, path: &Path, what: Protected) -> Result<()> {
     let Ok(path) = std::fs::canonicalize(path) else {
         return Ok(());
     };
+    if let Some(listed) = plan
+        .entries
+        .iter()
+        .find(|e| e.origin == Origin::Listed && e.path.starts_with(&path))
+    {
+        let inside = match listed.path == path {
+            true => String::new(),
+            false => format!(" (inside {})", path.display()),
+        };
+        return Err(PolicyError::policy(format!(
+            "filesystem: {}{inside} is {}, which no sandbox may be given",
+            listed.path.display(),
+            what.describe()
+        )));
+    }
     if !plan.shows(&path) {
         return Ok(());
     }
-    if plan.entries.iter().any(|e| e.path == path) {
-        return Err(PolicyError::policy(format!(
-            "filesystem: {} is the operator's audit log, which no sandbox may be given",
-            path.display()
-        )));
-    }
+    let kind = match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_dir() => Kind::Dir,
+        _ => Kind::File,
+    };
     plan.entries.push(FsEntry {
         path: path.clone(),
         access: Access::Denied,
-        kind: Kind::File,
+        kind,
         origin: Origin::Protected,
     });
-    deny_aliases(plan, vec![(path, Kind::File)])?;
+    deny_aliases(plan, vec![(path, kind)])?;
     plan.sort_entries();
     Ok(())
 }
@@ -581,6 +664,15 @@ fn first_missing_component(path: &Path) -> PathBuf {
         }
     }
     path.to_path_buf()
+}
+
+/// Whether the invoking user may access `path` with `mode` (effective ids).
+fn caller_may(path: &Path, mode: libc::c_int) -> bool {
+    let Ok(cpath) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: cpath is a valid NUL-terminated string that outlives the call.
+    unsafe { libc::faccessat(libc::AT_FDCWD, cpath.as_ptr(), mode, libc::AT_EACCESS) == 0 }
 }
 
 /// A grant never exceeds what the caller can do on the host.

@@ -147,6 +147,12 @@ fn build(
     if let Payload::Command = payload {
         inv.arg("--die-with-parent");
     }
+    // The exec server is the sandbox's PID 1 itself (as the native init is):
+    // no bwrap reaper in the sandbox that a command could ptrace or take
+    // descriptors from. The server makes itself non-dumpable.
+    if let Payload::Server { .. } = payload {
+        inv.arg("--as-pid-1");
+    }
     if !matches!(plan.network, NetworkPlan::HostShared { .. }) {
         inv.arg("--unshare-net");
     }
@@ -224,7 +230,8 @@ fn build(
                 }
             }
             // The same minimal /dev as native: null, zero, full, random, urandom, tty, pts, shm.
-            MountOp::Dev { dst } => {
+            // bwrap's /dev/shm is a directory of its /dev, sealed read-only below.
+            MountOp::Dev { dst, .. } => {
                 inv.arg("--dev");
                 inv.arg(&dst);
                 remount_ro.push(dst);
@@ -394,10 +401,19 @@ pub(crate) fn tmp_cap(plan: &Plan) -> u64 {
 /// access, so bwrap's own mounts are not affected). A one-shot bwrap dies with
 /// cordon (its --die-with-parent then kills the sandbox); a long-lived one gets
 /// a session of its own instead.
+/// How long the bwrap process tree may live.
+#[derive(Debug, Clone, Copy)]
+enum Lifetime {
+    /// A one-shot sandbox: it dies with the supervisor of this pid.
+    DiesWith(libc::pid_t),
+    /// A long-lived sandbox: a session of its own, outliving `cordon start`.
+    LongLived,
+}
+
 fn prepare_child(
     keep: &[RawFd],
     resources: &cordon_policy::plan::ResourcePlan,
-    long_lived: bool,
+    lifetime: Lifetime,
     cgroup_procs: &[PathBuf],
     owner_less: &[(RawFd, CString)],
 ) -> std::io::Result<()> {
@@ -407,10 +423,19 @@ fn prepare_child(
         std::fs::write(procs, "0")?;
     }
     crate::owner_less::overlay_in_child(owner_less)?;
-    if long_lived {
-        nix::unistd::setsid()?;
-    } else {
-        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)?;
+    match lifetime {
+        Lifetime::LongLived => {
+            nix::unistd::setsid()?;
+        }
+        Lifetime::DiesWith(supervisor) => {
+            sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)?;
+            // The supervisor may have died before the line above: then no
+            // signal will ever come, and bwrap must not start.
+            // SAFETY: getppid cannot fail.
+            if unsafe { libc::getppid() } != supervisor {
+                sys::exit_now(125);
+            }
+        }
     }
     let empty = nix::sys::signal::SigSet::empty();
     nix::sys::signal::sigprocmask(
@@ -433,6 +458,7 @@ fn prepare_child(
     if let Some(files) = resources.max_open_files {
         setrlimit(Resource::RLIMIT_NOFILE, files, files)?;
     }
+    crate::native::leave_caller_keyrings().map_err(std::io::Error::other)?;
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
     crate::native::landlock_scope_only().map_err(std::io::Error::other)
 }
@@ -467,7 +493,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         ));
     }
     check_cwd(plan)?;
-    let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
+    // Forked before anything is made on the host (see `janitor`).
+    let janitor = crate::janitor::Janitor::spawn_if_needed(plan)?;
+    let placeholders =
+        crate::placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let owner_less = OwnerLessBaseline::prepare(&plan.filesystem);
@@ -484,13 +513,26 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let cgroup = crate::cgroups::SandboxCgroup::create(
         &plan.resources,
         &crate::cgroups::SandboxCgroup::unique_name(),
+        janitor.as_ref(),
     )?;
     let cgroup_procs = cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default();
     let mut cmd = Command::new(bwrap_path);
-    cmd.args(&inv.args);
+    // bwrap's own processes (its reaper is the sandbox's PID 1) must not
+    // carry the caller's environment into the sandbox's /proc.
+    cmd.args(&inv.args).env_clear();
+    // SAFETY: getpid cannot fail.
+    let supervisor_pid = unsafe { libc::getpid() };
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        cmd.pre_exec(move || prepare_child(&keep, &resources, false, &cgroup_procs, &attach));
+        cmd.pre_exec(move || {
+            prepare_child(
+                &keep,
+                &resources,
+                Lifetime::DiesWith(supervisor_pid),
+                &cgroup_procs,
+                &attach,
+            )
+        });
     }
     let child = cmd
         .spawn()
@@ -502,6 +544,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     // Our own child, not reaped yet.
     let bwrap_fd = sys::pidfd_open(child.id() as libc::pid_t)
         .map_err(|e| SandboxError::setup(format!("pidfd_open: {e}")))?;
+    if let Some(janitor) = &janitor {
+        janitor.note_process(child.id() as libc::pid_t)?;
+    }
 
     // bwrap reports the sandbox's PID 1 as soon as it exists; killing it kills
     // the whole PID namespace.
@@ -512,6 +557,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         if let Some(pid) = json_number(&line, "child-pid") {
             // A pidfd pins the process bwrap just reported.
             sandbox_init = sys::pidfd_open(pid as libc::pid_t).ok();
+            if let Some(janitor) = &janitor {
+                janitor.note_process(pid as libc::pid_t)?;
+            }
         }
     }
 
@@ -686,6 +734,7 @@ pub fn start_server(
     persistent_tmp: &Path,
     cgroup_procs: &[PathBuf],
     log: Option<crate::net::DecisionLog>,
+    janitor: &crate::janitor::Janitor,
 ) -> Result<libc::pid_t, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| {
         SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
@@ -706,7 +755,9 @@ pub fn start_server(
     keep.push(status_w.as_raw_fd());
     keep.push(listener.as_raw_fd());
     let mut cmd = Command::new(bwrap_path);
+    // No caller environment in any process of the sandbox.
     cmd.args(&inv.args)
+        .env_clear()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -714,7 +765,15 @@ pub fn start_server(
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
         let cgroup_procs = cgroup_procs.to_vec();
-        cmd.pre_exec(move || prepare_child(&keep, &resources, true, &cgroup_procs, &attach));
+        cmd.pre_exec(move || {
+            prepare_child(
+                &keep,
+                &resources,
+                Lifetime::LongLived,
+                &cgroup_procs,
+                &attach,
+            )
+        });
     }
     let child = cmd
         .spawn()
@@ -724,16 +783,29 @@ pub fn start_server(
     // The child has its own copies of the overlay trees now.
     drop(overlays);
     drop(listener);
+    let mut child = child;
+    // bwrap outlives this process (a session of its own): the janitor must
+    // know it at once.
+    if let Err(e) = janitor.note_process(child.id() as libc::pid_t) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
     let mut status = BufReader::new(std::fs::File::from(status_r));
     let mut line = String::new();
     let _ = status.read_line(&mut line);
-    let mut child = child;
     let Some(pid) = json_number(&line, "child-pid") else {
         let _ = child.kill();
         let _ = child.wait();
         return Err(SandboxError::setup("bwrap could not build the sandbox"));
     };
     let pid = pid as libc::pid_t;
+    if let Err(e) = janitor.note_process(pid) {
+        // SAFETY: kill(2) of the sandbox init bwrap just reported.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = child.wait();
+        return Err(e);
+    }
     if let Some(gate) = network_gate {
         // A keeper holds the network for the sandbox's life (see net::keeper).
         let init = sys::pidfd_open(pid).map_err(|e| {

@@ -77,8 +77,17 @@ pub trait ResourcePlanExt {
 }
 
 impl SandboxCgroup {
-    /// Create the cgroup for a sandbox, or `None` when no cgroup limit is asked for.
-    pub fn create(limits: &ResourcePlan, name: &str) -> Result<Option<Self>, SandboxError> {
+    /// Create the cgroup for a sandbox, or `None` when no cgroup limit is
+    /// asked for. `janitor` hears of each directory before it is made.
+    pub fn create(
+        limits: &ResourcePlan,
+        name: &str,
+        janitor: Option<&crate::janitor::Janitor>,
+    ) -> Result<Option<Self>, SandboxError> {
+        let note = |dir: &Path| match janitor {
+            Some(j) => j.note(crate::janitor::Leftover::Cgroup(dir.to_path_buf())),
+            None => Ok(()),
+        };
         if !limits.needs_cgroup() {
             return Ok(None);
         }
@@ -106,6 +115,7 @@ impl SandboxCgroup {
                 }
             }
             let dir = parent.join(name);
+            note(&dir)?;
             std::fs::create_dir(&dir)
                 .map_err(|e| refuse(format!("cannot create {}: {e}", dir.display())))?;
             let cg = SandboxCgroup {
@@ -138,6 +148,7 @@ impl SandboxCgroup {
                 .join(controller)
                 .join(own.trim_start_matches('/'))
                 .join(name);
+            note(&dir)?;
             if let Err(e) = std::fs::create_dir(&dir) {
                 let partial = SandboxCgroup {
                     layout: Layout::V1(dirs),

@@ -20,6 +20,11 @@ pub const PROC_READONLY_FOR_ROOT: &[&str] = &[
     "/proc/fs",
 ];
 
+/// Files of the sandbox's own /proc that still show host-wide state: the
+/// keys and keyrings of the caller's user (descriptions, owners) and their
+/// quotas. Masked with an unreadable empty file.
+pub const PROC_MASKED: &[&str] = &["/proc/keys", "/proc/key-users"];
+
 /// Device nodes of the minimal /dev (SPEC §2.1), bound from the host.
 pub const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
@@ -41,8 +46,9 @@ pub enum MountOp {
     Symlink { target: PathBuf, dst: PathBuf },
     /// A fresh procfs of the sandbox's PID namespace.
     Proc { dst: PathBuf },
-    /// A minimal /dev.
-    Dev { dst: PathBuf },
+    /// A minimal /dev; its `/dev/shm` is capped at `shm_bytes` like the
+    /// private /tmp (a tmpfs is host memory).
+    Dev { dst: PathBuf, shm_bytes: u64 },
     /// An empty private tmpfs (the sandbox's /tmp), capped at `size_bytes`.
     Tmp { dst: PathBuf, size_bytes: u64 },
     /// Bind a path of the sandbox onto itself read-only.
@@ -57,7 +63,7 @@ impl MountOp {
             | MountOp::MaskFile { dst }
             | MountOp::Symlink { dst, .. }
             | MountOp::Proc { dst }
-            | MountOp::Dev { dst }
+            | MountOp::Dev { dst, .. }
             | MountOp::Tmp { dst, .. }
             | MountOp::ReadonlySelf { dst } => dst,
         }
@@ -115,6 +121,23 @@ pub fn mount_ops_sized(
         };
         ops.push((entry.depth(), op));
     }
+    // A mount inside a writable tree pins the directories between it and the
+    // tree: each becomes a mount point of its own (bound onto itself, still
+    // writable), which cannot be renamed or removed. Otherwise the workload
+    // could rename the parent of a denied or read-only path away and create
+    // the path anew (a placeholder's path then holds the workload's file,
+    // and so does a denied file's path once the run is over).
+    for path in writable_ancestors_to_pin(fs) {
+        ops.push((
+            path_depth(&path),
+            MountOp::Bind {
+                src: path.clone(),
+                dst: path,
+                readonly: false,
+                kind: Kind::Dir,
+            },
+        ));
+    }
     // Merged-/usr symlinks of the baseline, unless listed themselves or seen
     // through a listed ancestor (`/` listed: the host's own symlink is there).
     for base in cordon_policy::resolve::BASELINE {
@@ -151,10 +174,21 @@ pub fn mount_ops_sized(
             ));
         }
     }
+    // The caller's keyrings are listed in /proc/keys by description (the
+    // sandbox has no keyctl; the listing serves it nothing).
+    for p in PROC_MASKED {
+        ops.push((
+            path_depth(Path::new(p)),
+            MountOp::MaskFile {
+                dst: PathBuf::from(p),
+            },
+        ));
+    }
     ops.push((
         1,
         MountOp::Dev {
             dst: PathBuf::from("/dev"),
+            shm_bytes: tmp_size_bytes,
         },
     ));
     if fs.private_tmp {
@@ -184,6 +218,36 @@ pub fn mount_ops_sized(
         }
     }
     ops
+}
+
+/// The directories strictly between each entry and the deepest entry above
+/// it, where that one is writable (see `mount_ops_sized`).
+fn writable_ancestors_to_pin(fs: &FsPlan) -> Vec<PathBuf> {
+    let mut pins: Vec<PathBuf> = Vec::new();
+    for entry in &fs.entries {
+        let Some(above) = fs
+            .entries
+            .iter()
+            .filter(|e| e.path != entry.path && entry.path.starts_with(&e.path))
+            .max_by_key(|e| e.depth())
+        else {
+            continue;
+        };
+        if above.access != Access::ReadWrite {
+            continue;
+        }
+        let mut dir = entry.path.parent();
+        while let Some(d) = dir {
+            if d == above.path {
+                break;
+            }
+            if !pins.iter().any(|p| p == d) {
+                pins.push(d.to_path_buf());
+            }
+            dir = d.parent();
+        }
+    }
+    pins
 }
 
 #[cfg(test)]
@@ -230,5 +294,46 @@ mod tests {
         assert!(mount_ops(&fs, true, None)
             .iter()
             .any(|o| o.dst() == Path::new("/proc/sysrq-trigger")));
+    }
+
+    #[test]
+    fn mounts_inside_writable_trees_pin_the_directories_above_them() {
+        let fs = FsPlan {
+            entries: vec![
+                entry("/proj", Access::ReadWrite, Kind::Dir),
+                entry("/proj/a/b/secret", Access::Denied, Kind::File),
+                entry("/proj/.git/hooks", Access::ReadOnly, Kind::Dir),
+                entry("/proj/top", Access::Denied, Kind::File),
+                entry("/ro", Access::ReadOnly, Kind::Dir),
+                entry("/ro/x/y", Access::ReadWrite, Kind::Dir),
+            ],
+            private_tmp: true,
+            placeholders: vec![],
+            hide_root_only_files: false,
+        };
+        let ops = mount_ops(&fs, false, None);
+        let pinned: Vec<&Path> = ops
+            .iter()
+            .filter_map(|o| match o {
+                MountOp::Bind {
+                    src,
+                    dst,
+                    readonly: false,
+                    ..
+                } if src == dst && !fs.entries.iter().any(|e| &e.path == dst) => {
+                    Some(dst.as_path())
+                }
+                _ => None,
+            })
+            .collect();
+        for p in ["/proj/a", "/proj/a/b", "/proj/.git"] {
+            assert!(pinned.contains(&Path::new(p)), "{p} not pinned: {ops:?}");
+        }
+        // Not inside a read-only tree (nothing can be renamed there).
+        assert!(!pinned.contains(&Path::new("/ro/x")), "{ops:?}");
+        assert_eq!(pinned.len(), 3, "{pinned:?}");
+        let pos = |p: &str| ops.iter().position(|o| o.dst() == Path::new(p)).unwrap();
+        assert!(pos("/proj") < pos("/proj/a") && pos("/proj/a") < pos("/proj/a/b"));
+        assert!(pos("/proj/a/b") < pos("/proj/a/b/secret"));
     }
 }

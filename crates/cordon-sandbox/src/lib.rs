@@ -8,6 +8,7 @@
 
 pub mod bubblewrap;
 pub mod cgroups;
+pub mod janitor;
 pub mod layout;
 pub mod lifecycle;
 pub mod native;
@@ -15,9 +16,11 @@ pub mod net;
 mod owner_less;
 mod placeholders;
 pub mod probe;
+pub mod remove;
 pub mod seccomp;
 pub mod supervisor;
 mod sys;
+mod tty_relay;
 
 use std::time::Duration;
 

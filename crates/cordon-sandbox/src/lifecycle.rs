@@ -133,7 +133,7 @@ fn random_token() -> Result<String> {
 /// Start time of a process (clock ticks since boot), to tell a pid apart from
 /// a later process that reused it.
 /// A dead process that was not reaped yet (a zombie) counts as gone.
-fn start_time(pid: libc::pid_t) -> Option<u64> {
+pub(crate) fn start_time(pid: libc::pid_t) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
     let mut fields = after.split_whitespace();
@@ -148,15 +148,23 @@ struct Lock {
     _file: File,
 }
 
+/// How long `stop` waits for another phase call's lock before it kills the
+/// sandbox anyway: a hung call must never disable the kill switch.
+const STOP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Lock {
-    fn take(dir: &Path) -> Result<Self> {
-        let file = OpenOptions::new()
+    fn open(dir: &Path) -> Result<File> {
+        OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(0o600)
             .open(dir.join("lock"))
-            .map_err(|e| io_err("opening the sandbox lock", e))?;
+            .map_err(|e| io_err("opening the sandbox lock", e))
+    }
+
+    fn take(dir: &Path) -> Result<Self> {
+        let file = Self::open(dir)?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(io_err(
@@ -166,20 +174,90 @@ impl Lock {
         }
         Ok(Lock { _file: file })
     }
+
+    /// The lock, or `None` if another holder keeps it past `wait`.
+    fn take_within(dir: &Path, wait: std::time::Duration) -> Result<Option<Self>> {
+        let file = Self::open(dir)?;
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            // SAFETY: flock on a descriptor we own.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Ok(Some(Lock { _file: file }));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(io_err("locking the sandbox", e));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+/// The state root for the invoking user in this environment.
+fn state_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CORDON_STATE_DIR") {
+        PathBuf::from(dir)
+    } else if Caller::current().is_root() {
+        PathBuf::from("/run/cordon")
+    } else if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
+        PathBuf::from(dir).join("cordon")
+    } else {
+        std::env::temp_dir().join(format!("cordon-{}", Caller::current().uid))
+    }
+}
+
+/// Every place this user's state root may be, whatever the environment of
+/// the cordon invocation that made it (`su`, `sudo -u`, cron and CI often
+/// lack `XDG_RUNTIME_DIR`; root may have it).
+fn state_roots() -> Vec<PathBuf> {
+    let uid = Caller::current().uid;
+    let mut roots = vec![state_root()];
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
+        roots.push(PathBuf::from(dir).join("cordon"));
+    }
+    roots.push(PathBuf::from(format!("/run/user/{uid}/cordon")));
+    roots.push(std::env::temp_dir().join(format!("cordon-{uid}")));
+    if uid == 0 {
+        roots.push(PathBuf::from("/run/cordon"));
+    }
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+/// Keep cordon's own files out of a sandbox about to be built from `fs`: the
+/// user's lifecycle state roots (another sandbox's exec socket, records and
+/// locks) and the operator's audit log, also inside granted trees. A state
+/// root the sandbox could create (its parent is writable there) is created
+/// now, private, so that the sandbox cannot plant one of its own.
+pub fn protect_cordon_files(
+    fs: &mut cordon_policy::FsPlan,
+    audit_log: Option<&Path>,
+) -> std::result::Result<(), cordon_policy::PolicyError> {
+    use cordon_policy::resolve::{protect_path, Protected};
+    for root in state_roots() {
+        let creatable = root
+            .parent()
+            .is_some_and(|p| fs.access_at(p) == Some(cordon_policy::Access::ReadWrite));
+        if creatable && std::fs::symlink_metadata(&root).is_err() {
+            // Failure to create it means the caller cannot, nor can its sandbox.
+            let _ = std::fs::DirBuilder::new().mode(0o700).create(&root);
+        }
+        protect_path(fs, &root, Protected::StateRoot)?;
+    }
+    if let Some(log) = audit_log {
+        protect_path(fs, log, Protected::AuditLog)?;
+    }
+    Ok(())
 }
 
 impl Store {
     /// The state root for the invoking user, created private (0700).
     pub fn open() -> Result<Self> {
-        let root = if let Some(dir) = std::env::var_os("CORDON_STATE_DIR") {
-            PathBuf::from(dir)
-        } else if Caller::current().is_root() {
-            PathBuf::from("/run/cordon")
-        } else if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
-            PathBuf::from(dir).join("cordon")
-        } else {
-            std::env::temp_dir().join(format!("cordon-{}", Caller::current().uid))
-        };
+        let root = state_root();
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -331,9 +409,7 @@ impl Store {
         }
         let config: Config = cordon_policy::config_from_value(record["config"].clone())?;
         let mut plan = cordon_policy::resolve_sandbox(&config, Caller::current())?;
-        if let Some(audit_log) = audit_log {
-            cordon_policy::resolve::protect_file(&mut plan.filesystem, audit_log)?;
-        }
+        protect_cordon_files(&mut plan.filesystem, audit_log)?;
         let socket_path = dir.join("sock");
         let _ = std::fs::remove_file(&socket_path);
         let listener = socket(
@@ -348,8 +424,15 @@ impl Store {
             .map_err(|e| io_err("binding the exec socket", e.into()))?;
         listen(&listener, Backlog::new(64).unwrap_or(Backlog::MAXCONN))
             .map_err(|e| io_err("listening on the exec socket", e.into()))?;
-        let placeholders =
-            crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
+        // Forked before anything is made on the host: if this process dies
+        // before the sandbox is recorded as running, the janitor kills what
+        // was started and removes what was made; afterwards it stays with
+        // the sandbox and cleans up when its init exits.
+        let janitor = crate::janitor::Janitor::spawn()?;
+        let placeholders = crate::placeholders::Placeholders::create(
+            &plan.filesystem.placeholders,
+            Some(&janitor),
+        )?;
         // Limits cover the whole sandbox for its lifetime: the cgroup is made
         // here and removed by stop.
         let cgroup = crate::cgroups::SandboxCgroup::create(
@@ -358,12 +441,20 @@ impl Store {
                 "cordon-{}",
                 dir.file_name().unwrap_or_default().to_string_lossy()
             ),
+            Some(&janitor),
         )?;
         let started = if record["backend"] == "bubblewrap" {
             let procs = cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default();
-            crate::bubblewrap::start_server(&plan, listener, &dir.join("tmp"), &procs, log)
+            crate::bubblewrap::start_server(
+                &plan,
+                listener,
+                &dir.join("tmp"),
+                &procs,
+                log,
+                &janitor,
+            )
         } else {
-            crate::native::start_server(&plan, listener, &dir.join("tmp"), log)
+            crate::native::start_server(&plan, listener, &dir.join("tmp"), log, &janitor)
         };
         // The native init has not started anything yet: moving it moves all to come.
         if let (Ok(pid), Some(cg), false) = (&started, &cgroup, record["backend"] == "bubblewrap") {
@@ -380,10 +471,12 @@ impl Store {
                 return Err(e.into());
             }
         };
-        let held = placeholders.keep();
+        let held: Vec<PathBuf> = plan.filesystem.placeholders.clone();
         record["state"] = json!("running");
         record["initPid"] = json!(pid);
         record["initStart"] = json!(start_time(pid));
+        record["janitorPid"] = json!(janitor.pid());
+        record["janitorStart"] = json!(start_time(janitor.pid()));
         record["startedMs"] = json!(now_ms());
         record["defaultCwd"] = json!(plan.cwd);
         record["proxyUrl"] = json!(plan.network.proxy_url());
@@ -397,13 +490,41 @@ impl Store {
             .map(|e| json!([e.path, e.access != cordon_policy::Access::Denied]))
             .collect::<Vec<_>>());
         record["cgroups"] = json!(cgroup.map(|c| c.persist()).unwrap_or_default());
-        self.write(&dir, &record)
+        self.write(&dir, &record)?;
+        // The janitor holds the placeholders from now on, and cleans up
+        // when the init exits; then this run lets go of its own hold.
+        if let Err(e) = janitor.watch(pid) {
+            kill_init(&record);
+            return Err(e.into());
+        }
+        let _ = placeholders.keep();
+        Ok(())
     }
 
     /// Kill every process of the sandbox; keep its files.
     pub fn stop(&self, id: &str) -> Result<()> {
         let dir = self.dir(id)?;
-        let _lock = Lock::take(&dir)?;
+        let Some(_lock) = Lock::take_within(&dir, STOP_LOCK_WAIT)? else {
+            // Another phase call holds the sandbox (hung, or slow): kill it
+            // anyway, by the init's recorded identity, and say what was not done.
+            let record = self.read(&dir)?;
+            let killed = Self::state(&record) == State::Running;
+            kill_init(&record);
+            return Err(LifecycleError::new(
+                ErrorCode::BackendError,
+                format!(
+                    "sandbox {id} is locked by another cordon call still running after {} s; \
+                     {} its record was not updated: run `cordon stop {id}` again once that \
+                     call has ended",
+                    STOP_LOCK_WAIT.as_secs(),
+                    if killed {
+                        "every process of the sandbox was killed anyway;"
+                    } else {
+                        "the sandbox was not running;"
+                    }
+                ),
+            ));
+        };
         let mut record = self.read(&dir)?;
         match Self::state(&record) {
             State::Provisioned => {
@@ -415,6 +536,7 @@ impl Store {
             State::Running => kill_init(&record),
             State::Crashed => {}
         }
+        wait_for_janitor(&record);
         release_running_state(&dir, &mut record);
         self.write(&dir, &record)
     }
@@ -434,12 +556,13 @@ impl Store {
             // A crashed sandbox is cleaned up too: anything left of it is killed.
             State::Crashed => {
                 kill_init(&record);
+                wait_for_janitor(&record);
                 release_running_state(&dir, &mut record);
             }
             State::Provisioned => {}
         }
         drop(lock);
-        std::fs::remove_dir_all(&dir).map_err(|e| io_err("removing the sandbox", e))
+        crate::remove::remove_tree(&dir).map_err(|e| io_err("removing the sandbox", e))
     }
 
     /// Every sandbox of this user.
@@ -582,11 +705,46 @@ fn kill_init(record: &Value) {
     unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
 }
 
+/// How long `stop` waits for a sandbox's janitor to clean up after its init.
+const JANITOR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Wait until the janitor of a sandbox whose init is gone has finished
+/// (it removes the placeholders and cgroups); bounded, as `stop` then
+/// removes what is left itself.
+fn wait_for_janitor(record: &Value) {
+    let pid = record["janitorPid"].as_i64().unwrap_or(0) as libc::pid_t;
+    if pid <= 0 || start_time(pid) != record["janitorStart"].as_u64() {
+        return;
+    }
+    let Ok(pidfd) = crate::sys::pidfd_open(pid) else {
+        return;
+    };
+    if start_time(pid) != record["janitorStart"].as_u64() {
+        return;
+    }
+    let mut fds = [libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let deadline = std::time::Instant::now() + JANITOR_WAIT;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        // SAFETY: a valid one-element pollfd array.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as libc::c_int) };
+        if n != 0 || left.is_zero() {
+            break;
+        }
+    }
+    // It may be our child (when this process started the sandbox).
+    // SAFETY: non-blocking waitpid of a possible child.
+    unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+}
+
 fn release_running_state(dir: &Path, record: &mut Value) {
     let _ = std::fs::remove_file(dir.join("sock"));
     if let Some(paths) = record["placeholders"].as_array() {
         for p in paths.iter().filter_map(|p| p.as_str()) {
-            let _ = std::fs::remove_dir(p);
+            crate::placeholders::remove_if_unused(Path::new(p), std::time::Duration::ZERO);
         }
     }
     if let Some(dirs) = record["cgroups"].as_array() {
@@ -601,6 +759,8 @@ fn release_running_state(dir: &Path, record: &mut Value) {
         for key in [
             "initPid",
             "initStart",
+            "janitorPid",
+            "janitorStart",
             "startedMs",
             "placeholders",
             "cgroups",
@@ -651,15 +811,27 @@ pub fn exec(socket_path: &Path, plan: &ProcessPlan, pty: bool) -> Result<ExecOut
         request["pty"] = json!({"rows": rows, "cols": cols});
     }
     let request = request.to_string();
-    let fds = [0, 1, 2];
+    // Without --pty, a terminal among the caller's descriptors is relayed
+    // through a pipe, never handed over (see `tty_relay`).
+    let mut relay = match pty {
+        true => None,
+        false => Some(crate::tty_relay::TtyRelay::new().map_err(|e| io_err("terminal relay", e))?),
+    };
+    let fds = relay.as_ref().map_or([0, 1, 2], |r| r.passed());
     let iov = [IoSlice::new(request.as_bytes())];
     let cmsg = [ControlMessage::ScmRights(&fds)];
     sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None)
         .map_err(|e| io_err("sending the exec request", e.into()))?;
-    let reply = if pty {
-        terminal::relay(&sock)?
-    } else {
-        receive(&sock)?
+    if let Some(relay) = relay.as_mut() {
+        relay.sent();
+    }
+    let reply = match relay {
+        _ if pty => terminal::relay(&sock)?,
+        Some(relay) if relay.active() => {
+            relay.run_until(sock.as_raw_fd());
+            receive(&sock)?
+        }
+        _ => receive(&sock)?,
     };
     if let Some(err) = reply["error"].as_str() {
         return Err(LifecycleError::new(

@@ -3,27 +3,156 @@
 //! A denied path that does not exist but lies in a writable tree must not be
 //! creatable during the run. The backend mounts a mask over it, which needs
 //! something to mount on: an empty directory created on the host for the run
-//! and removed afterwards. (If cordon itself is SIGKILLed, the empty directory
-//! stays; the next run masks it like any existing denied directory.)
+//! and removed afterwards.
+//!
+//! Several sandboxes may share a placeholder (two runs in one repository),
+//! and removing it under a running sandbox would detach that sandbox's mask
+//! (the kernel lazily unmounts mounts on a removed directory in every mount
+//! namespace), making the path creatable there. So:
+//! - a placeholder is recognisable: an empty directory of mode 0400, which
+//!   no user makes by hand ([`MODE`]); one found in place (another run's, or
+//!   one left by a killed run) is adopted, not refused;
+//! - every user of a placeholder holds a shared `flock` on it for as long as
+//!   its sandbox runs ([`Held`]);
+//! - it is removed only by whoever then gets the lock exclusively, and only
+//!   while it still is an empty placeholder ([`remove_if_unused`]).
+//!
+//! If cordon is killed, its janitor removes the placeholders it was told
+//! about (see `janitor`).
 
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
+use crate::janitor::{Janitor, Leftover};
 use crate::SandboxError;
 
-/// Placeholders for missing denied paths in writable trees, removed after the run.
-pub struct Placeholders(Vec<PathBuf>);
+/// The mode that marks a placeholder (owner read, so its owner can open and
+/// lock it; nothing else).
+pub const MODE: u32 = 0o400;
+
+/// Whether `path` is a placeholder: an empty directory of mode [`MODE`], not
+/// a symlink.
+fn is_placeholder(path: &Path) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    meta.is_dir()
+        && meta.permissions().mode() & 0o7777 == MODE
+        && meta.nlink() == 2
+        && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// A shared lock on one placeholder, held while a sandbox uses it.
+#[derive(Debug)]
+pub struct Held {
+    path: PathBuf,
+    fd: OwnedFd,
+}
+
+impl Held {
+    /// Open and share-lock the placeholder at `path`; `None` if it is not one.
+    pub fn adopt(path: &Path) -> Option<Held> {
+        let fd = nix::fcntl::open(
+            path,
+            nix::fcntl::OFlag::O_RDONLY
+                | nix::fcntl::OFlag::O_DIRECTORY
+                | nix::fcntl::OFlag::O_NOFOLLOW
+                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ok()?;
+        // SAFETY: `open` just returned this descriptor; nothing else owns it.
+        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH) } != 0 {
+            return None;
+        }
+        // Removed between our open and our lock by its last user: not usable.
+        let still_there = std::fs::symlink_metadata(path).ok()?;
+        let ours = nix::sys::stat::fstat(fd.as_raw_fd()).ok()?;
+        if still_there.ino() != ours.st_ino || still_there.dev() != ours.st_dev {
+            return None;
+        }
+        is_placeholder(path).then(|| Held {
+            path: path.to_path_buf(),
+            fd,
+        })
+    }
+}
+
+/// Remove the placeholder at `path` unless another sandbox still holds it
+/// (for longer than `patience`) or it stopped being a placeholder (something
+/// was created inside, or it was replaced).
+pub fn remove_if_unused(path: &Path, patience: std::time::Duration) {
+    let Ok(fd) = nix::fcntl::open(
+        path,
+        nix::fcntl::OFlag::O_RDONLY
+            | nix::fcntl::OFlag::O_DIRECTORY
+            | nix::fcntl::OFlag::O_NOFOLLOW
+            | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) else {
+        return;
+    };
+    // SAFETY: `open` just returned this descriptor; nothing else owns it.
+    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let deadline = std::time::Instant::now() + patience;
+    // SAFETY: flock on a descriptor we own.
+    while unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    if is_placeholder(path) {
+        let _ = std::fs::remove_dir(path);
+    }
+    // The exclusive lock goes with the descriptor, after the removal: a run
+    // waiting to adopt it then finds it gone and makes a new one.
+}
+
+/// Placeholders for missing denied paths in writable trees, held for the run.
+#[derive(Debug, Default)]
+pub struct Placeholders(Vec<Held>);
 
 impl Placeholders {
-    pub fn create(paths: &[PathBuf]) -> Result<Self, SandboxError> {
+    /// Create (or adopt) a placeholder at each of `paths`, telling `janitor`
+    /// about each before it is made.
+    pub fn create(paths: &[PathBuf], janitor: Option<&Janitor>) -> Result<Self, SandboxError> {
         let mut made = Placeholders(Vec::new());
         for path in paths {
-            match std::fs::create_dir(path) {
-                Ok(()) => made.0.push(path.clone()),
+            if let Some(janitor) = janitor {
+                janitor.note(Leftover::Placeholder(path.clone()))?;
+            }
+            made.0.push(Self::one(path)?);
+        }
+        Ok(made)
+    }
+
+    fn one(path: &Path) -> Result<Held, SandboxError> {
+        // A few rounds: another run may remove the one we found meanwhile.
+        for _ in 0..8 {
+            match std::fs::DirBuilder::new().mode(MODE).create(path) {
+                Ok(()) => {
+                    // The mode is not left to the umask.
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(MODE)).map_err(
+                        |e| {
+                            SandboxError::setup(format!(
+                                "cannot reserve denied path {}: {e}",
+                                path.display()
+                            ))
+                        },
+                    )?;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(SandboxError::setup(format!(
-                        "denied path {} appeared while the sandbox was being prepared; refusing",
-                        path.display()
-                    )))
+                    if !is_placeholder(path) {
+                        return Err(SandboxError::setup(format!(
+                            "denied path {} appeared while the sandbox was being prepared; \
+                             refusing",
+                            path.display()
+                        )));
+                    }
                 }
                 Err(e) => {
                     return Err(SandboxError::setup(format!(
@@ -32,23 +161,32 @@ impl Placeholders {
                     )))
                 }
             }
+            if let Some(held) = Held::adopt(path) {
+                return Ok(held);
+            }
         }
-        Ok(made)
+        Err(SandboxError::setup(format!(
+            "cannot reserve denied path {}: it keeps changing",
+            path.display()
+        )))
+    }
+
+    /// Give up this run's hold (a long-lived sandbox's janitor holds them
+    /// from now on). Returns their paths.
+    pub fn keep(mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.0)
+            .into_iter()
+            .map(|h| h.path)
+            .collect()
     }
 }
 
 impl Drop for Placeholders {
     fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = std::fs::remove_dir(path);
+        for held in std::mem::take(&mut self.0) {
+            let Held { path, fd } = held;
+            drop(fd);
+            remove_if_unused(&path, std::time::Duration::ZERO);
         }
-    }
-}
-
-impl Placeholders {
-    /// Keep the placeholders beyond this guard (a long-lived sandbox removes
-    /// them when it stops). Returns their paths.
-    pub fn keep(mut self) -> Vec<PathBuf> {
-        std::mem::take(&mut self.0)
     }
 }

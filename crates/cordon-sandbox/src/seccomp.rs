@@ -126,9 +126,23 @@ pub fn build() -> Result<BpfProgram, String> {
     build_with(SocketLimits::default())
 }
 
+/// Address families no network namespace governs, refused in every mode:
+/// vsock sockets reach the hypervisor and the host's vsock port space
+/// whatever the sandbox's own network (Docker's default profile refuses it
+/// too).
+const UNNAMESPACED_FAMILIES: &[i32] = &[libc::AF_VSOCK];
+
+/// IP protocol numbers a TCP stream socket may be created with: the default
+/// (0) and TCP itself. Landlock's TCP rights govern only these; MPTCP (262)
+/// and SCTP (132) streams would pass them.
+const TCP_PROTOCOLS: &[u64] = &[0, libc::IPPROTO_TCP as u64];
+
 fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
     let domain = |d: i32| condition(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, d as u64);
-    let mut rules = Vec::new();
+    let mut rules: Vec<SeccompRule> = UNNAMESPACED_FAMILIES
+        .iter()
+        .map(|family| SeccompRule::new(vec![domain(*family)]).expect("static seccomp rule"))
+        .collect();
     if limits.deny_unix {
         rules.push(SeccompRule::new(vec![domain(libc::AF_UNIX)]).expect("static seccomp rule"));
     }
@@ -155,6 +169,17 @@ fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
                 );
             }
         }
+        // A stream socket of any protocol but TCP (MPTCP, SCTP) escapes
+        // Landlock's TCP rules.
+        for family in [libc::AF_INET, libc::AF_INET6] {
+            let mut conditions = vec![domain(family)];
+            conditions.extend(
+                TCP_PROTOCOLS
+                    .iter()
+                    .map(|proto| condition(2, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, *proto)),
+            );
+            rules.push(SeccompRule::new(conditions).expect("static seccomp rule"));
+        }
         for family in [libc::AF_NETLINK, libc::AF_PACKET] {
             rules.push(SeccompRule::new(vec![domain(family)]).expect("static seccomp rule"));
         }
@@ -172,10 +197,7 @@ pub fn build_with(limits: SocketLimits) -> Result<BpfProgram, String> {
 fn assemble(limits: SocketLimits, with_dispatch: bool) -> Result<BpfProgram, String> {
     let eperm = SeccompAction::Errno(libc::EPERM as u32);
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    let sockets = socket_rules(limits);
-    if !sockets.is_empty() {
-        rules.insert(libc::SYS_socket, sockets);
-    }
+    rules.insert(libc::SYS_socket, socket_rules(limits));
     for (_, nr) in DENIED {
         rules.insert(*nr, Vec::new());
     }
@@ -467,7 +489,11 @@ mod tests {
             libc::AF_INET6,
             libc::AF_NETLINK,
             libc::AF_PACKET,
+            libc::AF_VSOCK,
         ] {
+            for proto in [0u64, 6, 262, 132] {
+                arg_sets.push([family as u64, libc::SOCK_STREAM as u64, proto, 0, 0, 0]);
+            }
             for kind in [
                 libc::SOCK_STREAM,
                 libc::SOCK_DGRAM,
@@ -525,6 +551,33 @@ mod tests {
                     run(&fast, AUDIT_ARCH_X86_64, libc::SYS_read as u32, [0; 6]),
                     libc::SECCOMP_RET_ALLOW
                 );
+                let socket = |family: i32, kind: i32, proto: u64| {
+                    run(
+                        &fast,
+                        AUDIT_ARCH_X86_64,
+                        libc::SYS_socket as u32,
+                        [family as u64, kind as u64, proto, 0, 0, 0],
+                    )
+                };
+                // vsock is not namespaced: refused in every mode.
+                assert_eq!(
+                    socket(libc::AF_VSOCK, libc::SOCK_STREAM, 0),
+                    errno(libc::EPERM)
+                );
+                // TCP stays; MPTCP only where Landlock must judge TCP.
+                for proto in [0, libc::IPPROTO_TCP as u64] {
+                    assert_eq!(
+                        socket(libc::AF_INET6, libc::SOCK_STREAM, proto),
+                        libc::SECCOMP_RET_ALLOW
+                    );
+                }
+                assert_eq!(
+                    socket(libc::AF_INET, libc::SOCK_STREAM, 262),
+                    match deny_ip_datagrams {
+                        true => errno(libc::EPERM),
+                        false => libc::SECCOMP_RET_ALLOW,
+                    }
+                );
             }
         }
     }
@@ -537,7 +590,7 @@ mod tests {
     fn allowed_syscalls_are_decided_without_running_the_filter() {
         const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
         let program = build().unwrap();
-        let inspected = [libc::SYS_clone, libc::SYS_ioctl];
+        let inspected = [libc::SYS_clone, libc::SYS_ioctl, libc::SYS_socket];
         for nr in 0..462 {
             let verdict = constant_verdict(&program, AUDIT_ARCH_X86_64, nr as u32);
             let expected = if DENIED.iter().any(|(_, d)| *d == nr) || nr == libc::SYS_clone3 {

@@ -179,6 +179,32 @@ pub fn drop_capabilities(last_cap: u32) -> Result<(), String> {
     sys::clear_capability_sets().map_err(|e| format!("clearing capabilities: {e}"))
 }
 
+/// Leave the caller's session keyring for a new, empty, anonymous one, so that
+/// no key of the caller's session is possessed by the sandbox (it cannot use
+/// keyrings anyway: seccomp refuses `keyctl`; this also drops what a later
+/// exec of a keyring-aware program would find).
+pub fn leave_caller_keyrings() -> Result<(), String> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING, NULL) takes no memory of ours: a
+    // null name asks for a new anonymous keyring.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    match rc {
+        // Kernels without keyrings have nothing to leave.
+        -1 if std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) => Ok(()),
+        -1 => Err(format!(
+            "leaving the caller's session keyring: {}",
+            std::io::Error::last_os_error()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `no_new_privs`: setuid binaries and file capabilities grant nothing.
 pub fn no_new_privs() -> Result<(), String> {
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(|e| format!("no_new_privs: {e}"))

@@ -12,8 +12,10 @@
 //!
 //! What this mode cannot give, stated plainly:
 //! - no private `/tmp` (a per-run directory is granted and exported as `TMPDIR`),
-//!   no own `/proc` (host processes are listed; signals, ptrace and
-//!   `/proc/PID` details of them are refused by Landlock scoping),
+//!   no own `/proc` (host processes are listed, and their command lines,
+//!   status and other world-readable `/proc/PID` files are readable as for
+//!   any process of the host; signals, ptrace and what needs ptrace access
+//!   (environment, memory, descriptors) are refused by Landlock scoping),
 //!   no own hostname;
 //! - with network model 3, all TCP is refused by Landlock, including the
 //!   sandbox's own loopback, and UDP, raw, netlink and packet sockets by seccomp;
@@ -55,12 +57,13 @@ const DEVICES: &[&str] = &[
 struct PrivateTmp(PathBuf);
 
 impl PrivateTmp {
-    fn create() -> Result<Self, SandboxError> {
+    fn create(janitor: &crate::janitor::Janitor) -> Result<Self, SandboxError> {
         let mut bytes = [0u8; 8];
         // SAFETY: getrandom writes at most `bytes.len()` bytes into the buffer.
         unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
         let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let path = std::env::temp_dir().join(format!("cordon-tmp-{name}"));
+        janitor.note(crate::janitor::Leftover::Tree(path.clone()))?;
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&path)
@@ -73,7 +76,7 @@ use std::os::unix::fs::DirBuilderExt;
 
 impl Drop for PrivateTmp {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = crate::remove::remove_tree(&self.0);
     }
 }
 
@@ -194,7 +197,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         ));
     }
     let caller = cordon_policy::Caller::current();
-    let tmp = PrivateTmp::create()?;
+    // Forked before anything is made on the host (see `janitor`).
+    let janitor = crate::janitor::Janitor::spawn()?;
+    let tmp = PrivateTmp::create(&janitor)?;
     let cwd = if plan.cwd_defaulted && plan.cwd == Path::new("/tmp") {
         tmp.0.clone()
     } else {
@@ -291,6 +296,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let cgroup = crate::cgroups::SandboxCgroup::create(
         &plan.resources,
         &crate::cgroups::SandboxCgroup::unique_name(),
+        Some(&janitor),
     )?;
     let prepared = Prepared {
         cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
@@ -312,6 +318,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     };
     drop(report_w);
     drop(life_r);
+    // The reaper kills the tree when its lifeline closes; the janitor waits
+    // for it to be gone before it removes the cgroup and TMPDIR.
+    janitor.note_awaited(_pid)?;
     let deadline = plan.timeout.map(|t| started + t);
     let end = supervisor::wait(&pidfd, deadline, &signals);
     let (timed_out, interrupted) = match &end {
@@ -357,6 +366,14 @@ fn report(fd: RawFd, line: &str) {
 
 /// The reaper: outside the sandbox's Landlock domain, subreaper of its tree.
 fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
+    // A session (and process group) of its own: killing cordon's whole
+    // process group (a cancelled CI job, `kill -9 -PGID`) must not take the
+    // reaper with it, or nothing would be left to kill the workload. cordon's
+    // death still reaches it through the lifeline.
+    if let Err(e) = nix::unistd::setsid() {
+        report(report_fd, &format!("error:setsid: {e}"));
+        sys::exit_now(125);
+    }
     for procs in &p.cgroup_procs {
         if let Err(e) = std::fs::write(procs, "0") {
             report(
@@ -421,7 +438,7 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             // else will remove the per-run TMPDIR; if it lives, removing it
             // twice is harmless.
             kill_tree();
-            let _ = std::fs::remove_dir_all(&p.tmp);
+            let _ = crate::remove::remove_tree(&p.tmp);
             sys::exit_now(137);
         }
         if fds[0].revents != 0 {
@@ -519,6 +536,9 @@ fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
         if let Err(e) = confine::set_rlimit(Resource::RLIMIT_NOFILE, files) {
             fail(e);
         }
+    }
+    if let Err(e) = confine::leave_caller_keyrings() {
+        fail(e);
     }
     if let Err(e) = confine::no_new_privs() {
         fail(e);

@@ -14,6 +14,7 @@
 //! `PDEATHSIG=SIGKILL`, so killing cordon itself tears the sandbox down too.
 
 mod confine;
+pub use confine::leave_caller_keyrings;
 pub mod landlock_only;
 mod mounts;
 mod server;
@@ -200,16 +201,21 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let pty_channel = Channel::open_if(opts.pty)?;
     prepared.pty_channel = pty_channel.as_ref().map(Channel::init_end);
+    // Before anything is made on the host: whatever happens to this process,
+    // what it makes is removed.
+    let janitor = crate::janitor::Janitor::spawn_if_needed(plan)?;
     let cgroup = crate::cgroups::SandboxCgroup::create(
         &plan.resources,
         &crate::cgroups::SandboxCgroup::unique_name(),
+        janitor.as_ref(),
     )?;
     // With a cgroup, the init waits at this gate until it has been moved in.
     let gate = match &cgroup {
         Some(_) => Some(sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?),
         None => None,
     };
-    let placeholders = crate::placeholders::Placeholders::create(&plan.filesystem.placeholders)?;
+    let placeholders =
+        crate::placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
     let signals = supervisor::SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
@@ -240,6 +246,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(life_r);
+            // It holds the placeholders (its copy of our descriptors) until it is gone.
+            if let Some(janitor) = &janitor {
+                if let Err(e) = janitor.note_process(pid) {
+                    supervisor::kill(&pidfd);
+                    let _ = supervisor::reap(&pidfd);
+                    return Err(e);
+                }
+            }
             // Only the init keeps its end: EOF on ours then means it failed.
             let net_end = net_channel.map(Channel::supervisor_end);
             let pty_end = pty_channel.map(Channel::supervisor_end);
@@ -575,6 +589,7 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
         confine::set_rlimit(Resource::RLIMIT_NOFILE, files)?;
     }
     phase("net");
+    confine::leave_caller_keyrings()?;
     confine::no_new_privs()?;
     // With the host network shared, abstract sockets and signals are the host's:
     // Landlock scoping keeps the sandbox away from them.
@@ -677,6 +692,7 @@ pub fn start_server(
     listener: OwnedFd,
     persistent_tmp: &std::path::Path,
     log: Option<crate::net::DecisionLog>,
+    janitor: &crate::janitor::Janitor,
 ) -> Result<libc::pid_t, SandboxError> {
     check_namespaces_only(plan)?;
     let mut prepared = Prepared::new(plan, Some(persistent_tmp))?;
@@ -704,6 +720,12 @@ pub fn start_server(
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
             drop(listener);
+            // The init outlives this process: the janitor must know it at once.
+            if let Err(e) = janitor.note_process(pid) {
+                supervisor::kill(&pidfd);
+                let _ = supervisor::reap(&pidfd);
+                return Err(e);
+            }
             if let Some(parent_end) = net_channel.map(Channel::supervisor_end) {
                 let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
                     .map_err(|e| format!("network: {e}"))

@@ -274,7 +274,7 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
                 format!("sealing {}", dst.display())
             })?;
         }
-        MountOp::Dev { dst } => build_dev(&under(NEW_ROOT, dst), finalize)?,
+        MountOp::Dev { dst, shm_bytes } => build_dev(&under(NEW_ROOT, dst), *shm_bytes, finalize)?,
         MountOp::Tmp { dst, size_bytes } => {
             let target = under(NEW_ROOT, dst);
             ensure_mount_point(&target, Kind::Dir)?;
@@ -294,7 +294,7 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
 }
 
 /// A minimal /dev: a few host device nodes, a private devpts, /dev/shm.
-fn build_dev(target: &Path, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
+fn build_dev(target: &Path, shm_bytes: u64, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
     ensure_mount_point(target, Kind::Dir)?;
     ctx(
         mount(
@@ -344,7 +344,7 @@ fn build_dev(target: &Path, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
             &shm,
             Some("tmpfs"),
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some("mode=1777"),
+            Some(format!("mode=1777,size={shm_bytes}").as_str()),
         ),
         || "mounting /dev/shm".into(),
     )?;

@@ -193,6 +193,11 @@ pub fn serve(listener: RawFd) -> ! {
     // The init inherited whatever its starter had open, such as a lock on
     // the sandbox's state.
     sys::detach_descriptors(&[listener]);
+    // Nothing in the sandbox may ptrace the server, read its memory or take
+    // its descriptors (the listening socket): commands run as its uid.
+    if sys::prctl(libc::PR_SET_DUMPABLE, 0).is_err() {
+        sys::exit_now(125);
+    }
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);

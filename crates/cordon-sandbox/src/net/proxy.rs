@@ -33,8 +33,6 @@ struct Shared {
     debug: bool,
     log: Option<Arc<DecisionLog>>,
     hosts: Option<Vec<(IpAddr, String)>>,
-    /// The host's own addresses, never a destination.
-    host_addrs: Vec<IpAddr>,
 }
 
 /// A running proxy; stops accepting when finished or dropped.
@@ -67,7 +65,6 @@ impl FilteringProxy {
             debug,
             log,
             hosts,
-            host_addrs: super::nft::host_addresses(),
         });
         let accept_fd = listener
             .try_clone()
@@ -233,6 +230,9 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
         },
     };
     let mut last_error = Refusal::Unreachable(format!("{} has no address", req.host));
+    // Read now, not when the sandbox started: an address the host gained
+    // since (a VPN, a container bridge, a DHCP renewal) is the host's too.
+    let host_addrs = super::nft::host_addresses();
     for ip in addrs {
         let ip = cordon_policy::netrules::unmap_addr(ip);
         // The host's own loopback is never a destination (hostLoopback deny),
@@ -247,7 +247,7 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
         }
         // Nor the host itself through one of its own addresses (services
         // bound to every address), as in model 1.
-        if shared.host_addrs.contains(&ip) {
+        if host_addrs.contains(&ip) {
             record(false, Some(ip), super::nft::HOST_ADDRESSES, None);
             last_error = Refusal::Policy(format!(
                 "{}:{} ({ip}) is this host's own address, which the sandbox's network policy \
@@ -306,7 +306,9 @@ impl Shared {
 
     fn record(&self, event: NetEvent) {
         if self.debug {
-            eprintln!("cordon: network: {}", event.describe());
+            // Names come from the sandbox: escaped, so that no byte of theirs
+            // reaches the operator's terminal as a control sequence.
+            eprintln!("cordon: network: {}", event.describe().escape_debug());
         }
         if let Some(log) = &self.log {
             log.record(&event);
@@ -472,6 +474,15 @@ fn http(shared: &Shared, mut client: TcpStream, first: u8, slot: super::relay::S
         Some(i) => (&after_scheme[..i], &after_scheme[i..]),
         None => (after_scheme, "/"),
     };
+    // Userinfo (`http://allowed@other/`) would make the judged host and the
+    // one a reader sees differ.
+    if authority.contains('@') {
+        return respond(
+            &mut client,
+            400,
+            "credentials in a proxied URL are not accepted",
+        );
+    }
     let Some((host, port)) = split_host_port(authority, Some(80)) else {
         return respond(&mut client, 400, "malformed URL");
     };
@@ -486,17 +497,15 @@ fn http(shared: &Shared, mut client: TcpStream, first: u8, slot: super::relay::S
     };
     // One request per connection: a second request on a kept-alive client
     // connection would otherwise skip the judgement.
-    let mut out = format!("{method} {path} {version}\r\n");
+    // The server is told the host that was judged, not the client's own
+    // `Host` header: an allowed address must not serve a virtual host the
+    // policy never allowed.
+    let mut out = format!("{method} {path} {version}\r\nHost: {authority}\r\n");
     for line in lines.filter(|l| !l.is_empty()) {
         let name = line.split(':').next().unwrap_or("").trim();
-        if [
-            "proxy-connection",
-            "proxy-authorization",
-            "connection",
-            "keep-alive",
-        ]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+        if ["host", "proxy-authorization", "connection", "keep-alive"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
         {
             continue;
         }
@@ -606,7 +615,6 @@ mod tests {
             debug: false,
             log: Some(Arc::new(DecisionLog::new(file, "native:test"))),
             hosts: None,
-            host_addrs: Vec::new(),
         };
         let extra = 5;
         for i in 0..KEPT_DECISIONS + extra {

@@ -1,0 +1,239 @@
+//! cordon SIGKILLed at a random moment of a sandbox's start-up (0–300 ms),
+//! with the CPU loaded, on every backend, as the caller and as an
+//! unprivileged user, its own pid or its whole process group: afterwards no
+//! process of the sandbox runs and nothing of it is left on the host
+//! (placeholders, cgroups, temporary directories, mounts).
+//!
+//! `CORDON_KILL_FUZZ_RUNS` sets the runs per target (default 30 for the
+//! caller, half that for the unprivileged user; the full version is 200).
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+/// Two busy loops beside the test, stopped on drop.
+struct Load(Vec<Child>);
+
+impl Load {
+    fn start() -> Self {
+        Load(
+            (0..2)
+                .map(|_| {
+                    Command::new("sh")
+                        .args(["-c", "exec yes > /dev/null"])
+                        .spawn()
+                        .unwrap()
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Processes whose command line contains `needle`.
+fn processes_containing(needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if text.contains(needle) {
+                out.push(format!("{pid}: {text}"));
+            }
+        }
+    }
+    out
+}
+
+/// cgroup directories cordon made for process `pid` (`cordon-PID-*`).
+fn cgroups_of(pid: u32) -> Vec<PathBuf> {
+    fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if e.file_name().to_string_lossy().starts_with(prefix) {
+                out.push(e.path());
+            } else if depth < 5 {
+                walk(&e.path(), prefix, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        Path::new("/sys/fs/cgroup"),
+        &format!("cordon-{pid}-"),
+        0,
+        &mut out,
+    );
+    out
+}
+
+fn temp_dirs() -> Vec<String> {
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("cordon-tmp-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A small deterministic generator: the moments differ run to run, and a
+/// failure names the run that can be replayed.
+struct Moments(u64);
+
+impl Moments {
+    fn next_ms(&mut self, max: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % (max + 1)
+    }
+}
+
+#[test]
+fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
+    let configured: Option<usize> = std::env::var("CORDON_KILL_FUZZ_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let _load = Load::start();
+    let before_tmp = temp_dirs();
+    let mut moments = Moments(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    );
+    let mut targets = identities();
+    targets.extend(
+        identities()
+            .into_iter()
+            .filter(|i| i.backend == Some("native"))
+            .map(|i| Identity {
+                user: i.user,
+                backend: Some(LOCKED_HOST),
+            }),
+    );
+    for who in targets {
+        let runs = configured.unwrap_or(match who.user {
+            User::Caller => 30,
+            User::Unprivileged => 15,
+        });
+        let fx = Fixture::new(who);
+        let work = fx.dir("work");
+        fx.dir("work/.git/hooks");
+        fx.file("work/.git/config", "");
+        fx.dir("work/sub");
+        let expected = listing(Path::new(&work));
+        for run in 0..runs {
+            let m = format!("cordon-kill-fuzz-{}", marker());
+            let sleeper = format!("import time; time.sleep(1000) # {m}");
+            let script =
+                format!("(setsid python3 -c '{sleeper}' &); python3 -c '{sleeper}' & wait");
+            let mut config = json!({
+                "process": {"commandLine": script},
+                "filesystem": {
+                    "readwritePaths": [work],
+                    "deniedPaths": [fx.p("work/sub/gone"), fx.p("work/missing/deeper")]
+                }
+            });
+            // Root can always make cgroups here; every other run has one.
+            if who.is_root() && run % 2 == 0 {
+                config["resources"] = json!({"memoryMb": 512, "maxProcesses": 200});
+            }
+            if let Some(b) = who.backend.filter(|b| *b != LOCKED_HOST) {
+                config["containment"] = json!(b);
+            }
+            let file = ConfigFile::new(&config);
+            let mut cmd = command(who);
+            cmd.args(["--config", file.path.to_str().unwrap()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0);
+            let mut child = cmd.spawn().unwrap();
+            let after = moments.next_ms(300);
+            std::thread::sleep(Duration::from_millis(after));
+            let whole_group = run % 2 == 1;
+            let target = match whole_group {
+                true => -(child.id() as libc::pid_t),
+                false => child.id() as libc::pid_t,
+            };
+            // SAFETY: kill(2) of the process (group) this test started.
+            unsafe { libc::kill(target, libc::SIGKILL) };
+            let _ = child.wait();
+            let cordon_pid = child.id();
+            let what = format!(
+                "{who:?} run {run}: SIGKILL {} {after} ms into start-up",
+                if whole_group {
+                    "of the process group"
+                } else {
+                    "of cordon"
+                }
+            );
+            assert!(
+                wait_until(|| processes_containing(&m).is_empty(), 10),
+                "{what}: survivors {:?}",
+                processes_containing(&m)
+            );
+            assert!(
+                wait_until(|| processes_containing(&fx.p("work")).is_empty(), 10),
+                "{what}: sandbox processes left {:?}",
+                processes_containing(&fx.p("work"))
+            );
+            assert!(
+                wait_until(|| listing(Path::new(&work)) == expected, 10),
+                "{what}: placeholders left: {:?}",
+                listing(Path::new(&work))
+            );
+            assert!(
+                wait_until(|| cgroups_of(cordon_pid).is_empty(), 10),
+                "{what}: cgroups left {:?}",
+                cgroups_of(cordon_pid)
+            );
+            assert!(
+                wait_until(|| temp_dirs().iter().all(|t| before_tmp.contains(t)), 10),
+                "{what}: temporary directories left"
+            );
+            let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+            assert!(!mounts.contains(&fx.p("work")), "{what}: host mounts left");
+        }
+    }
+}

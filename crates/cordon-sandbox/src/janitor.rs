@@ -1,0 +1,346 @@
+//! The janitor: a small process, forked before a sandbox creates anything on
+//! the host, that removes what the sandbox left if cordon dies without doing
+//! it itself (SIGKILL at any moment, the whole process group killed at once).
+//!
+//! cordon tells it about each host object *before* creating it (write-ahead),
+//! over a `SOCK_SEQPACKET` socketpair, one message per object. When the
+//! socket closes (cordon is done, failed, or died), the janitor kills the
+//! processes it was told about (checked by start time, so a reused pid is
+//! never hit), empties and removes the cgroups, removes the placeholders that
+//! no other run still holds, and the temporary trees: what cordon removed
+//! itself is simply gone by then. A long-lived sandbox hands its janitor the init to watch
+//! instead: the janitor stays for the sandbox's life, holds its placeholders,
+//! and cleans up when the init is gone.
+//!
+//! The janitor runs in a session of its own (a process-group kill does not
+//! reach it), with no descriptor of cordon's but its end of the socket (it
+//! must not hold the caller's terminal or pipes open).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+
+use crate::sys::{self, Forked};
+use crate::SandboxError;
+
+/// Something on the host the janitor removes or kills if cordon cannot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leftover {
+    /// A placeholder directory for a denied path (see `placeholders`).
+    Placeholder(PathBuf),
+    /// A cgroup directory of the sandbox (its processes are killed first).
+    Cgroup(PathBuf),
+    /// A directory tree cordon made for the run (Landlock-only `TMPDIR`).
+    Tree(PathBuf),
+    /// A process of the sandbox: pid and start time (clock ticks since boot).
+    /// Killed, then waited for.
+    Process(libc::pid_t, u64),
+    /// A process that ends by itself once cordon is gone and must finish
+    /// first (Landlock-only mode's reaper kills the tree it reaps): only
+    /// waited for, up to [`AWAIT_LIMIT`].
+    Awaited(libc::pid_t, u64),
+}
+
+/// How long the janitor waits for an [`Leftover::Awaited`] process.
+const AWAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One message to the janitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Message {
+    Note(Leftover),
+    /// A long-lived sandbox was committed: watch this init and clean up
+    /// when it exits.
+    Watch(libc::pid_t, u64),
+}
+
+impl Message {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let path = |tag: u8, p: &Path, out: &mut Vec<u8>| {
+            out.push(tag);
+            out.extend_from_slice(p.as_os_str().as_bytes());
+        };
+        match self {
+            Message::Note(Leftover::Placeholder(p)) => path(b'P', p, &mut out),
+            Message::Note(Leftover::Cgroup(p)) => path(b'C', p, &mut out),
+            Message::Note(Leftover::Tree(p)) => path(b'T', p, &mut out),
+            Message::Note(Leftover::Process(pid, start)) => {
+                out.extend_from_slice(format!("I{pid}:{start}").as_bytes())
+            }
+            Message::Note(Leftover::Awaited(pid, start)) => {
+                out.extend_from_slice(format!("A{pid}:{start}").as_bytes())
+            }
+            Message::Watch(pid, start) => {
+                out.extend_from_slice(format!("W{pid}:{start}").as_bytes())
+            }
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Message> {
+        let (&tag, rest) = bytes.split_first()?;
+        let path = || PathBuf::from(std::ffi::OsStr::from_bytes(rest));
+        let process = || -> Option<(libc::pid_t, u64)> {
+            let text = std::str::from_utf8(rest).ok()?;
+            let (pid, start) = text.split_once(':')?;
+            Some((pid.parse().ok()?, start.parse().ok()?))
+        };
+        Some(match tag {
+            b'P' => Message::Note(Leftover::Placeholder(path())),
+            b'C' => Message::Note(Leftover::Cgroup(path())),
+            b'T' => Message::Note(Leftover::Tree(path())),
+            b'I' => {
+                let (pid, start) = process()?;
+                Message::Note(Leftover::Process(pid, start))
+            }
+            b'A' => {
+                let (pid, start) = process()?;
+                Message::Note(Leftover::Awaited(pid, start))
+            }
+            b'W' => {
+                let (pid, start) = process()?;
+                Message::Watch(pid, start)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// cordon's side of a running janitor.
+#[derive(Debug)]
+pub struct Janitor {
+    channel: OwnedFd,
+    pid: libc::pid_t,
+}
+
+impl Janitor {
+    /// Fork the janitor. Returns once it runs in its own session, so that a
+    /// process-group kill from then on cannot take it along.
+    pub fn spawn() -> Result<Self, SandboxError> {
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| SandboxError::setup(format!("janitor socket: {e}")))?;
+        match sys::clone_process(0).map_err(|e| SandboxError::setup(format!("janitor: {e}")))? {
+            Forked::Child => {
+                drop(ours);
+                janitor_main(theirs)
+            }
+            Forked::Parent { pid, pidfd: _ } => {
+                drop(theirs);
+                // The janitor says it is ready (in its own session) with one byte.
+                let mut ready = [0u8; 1];
+                match recv(ours.as_raw_fd(), &mut ready, MsgFlags::empty()) {
+                    Ok(1) if ready[0] == b'r' => Ok(Janitor { channel: ours, pid }),
+                    _ => Err(SandboxError::setup("the janitor did not start")),
+                }
+            }
+        }
+    }
+
+    /// A janitor if running `plan` makes anything on the host (placeholders,
+    /// a cgroup); `None` otherwise (nothing to remove, no process to fork).
+    pub fn spawn_if_needed(plan: &cordon_policy::Plan) -> Result<Option<Self>, SandboxError> {
+        use crate::cgroups::ResourcePlanExt;
+        let needed = !plan.filesystem.placeholders.is_empty() || plan.resources.needs_cgroup();
+        needed.then(Self::spawn).transpose()
+    }
+
+    /// The janitor's pid (a long-lived sandbox records it: `stop` waits for it).
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    fn send(&self, message: &Message) -> Result<(), SandboxError> {
+        send(
+            self.channel.as_raw_fd(),
+            &message.encode(),
+            MsgFlags::MSG_NOSIGNAL,
+        )
+        .map(drop)
+        .map_err(|e| SandboxError::setup(format!("telling the janitor: {e}")))
+    }
+
+    /// Tell the janitor about `what` before it is created or started.
+    pub fn note(&self, what: Leftover) -> Result<(), SandboxError> {
+        self.send(&Message::Note(what))
+    }
+
+    /// Tell the janitor about a process just started (by pid), to kill.
+    pub fn note_process(&self, pid: libc::pid_t) -> Result<(), SandboxError> {
+        match crate::lifecycle::start_time(pid) {
+            Some(start) => self.note(Leftover::Process(pid, start)),
+            // Already gone: nothing to kill.
+            None => Ok(()),
+        }
+    }
+
+    /// Tell the janitor about a process just started (by pid), to wait for.
+    pub fn note_awaited(&self, pid: libc::pid_t) -> Result<(), SandboxError> {
+        match crate::lifecycle::start_time(pid) {
+            Some(start) => self.note(Leftover::Awaited(pid, start)),
+            None => Ok(()),
+        }
+    }
+
+    /// A long-lived sandbox is up: the janitor stays while its init `pid`
+    /// lives, holds its placeholders, and cleans up when it exits.
+    pub fn watch(self, pid: libc::pid_t) -> Result<(), SandboxError> {
+        let start = crate::lifecycle::start_time(pid)
+            .ok_or_else(|| SandboxError::setup("the sandbox's init died while starting"))?;
+        self.send(&Message::Watch(pid, start))?;
+        // Answered once the janitor holds the placeholders: only then may the
+        // caller let go of its own hold.
+        let mut ack = [0u8; 1];
+        match recv(self.channel.as_raw_fd(), &mut ack, MsgFlags::empty()) {
+            Ok(1) if ack[0] == b'w' => Ok(()),
+            _ => Err(SandboxError::setup(
+                "the janitor did not take over the sandbox",
+            )),
+        }
+    }
+}
+
+/// The janitor process.
+fn janitor_main(channel: OwnedFd) -> ! {
+    // Own session first: from here on a kill of cordon's process group
+    // misses it. Then say so.
+    let _ = nix::unistd::setsid();
+    sys::detach_descriptors(&[channel.as_raw_fd()]);
+    let empty = nix::sys::signal::SigSet::empty();
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&empty),
+        None,
+    );
+    // Terminal and termination signals meant for cordon's job do not stop it.
+    for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGTERM, libc::SIGQUIT] {
+        // SAFETY: setting a disposition to SIG_IGN in a single-threaded child.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+    if send(channel.as_raw_fd(), b"r", MsgFlags::MSG_NOSIGNAL).is_err() {
+        sys::exit_now(0);
+    }
+    let mut notes: Vec<Leftover> = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match recv(channel.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) | Ok(0) => break,
+            Ok(n) => n,
+        };
+        match Message::decode(&buf[..n]) {
+            Some(Message::Note(what)) => notes.push(what),
+            Some(Message::Watch(pid, start)) => {
+                watch(pid, start, &notes, channel);
+                clean(&notes);
+                sys::exit_now(0);
+            }
+            None => {}
+        }
+    }
+    clean(&notes);
+    sys::exit_now(0)
+}
+
+/// Hold the placeholders while the init `pid` lives; return when it is gone.
+/// `channel` is answered once the placeholders are held, then closed.
+fn watch(pid: libc::pid_t, start: u64, notes: &[Leftover], channel: OwnedFd) {
+    let held: Vec<crate::placeholders::Held> = notes
+        .iter()
+        .filter_map(|n| match n {
+            Leftover::Placeholder(p) => crate::placeholders::Held::adopt(p),
+            _ => None,
+        })
+        .collect();
+    let _ = send(channel.as_raw_fd(), b"w", MsgFlags::MSG_NOSIGNAL);
+    drop(channel);
+    if let Some(pidfd) = pin(pid, start) {
+        crate::supervisor::wait_exit(&pidfd);
+    }
+    drop(held);
+}
+
+/// A pidfd of `pid` if it is still the process that started at `start`.
+fn pin(pid: libc::pid_t, start: u64) -> Option<OwnedFd> {
+    if pid <= 0 || crate::lifecycle::start_time(pid) != Some(start) {
+        return None;
+    }
+    let pidfd = sys::pidfd_open(pid).ok()?;
+    // Checked again now that the pidfd pins the process.
+    (crate::lifecycle::start_time(pid) == Some(start)).then_some(pidfd)
+}
+
+/// Kill the noted processes and wait for them, then remove the rest.
+fn clean(notes: &[Leftover]) {
+    for note in notes {
+        match note {
+            Leftover::Process(pid, start) => {
+                if let Some(pidfd) = pin(*pid, *start) {
+                    crate::supervisor::kill(&pidfd);
+                    crate::supervisor::wait_exit(&pidfd);
+                }
+            }
+            Leftover::Awaited(pid, start) => {
+                if let Some(pidfd) = pin(*pid, *start) {
+                    let mut fds = [libc::pollfd {
+                        fd: pidfd.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    }];
+                    let ms = AWAIT_LIMIT.as_millis() as libc::c_int;
+                    // SAFETY: a valid one-element pollfd array.
+                    unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+                }
+            }
+            _ => {}
+        }
+    }
+    let cgroups: Vec<PathBuf> = notes
+        .iter()
+        .filter_map(|n| match n {
+            Leftover::Cgroup(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    crate::cgroups::remove_dirs(&cgroups);
+    for note in notes {
+        match note {
+            // The sandbox's processes may still hold it for a moment after
+            // they were killed (their descriptors close as they exit).
+            Leftover::Placeholder(p) => {
+                crate::placeholders::remove_if_unused(p, std::time::Duration::from_secs(2))
+            }
+            Leftover::Tree(p) => {
+                let _ = crate::remove::remove_tree(p);
+            }
+            Leftover::Cgroup(_) | Leftover::Process(..) | Leftover::Awaited(..) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_survive_the_wire() {
+        for m in [
+            Message::Note(Leftover::Placeholder("/a b/\n.vscode".into())),
+            Message::Note(Leftover::Cgroup("/sys/fs/cgroup/x".into())),
+            Message::Note(Leftover::Tree("/tmp/cordon-tmp-1".into())),
+            Message::Note(Leftover::Process(42, 1234567)),
+            Message::Note(Leftover::Awaited(43, 7)),
+            Message::Watch(7, 99),
+        ] {
+            assert_eq!(Message::decode(&m.encode()), Some(m.clone()));
+        }
+        assert_eq!(Message::decode(b"Ixx"), None);
+        assert_eq!(Message::decode(b""), None);
+    }
+}
