@@ -146,7 +146,10 @@ fn filesystem_policy_holds_with_landlock_alone() {
                 "filesystem": {
                     "readwritePaths": [rw, rw_in_ro, allowed_in_denied],
                     "readonlyPaths": [ro, ro_in_rw],
-                    "deniedPaths": [secret, secret_dir, denied, token]
+                    "deniedPaths": [secret, secret_dir, denied, token],
+                    // Protected paths are tested in holes.rs; here they would
+                    // keep new entries out of the top of every writable tree.
+                    "unprotect": ["all"]
                 }
             }),
         );

@@ -872,3 +872,165 @@ fn a_long_lived_sandbox_audits_its_proxy_decisions_and_phases() {
         assert_eq!(events, ["start", "exec", "exit", "stop"], "{who:?}");
     }
 }
+
+/// An HTTP server in the remote namespace that answers with the `Host`
+/// header it received (port 8004 on 10.203.0.2).
+fn host_echo() {
+    static ECHO: OnceLock<()> = OnceLock::new();
+    ECHO.get_or_init(|| {
+        remote();
+        let code = r#"
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.203.0.2", 8004)); s.listen(64)
+print("ready", flush=True)
+def answer(c):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = c.recv(4096)
+        if not d: break
+        head += d
+    host = [l.split(b":", 1)[1].strip() for l in head.split(b"\r\n") if l.lower().startswith(b"host:")]
+    body = b"host=" + b",".join(host) + b"\n"
+    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=answer, args=(c,), daemon=True).start()
+"#;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut server = Command::new("ip");
+            server
+                .args(["netns", "exec", REMOTE_NS, "python3", "-c", code])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null());
+            // SAFETY: prctl in the child before exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut server, || {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                })
+            };
+            let mut server = server.spawn().unwrap();
+            let mut ready = [0u8; 5];
+            std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
+            tx.send(ready).unwrap();
+            let _ = server.wait();
+        });
+        assert_eq!(&rx.recv().unwrap(), b"ready");
+    });
+}
+
+/// A raw HTTP exchange with cordon's proxy: `python3 -c RAW REQUEST`.
+const RAW_HTTP: &str = r#"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(sys.argv[1].encode().decode("unicode_escape").encode("latin-1"))
+out = b""
+while True:
+    d = s.recv(4096)
+    if not d: break
+    out += d
+print(out.decode(errors="replace"))
+"#;
+
+/// Class 9: the server behind the filtering proxy is told the host that was
+/// judged, not a `Host` header the sandbox chose; names chosen by the
+/// sandbox reach the operator's terminal escaped under --debug.
+#[test]
+fn the_proxy_forwards_the_judged_host_and_escapes_what_it_prints() {
+    host_echo();
+    let remote = remote();
+    // Control: the echo server reports the Host header a client sends.
+    let mut direct = Command::new("ip")
+        .args(["netns", "exec", REMOTE_NS, "python3", "-c"])
+        .arg(
+            "import socket; s=socket.create_connection(('10.203.0.2',8004)); \
+             s.sendall(b'GET / HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'); print(s.recv(4096))",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&direct.stdout).into_owned();
+    assert!(text.contains("host=evil.test"), "control: {text}");
+    direct.stdout.clear();
+    for who in net_identities() {
+        let fx = Fixture::new(who);
+        let client = fx.file("raw_http.py", RAW_HTTP);
+        let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
+            "process": {"commandLine": format!(
+                "python3 {client} 'GET http://a.test:8004/ HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'; \
+                 python3 {client} 'CONNECT \\x1b]0;pwned\\x07.test:443 HTTP/1.1\\r\\n\\r\\n'")},
+            "filesystem": {"readonlyPaths": [fx.p("")]},
+            "network": {"egress": {"default": "deny", "allow": [{"to": [{"host": "a.test"}]}]}}});
+        let file = ConfigFile::new(&cfg);
+        let run = Run::from(
+            command(who)
+                .env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"))
+                .args(["--debug", "run", "--config", file.path.to_str().unwrap()])
+                .output()
+                .unwrap(),
+        );
+        assert!(run.stdout.contains("host=a.test:8004"), "{who:?}\n{run}");
+        assert!(!run.stdout.contains("evil.test"), "{who:?}\n{run}");
+        // The refusal of the second request is printed, escaped.
+        assert!(run.stderr.contains("pwned"), "{who:?}: not printed\n{run}");
+        assert!(
+            !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+            "{who:?}: raw control characters on the operator's terminal\n{run:?}"
+        );
+    }
+}
+
+/// Class 9: "the host's own addresses" are judged when the proxy connects,
+/// not when the sandbox started: an address the host gains during the run
+/// (a VPN, a container bridge) is refused like the others.
+#[test]
+fn an_address_the_host_gains_during_the_run_is_still_the_hosts() {
+    let remote = remote();
+    let fx = Fixture::new(Identity::CALLER);
+    let trigger = fx.dir("trigger");
+    sh(&format!("chmod -R a+rX {}", fx.p("")));
+    let client = remote.dir.join("net_client.py");
+    for (n, who) in net_identities().into_iter().enumerate() {
+        // An address of its own per run: the listener of the last one may linger.
+        let addr = format!("10.203.0.{}", 80 + n);
+        let hosts = fx.file("hosts", &format!("{addr} late.test\n"));
+        sh(&format!("chmod a+r {hosts}"));
+        let _ = std::fs::remove_file(fx.path("trigger/go"));
+        let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
+            "process": {"commandLine": format!(
+                "while [ ! -e {trigger}/go ]; do sleep 0.05; done; python3 {} late=connect:late.test:8005",
+                client.display()), "timeout": 30000},
+            "filesystem": {"readonlyPaths": [remote.dir, fx.p("")]},
+            "network": {"egress": {"default": "deny", "allow": [{"to": [{"host": "late.test"}]}]}}});
+        let file = ConfigFile::new(&cfg);
+        let child = command(who)
+            .env("CORDON_PROXY_HOSTS", &hosts)
+            .args(["run", "--config", file.path.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The sandbox runs; now the host gains the address, and listens there.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        sh(&format!("ip addr add {addr}/32 dev {HOST_VETH}"));
+        let listener = TcpListener::bind((addr.as_str(), 8005)).unwrap();
+        let answering = listener.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for mut c in answering.incoming().flatten() {
+                let _ = c.write_all(b"tcp 8005 host\n");
+            }
+        });
+        // Control: the new address answers on the host.
+        let mut probe = std::net::TcpStream::connect((addr.as_str(), 8005)).unwrap();
+        let mut greeting = String::new();
+        std::io::Read::read_to_string(&mut probe, &mut greeting).unwrap_or_default();
+        assert!(greeting.starts_with("tcp 8005"), "control: {greeting:?}");
+        std::fs::write(fx.path("trigger/go"), "").unwrap();
+        let run = Run::from(child.wait_with_output().unwrap());
+        sh(&format!("ip addr del {addr}/32 dev {HOST_VETH}"));
+        drop(listener);
+        verdicts(&run, &[("late", false)]);
+    }
+}

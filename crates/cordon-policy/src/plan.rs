@@ -89,6 +89,25 @@ pub enum Origin {
     HostExecuted,
 }
 
+/// The mode that marks a placeholder directory (see the sandbox crate's
+/// `placeholders`): owner read only, which no user gives an empty directory
+/// by hand, so that its owner can open and lock it.
+pub const PLACEHOLDER_MODE: u32 = 0o400;
+
+/// Whether `path` is a placeholder another run holds (or left): an empty
+/// directory of mode [`PLACEHOLDER_MODE`], not a symlink. Resolution treats
+/// it as the missing path it stands for.
+pub fn is_placeholder(path: &Path) -> bool {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    meta.is_dir()
+        && meta.permissions().mode() & 0o7777 == PLACEHOLDER_MODE
+        && meta.nlink() == 2
+        && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
 /// One path the sandbox sees, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FsEntry {

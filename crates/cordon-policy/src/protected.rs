@@ -188,6 +188,15 @@ pub fn find(writable: &[PathBuf], home: Option<&Path>, lifted: &[Class]) -> Vec<
 /// missing too, or a symlink leads nowhere).
 fn inspect(path: &Path, class: Class) -> Option<Found> {
     match std::fs::symlink_metadata(path) {
+        // Another run's placeholder stands for a missing path: this run
+        // holds it too (it may be removed as soon as that run ends).
+        Ok(_) if crate::plan::is_placeholder(path) => Some(Found {
+            path: std::fs::canonicalize(path.parent()?)
+                .ok()?
+                .join(path.file_name()?),
+            kind: Kind::Missing,
+            class,
+        }),
         Ok(_) => {
             let canonical = std::fs::canonicalize(path).ok()?;
             let meta = std::fs::metadata(&canonical).ok()?;

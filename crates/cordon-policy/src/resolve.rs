@@ -587,6 +587,16 @@ fn check_reserved(listed: &[Listed]) -> Result<()> {
 
 fn resolve_one(field: &str, raw: &str, access: Access, caller: Caller) -> Result<Listed> {
     let raw_path = Path::new(raw);
+    // A denied path that another run holds a placeholder for does not exist.
+    if access == Access::Denied && crate::plan::is_placeholder(raw_path) {
+        return Ok(Listed {
+            field: field.to_string(),
+            path: canonicalize_missing(field, raw_path)?,
+            access,
+            kind: Kind::Missing,
+            id: None,
+        });
+    }
     match std::fs::canonicalize(raw_path) {
         Ok(path) => {
             let meta = std::fs::metadata(&path)

@@ -27,20 +27,20 @@ use std::path::{Path, PathBuf};
 use crate::janitor::{Janitor, Leftover};
 use crate::SandboxError;
 
-/// The mode that marks a placeholder (owner read, so its owner can open and
-/// lock it; nothing else).
-pub const MODE: u32 = 0o400;
+/// The mode that marks a placeholder.
+pub use cordon_policy::plan::PLACEHOLDER_MODE as MODE;
 
-/// Whether `path` is a placeholder: an empty directory of mode [`MODE`], not
-/// a symlink.
-fn is_placeholder(path: &Path) -> bool {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
+use cordon_policy::plan::is_placeholder;
+
+/// Whether `path` (not followed) still names the object `fd` refers to.
+fn same_object(fd: &OwnedFd, path: &Path) -> bool {
+    let (Ok(now), Ok(ours)) = (
+        std::fs::symlink_metadata(path),
+        nix::sys::stat::fstat(fd.as_raw_fd()),
+    ) else {
         return false;
     };
-    meta.is_dir()
-        && meta.permissions().mode() & 0o7777 == MODE
-        && meta.nlink() == 2
-        && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+    now.ino() == ours.st_ino && now.dev() == ours.st_dev
 }
 
 /// A shared lock on one placeholder, held while a sandbox uses it.
@@ -69,9 +69,7 @@ impl Held {
             return None;
         }
         // Removed between our open and our lock by its last user: not usable.
-        let still_there = std::fs::symlink_metadata(path).ok()?;
-        let ours = nix::sys::stat::fstat(fd.as_raw_fd()).ok()?;
-        if still_there.ino() != ours.st_ino || still_there.dev() != ours.st_dev {
+        if !same_object(&fd, path) {
             return None;
         }
         is_placeholder(path).then(|| Held {
@@ -105,7 +103,10 @@ pub fn remove_if_unused(path: &Path, patience: std::time::Duration) {
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    if is_placeholder(path) {
+    // The lock is on the object opened above; the path must still name it
+    // (another run may have removed it and made a new one meanwhile, which
+    // it holds).
+    if same_object(&fd, path) && is_placeholder(path) {
         let _ = std::fs::remove_dir(path);
     }
     // The exclusive lock goes with the descriptor, after the removal: a run

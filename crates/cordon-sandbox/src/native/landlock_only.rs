@@ -235,6 +235,28 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     // session and service sockets are out of reach already; rules hiding them
     // would only cost listing their directories.
     fs.entries.retain(|e| e.origin != Origin::HostSocket);
+    // Landlock grants cannot be taken back below a path: keeping the files
+    // the host runs later read-only (or uncreatable) inside a writable tree
+    // means granting that tree child by child, so nothing new can be
+    // created at its top level. Enforced, and said, with the way out.
+    let protected: Vec<String> = fs
+        .entries
+        .iter()
+        .filter(|e| e.origin == Origin::HostExecuted)
+        .filter_map(|e| e.path.parent())
+        .map(|p| p.display().to_string())
+        .fold(Vec::new(), |mut seen, p| {
+            if !seen.contains(&p) {
+                seen.push(p);
+            }
+            seen
+        });
+    if !protected.is_empty() {
+        eprintln!(
+            "cordon: Landlock-only mode: no new entry can be created directly in {}              (they hold files the host runs later, kept read-only); `--unprotect CLASS`              (filesystem.unprotect) lifts that protection",
+            protected.join(", ")
+        );
+    }
     let mut rules = rules_for(&fs);
     rules.push(LandlockRule {
         path: tmp.0.clone(),
