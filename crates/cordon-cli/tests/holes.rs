@@ -845,3 +845,62 @@ fn writable_trees_do_not_hand_the_host_code_to_run() {
         h.untouched(who);
     }
 }
+
+/// Class 5: `exec` from the user's terminal without `--pty` does not hand
+/// the terminal to the sandbox: a daemon the command leaves holds pipes
+/// that end with the command, never the terminal.
+#[test]
+fn a_daemon_left_by_exec_does_not_keep_the_callers_terminal() {
+    // The daemon records its descriptors a moment after the command ended.
+    // It says it runs (in its own session) before the command ends.
+    let command = "rm -f /tmp/daemon-up; (setsid sh -c 'touch /tmp/daemon-up; sleep 1; \
+                   ls -l /proc/self/fd/ > /tmp/fdlist-inherited' &); \
+                   while [ ! -e /tmp/daemon-up ]; do sleep 0.01; done; echo started";
+    let holds_terminal = "grep -q pts /tmp/fdlist-inherited";
+    for who in identities() {
+        let sb = Sandbox::start(who, &json!({}));
+        let env = [("CORDON_STATE_DIR", sb.state.root.as_path())];
+        let recorded = |sb: &Sandbox| {
+            wait_until(
+                || sb.exec(&["test", "-s", "/tmp/fdlist-inherited"]).code == 0,
+                10,
+            )
+        };
+        // Control (native: bubblewrap has no --pty yet): with a terminal of
+        // the sandbox, the daemon does hold a terminal, and the probe sees it.
+        if who.backend == Some("native") {
+            let shown = run_in_terminal(
+                who,
+                &["exec", &sb.id, "--pty", "--", "sh", "-c", command],
+                None,
+                &env,
+            );
+            assert!(shown.contains("started"), "{who:?}\n{shown}");
+            assert!(recorded(&sb), "{who:?}: the daemon never ran");
+            let run = sb.exec(&["sh", "-c", holds_terminal]);
+            assert_eq!(
+                run.code, 0,
+                "{who:?}: control: the probe saw no terminal\n{run}"
+            );
+            sb.exec(&["rm", "-f", "/tmp/fdlist-inherited"]);
+        }
+        let shown = run_in_terminal(
+            who,
+            &["exec", &sb.id, "--", "sh", "-c", command],
+            None,
+            &env,
+        );
+        assert!(
+            shown.contains("started") && shown.contains("rc=0"),
+            "{who:?}\n{shown}"
+        );
+        assert!(recorded(&sb), "{who:?}: the daemon never ran");
+        let run = sb.exec(&["sh", "-c", holds_terminal]);
+        assert_eq!(
+            run.code,
+            1,
+            "{who:?}: a daemon kept the caller's terminal\n{}",
+            sb.exec(&["cat", "/tmp/fdlist-inherited"]).stdout
+        );
+    }
+}
