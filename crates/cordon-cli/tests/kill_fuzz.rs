@@ -66,6 +66,11 @@ fn processes_containing(needle: &str) -> Vec<String> {
 
 /// cgroup directories cordon made for process `pid` (`cordon-PID-*`).
 fn cgroups_of(pid: u32) -> Vec<PathBuf> {
+    cgroups_named(&format!("cordon-{pid}-"))
+}
+
+/// cgroup directories whose name starts with `prefix`.
+fn cgroups_named(prefix: &str) -> Vec<PathBuf> {
     fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -82,12 +87,7 @@ fn cgroups_of(pid: u32) -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(
-        Path::new("/sys/fs/cgroup"),
-        &format!("cordon-{pid}-"),
-        0,
-        &mut out,
-    );
+    walk(Path::new("/sys/fs/cgroup"), prefix, 0, &mut out);
     out
 }
 
@@ -234,6 +234,106 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
             );
             let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
             assert!(!mounts.contains(&fx.p("work")), "{what}: host mounts left");
+        }
+    }
+}
+
+/// `cordon start` SIGKILLed at a random moment: the sandbox either came up
+/// (and is recorded as running) or nothing of it runs; after `stop` and
+/// `deprovision`, nothing of it is left either way.
+#[test]
+fn sigkill_of_start_leaves_a_sandbox_that_runs_or_nothing() {
+    let configured: Option<usize> = std::env::var("CORDON_KILL_FUZZ_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let _load = Load::start();
+    let mut moments = Moments(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            ^ 0x5eed,
+    );
+    for who in identities() {
+        let runs = configured.map_or(10, |n| n / 3);
+        let fx = Fixture::new(who);
+        let work = fx.dir("work");
+        let expected = listing(Path::new(&work));
+        let state = Fixture::new(who);
+        std::fs::set_permissions(
+            &state.root,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let phase = |args: &[&str]| {
+            Run::from(
+                command(who)
+                    .env("CORDON_STATE_DIR", &state.root)
+                    .args(args)
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap(),
+            )
+        };
+        let mut config = json!({"containment": who.backend,
+            "filesystem": {"readwritePaths": [work], "deniedPaths": [fx.p("work/gone")]}});
+        if who.is_root() {
+            config["resources"] = json!({"maxProcesses": 100});
+        }
+        let file = ConfigFile::new(&config);
+        for run in 0..runs {
+            let doc = phase(&["provision", "--config", file.path.to_str().unwrap()]);
+            let doc: serde_json::Value =
+                serde_json::from_str(doc.stdout.trim()).unwrap_or_else(|_| panic!("{doc}"));
+            let id = doc["result"]["sandboxId"].as_str().unwrap().to_string();
+            let mut child = command(who)
+                .env("CORDON_STATE_DIR", &state.root)
+                .args(["start", &id])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .unwrap();
+            let after = moments.next_ms(150);
+            std::thread::sleep(Duration::from_millis(after));
+            // SAFETY: kill(2) of the process group this test started.
+            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            let _ = child.wait();
+            let what = format!("{who:?} run {run}: start killed {after} ms in");
+            let token = id.split_once(':').unwrap().1.to_string();
+            // Whatever state it is in, it either runs commands or has no process.
+            let listed = phase(&["ls", "--json"]);
+            let running = listed.stdout.contains(&format!("\"{id}\""))
+                && phase(&["exec", &id, "--", "true"]).code == 0;
+            if !running {
+                assert!(
+                    wait_until(|| processes_containing(&token).is_empty(), 10),
+                    "{what}: not running, yet its processes remain: {:?}",
+                    processes_containing(&token)
+                );
+            }
+            let _ = phase(&["stop", &id]);
+            let run_out = phase(&["deprovision", &id]);
+            assert_eq!(run_out.code, 0, "{what}\n{run_out}");
+            assert!(
+                wait_until(|| processes_containing(&token).is_empty(), 10),
+                "{what}: processes left after deprovision: {:?}",
+                processes_containing(&token)
+            );
+            assert!(
+                wait_until(|| listing(Path::new(&work)) == expected, 10),
+                "{what}: placeholders left: {:?}",
+                listing(Path::new(&work))
+            );
+            assert!(
+                std::fs::symlink_metadata(state.path(&token)).is_err(),
+                "{what}: state left"
+            );
+            assert!(
+                cgroups_named(&format!("cordon-{token}")).is_empty(),
+                "{what}: cgroups left"
+            );
         }
     }
 }

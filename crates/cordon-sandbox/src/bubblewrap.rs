@@ -762,10 +762,13 @@ pub fn start_server(
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let resources = plan.resources.clone();
+    let janitor_channel = janitor.channel();
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
         let cgroup_procs = cgroup_procs.to_vec();
         cmd.pre_exec(move || {
+            // Known to the janitor before it can outlive `cordon start`.
+            crate::janitor::announce_self(janitor_channel)?;
             prepare_child(
                 &keep,
                 &resources,

@@ -151,6 +151,12 @@ impl Janitor {
         needed.then(Self::spawn).transpose()
     }
 
+    /// The descriptor a forked child of this process passes to
+    /// [`announce_self`].
+    pub fn channel(&self) -> std::os::fd::RawFd {
+        self.channel.as_raw_fd()
+    }
+
     /// The janitor's pid (a long-lived sandbox records it: `stop` waits for it).
     pub fn pid(&self) -> libc::pid_t {
         self.pid
@@ -206,6 +212,52 @@ impl Janitor {
     }
 }
 
+/// Tell the janitor on `channel` (inherited from the process that spawned
+/// it) to kill this process if cordon dies: called by a child that will
+/// outlive its parent (a long-lived sandbox's init, bwrap in a session of its
+/// own) before it can escape, so that no moment exists at which cordon's
+/// death leaves it unknown. Raw system calls only, no allocation: it runs
+/// between fork and exec.
+pub fn announce_self(channel: std::os::fd::RawFd) -> std::io::Result<()> {
+    // SAFETY: pidfd_open(getpid(), 0) returns a new descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as libc::c_int;
+    if pidfd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut tag = *b"F";
+    let mut iov = libc::iovec {
+        iov_base: tag.as_mut_ptr().cast(),
+        iov_len: tag.len(),
+    };
+    // Room for one cmsghdr carrying one descriptor, aligned for cmsghdr.
+    let mut space = [0u64; 4];
+    // SAFETY: msghdr is plain data; zeroed is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen =
+        unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as _;
+    // SAFETY: the control buffer is large enough for one header and one
+    // descriptor (32 bytes), so CMSG_FIRSTHDR and CMSG_DATA stay inside it.
+    let sent = unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>(), pidfd);
+        libc::sendmsg(channel, &msg, libc::MSG_NOSIGNAL)
+    };
+    let result = match sent {
+        -1 => Err(std::io::Error::last_os_error()),
+        _ => Ok(()),
+    };
+    // SAFETY: closing the pidfd this function opened (the janitor has its copy).
+    unsafe { libc::close(pidfd) };
+    result
+}
+
 /// The janitor process.
 fn janitor_main(channel: OwnedFd) -> ! {
     // Own session first: from here on a kill of cordon's process group
@@ -227,25 +279,63 @@ fn janitor_main(channel: OwnedFd) -> ! {
         sys::exit_now(0);
     }
     let mut notes: Vec<Leftover> = Vec::new();
+    // Processes that announced themselves (see `announce_self`), by pidfd.
+    let mut announced: Vec<OwnedFd> = Vec::new();
     let mut buf = vec![0u8; 8192];
     loop {
-        let n = match recv(channel.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) | Ok(0) => break,
-            Ok(n) => n,
+        let (n, fd) = match sys::recv_fd(channel.as_raw_fd(), &mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) | Ok((0, _)) => break,
+            Ok(got) => got,
         };
+        if let (b"F", Some(pidfd)) = (&buf[..n], fd) {
+            announced.push(pidfd);
+            continue;
+        }
         match Message::decode(&buf[..n]) {
             Some(Message::Note(what)) => notes.push(what),
             Some(Message::Watch(pid, start)) => {
                 watch(pid, start, &notes, channel);
+                kill_announced(&announced);
                 clean(&notes);
                 sys::exit_now(0);
             }
             None => {}
         }
     }
+    kill_announced(&announced);
     clean(&notes);
     sys::exit_now(0)
+}
+
+/// Kill the processes that announced themselves, children first (bwrap's
+/// child in the sandbox's namespaces does not die with bwrap when bwrap
+/// has no `--die-with-parent`; as the PID namespace's first process it takes
+/// the sandbox with it), and wait for them.
+fn kill_announced(announced: &[OwnedFd]) {
+    for pidfd in announced {
+        if let Some(pid) = pidfd_pid(pidfd) {
+            for child in sys::descendants(pid) {
+                // SAFETY: kill(2) of a process found below one that
+                // announced itself as the sandbox's a moment ago. (Only its
+                // parent, still alive, could have reaped it since, and a pid
+                // reused within that moment is the accepted risk of any
+                // /proc scan.)
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
+        }
+        crate::supervisor::kill(pidfd);
+        crate::supervisor::wait_exit(pidfd);
+    }
+}
+
+/// The pid a pidfd refers to (its fdinfo), while the process lives.
+fn pidfd_pid(pidfd: &OwnedFd) -> Option<libc::pid_t> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|p| p.trim().parse().ok())
+        .filter(|p: &libc::pid_t| *p > 0)
 }
 
 /// Hold the placeholders while the init `pid` lives; return when it is gone.

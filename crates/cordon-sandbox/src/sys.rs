@@ -686,6 +686,25 @@ pub struct ProcStat {
     pub session: libc::pid_t,
 }
 
+/// Processes whose parent chain leads to `root` (not `root` itself).
+pub fn descendants(root: libc::pid_t) -> Vec<libc::pid_t> {
+    let parents: Vec<(libc::pid_t, libc::pid_t)> =
+        processes().into_iter().map(|p| (p.pid, p.ppid)).collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        for (pid, ppid) in &parents {
+            if *ppid == parent && !found.contains(pid) {
+                found.push(*pid);
+            }
+        }
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
 /// Every process visible in this process's /proc.
 pub fn processes() -> Vec<ProcStat> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -485,7 +485,7 @@ fn kill_tree() {
     // SAFETY: getpid cannot fail.
     let me = unsafe { libc::getpid() };
     loop {
-        let descendants = descendants_of(me);
+        let descendants = sys::descendants(me);
         if descendants.is_empty() {
             return;
         }
@@ -509,27 +509,6 @@ fn kill_tree() {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
-}
-
-/// Processes whose parent chain leads to `root`.
-fn descendants_of(root: libc::pid_t) -> Vec<libc::pid_t> {
-    let parents: Vec<(libc::pid_t, libc::pid_t)> = sys::processes()
-        .into_iter()
-        .map(|p| (p.pid, p.ppid))
-        .collect();
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let parent = found[i];
-        for (pid, ppid) in &parents {
-            if *ppid == parent && !found.contains(pid) {
-                found.push(*pid);
-            }
-        }
-        i += 1;
-    }
-    found.remove(0);
-    found
 }
 
 fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {

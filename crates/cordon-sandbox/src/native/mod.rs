@@ -707,6 +707,11 @@ pub fn start_server(
         Forked::Child => {
             drop(report_r);
             let fd = report_w.as_raw_fd();
+            // Known to the janitor before `cordon start` could die and leave
+            // this init running unrecorded.
+            if let Err(e) = crate::janitor::announce_self(janitor.channel()) {
+                fail(fd, &format!("announcing the sandbox to its janitor: {e}"));
+            }
             match init_setup(&prepared, None) {
                 Err(message) => fail(fd, &message),
                 Ok(_) => {

@@ -9,6 +9,7 @@
 //! Everything here is in place before the workload starts.
 
 pub mod enter;
+mod host_watch;
 pub mod keeper;
 pub mod nft;
 pub mod proxy;
@@ -162,6 +163,8 @@ pub struct NetworkReport {
 /// The running network of one sandbox.
 pub struct ActiveNetwork {
     ns: Namespaces,
+    /// Model 1: keeps the table's host addresses current (dropped before `ns`).
+    host_watch: Option<host_watch::HostWatch>,
     uplink: Option<uplink::Uplink>,
     proxy: Option<proxy::FilteringProxy>,
     relay: Option<relay::Relay>,
@@ -230,6 +233,7 @@ impl ActiveNetwork {
     ) -> Result<Self, String> {
         let mut active = ActiveNetwork {
             ns,
+            host_watch: None,
             uplink: None,
             proxy: None,
             relay: None,
@@ -239,7 +243,8 @@ impl ActiveNetwork {
                 // pasta takes longest: start it first, install the rules meanwhile.
                 let mut uplink = uplink::Uplink::spawn(&active.ns)?;
                 crate::native::phase("uplink-spawned");
-                let script = nft::script(rules, &nft::host_addresses());
+                let host_addrs = nft::host_addresses();
+                let script = nft::script(rules, &host_addrs);
                 if debug {
                     eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
                 }
@@ -256,6 +261,7 @@ impl ActiveNetwork {
                             format!("network: installing the packet rules: {e}")
                         }
                     })?;
+                active.host_watch = Some(host_watch::HostWatch::start(&active.ns, host_addrs)?);
                 crate::native::phase("rules-installed");
                 // pasta configures the interface well before it is done
                 // starting; packets sent meanwhile wait in its tap queue. So
@@ -294,6 +300,7 @@ impl ActiveNetwork {
     /// After the sandbox has ended: stop everything and report (with the
     /// packet rules' hit counts when `rule_hits`).
     pub fn finish(mut self, rule_hits: bool) -> NetworkReport {
+        drop(self.host_watch.take());
         let mut report = NetworkReport::default();
         if let Some(proxy) = self.proxy.take() {
             (report.decisions, report.decisions_not_kept) = proxy.finish();

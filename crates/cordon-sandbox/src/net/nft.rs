@@ -9,6 +9,25 @@ use cordon_policy::netrules::{NetRules, Peers, PortMatch, Proto, Verdict};
 /// Comment of the rule that drops traffic to the host's own addresses.
 pub const HOST_ADDRESSES: &str = "host addresses";
 
+/// The sets of the host's own addresses in the sandbox's table.
+pub const HOST_SET_V4: &str = "host4";
+pub const HOST_SET_V6: &str = "host6";
+
+/// An nftables script adding `addrs` (the host's, gained since the table was
+/// installed) to its sets.
+pub fn add_host_addresses(addrs: &[IpAddr]) -> String {
+    let mut out = String::new();
+    for addr in addrs {
+        let set = if addr.is_ipv4() {
+            HOST_SET_V4
+        } else {
+            HOST_SET_V6
+        };
+        out.push_str(&format!("add element inet cordon {set} {{ {addr} }}\n"));
+    }
+    out
+}
+
 /// The nftables script for `rules`. `host_addrs` are the host's own
 /// (non-loopback) addresses: the sandbox never reaches the host through them.
 pub fn script(rules: &NetRules, host_addrs: &[IpAddr]) -> String {
@@ -19,15 +38,12 @@ pub fn script(rules: &NetRules, host_addrs: &[IpAddr]) -> String {
         "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept"
             .to_string(),
     ];
-    let (v4, v6): (Vec<_>, Vec<_>) = host_addrs.iter().partition(|a| a.is_ipv4());
-    for (family, addrs) in [("ip", v4), ("ip6", v6)] {
-        if !addrs.is_empty() {
-            let list: Vec<String> = addrs.iter().map(|a: &&IpAddr| a.to_string()).collect();
-            egress.push(format!(
-                "{family} daddr {{ {} }} counter goto refuse comment \"{HOST_ADDRESSES}\"",
-                list.join(", ")
-            ));
-        }
+    // Named sets, so that addresses the host gains later can be added to a
+    // running sandbox's table (see `host_watch`).
+    for (family, set) in [("ip", HOST_SET_V4), ("ip6", HOST_SET_V6)] {
+        egress.push(format!(
+            "{family} daddr @{set} counter goto refuse comment \"{HOST_ADDRESSES}\""
+        ));
     }
     for verdict in [Verdict::Deny, Verdict::Allow] {
         for rule in rules.rules.iter().filter(|r| r.verdict == verdict) {
@@ -50,8 +66,21 @@ pub fn script(rules: &NetRules, host_addrs: &[IpAddr]) -> String {
         "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept",
         "counter drop comment \"ingress\"",
     ];
-    let mut out = String::from(
-        "table inet cordon {\n  chain refuse {\n    meta l4proto tcp reject with tcp reset\n    drop\n  }\n  chain egress {\n",
+    let mut out = String::from("table inet cordon {\n");
+    let (v4, v6): (Vec<&IpAddr>, Vec<&IpAddr>) = host_addrs.iter().partition(|a| a.is_ipv4());
+    for (set, kind, addrs) in [
+        (HOST_SET_V4, "ipv4_addr", v4),
+        (HOST_SET_V6, "ipv6_addr", v6),
+    ] {
+        out.push_str(&format!("  set {set} {{\n    type {kind}\n"));
+        if !addrs.is_empty() {
+            let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            out.push_str(&format!("    elements = {{ {} }}\n", list.join(", ")));
+        }
+        out.push_str("  }\n");
+    }
+    out.push_str(
+        "  chain refuse {\n    meta l4proto tcp reject with tcp reset\n    drop\n  }\n  chain egress {\n",
     );
     out.push_str("    type filter hook output priority 0; policy drop;\n");
     for line in egress {
@@ -215,7 +244,19 @@ mod tests {
         };
         let s = script(&rules, &["192.0.2.2".parse().unwrap()]);
         let pos = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle} in {s}"));
-        assert!(pos("ip daddr { 192.0.2.2 } counter goto refuse") < pos("comment \"d\""));
+        // The host's addresses are a named set (kept current while the
+        // sandbox runs), matched before every rule.
+        assert!(
+            pos("set host4 {\n    type ipv4_addr\n    elements = { 192.0.2.2 }")
+                < pos("chain egress")
+        );
+        assert!(pos("set host6 {\n    type ipv6_addr\n  }") < pos("chain egress"));
+        assert!(pos("ip daddr @host4 counter goto refuse") < pos("comment \"d\""));
+        assert!(pos("ip6 daddr @host6 counter goto refuse") < pos("comment \"d\""));
+        assert_eq!(
+            add_host_addresses(&["10.1.2.3".parse().unwrap(), "fd00::9".parse().unwrap()]),
+            "add element inet cordon host4 { 10.1.2.3 }\nadd element inet cordon host6 { fd00::9 }\n"
+        );
         assert!(
             pos("ip6 daddr fd00::/8 meta l4proto ipv6-icmp counter goto refuse")
                 < pos("comment \"a\"")

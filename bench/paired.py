@@ -1,0 +1,50 @@
+"""Paired, interleaved comparison of commands: each round runs every command
+once, in a shuffled order, so load that changes during the run hits all of
+them alike. Reports each command's median wall time and the median of the
+per-round ratios against the first command (the baseline).
+
+Usage: bench/paired.py ROUNDS 'LABEL=COMMAND' 'LABEL=COMMAND' ...
+  e.g. bench/paired.py 300 'base=/tmp/old/cordon run --rw /tmp/w -- true' \\
+                           'new=target/.../cordon run --rw /tmp/w -- true'
+Commands are split on spaces (no shell); stdout/stderr are discarded.
+"""
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+
+def main():
+    rounds = int(sys.argv[1])
+    commands = []
+    for spec in sys.argv[2:]:
+        label, _, command = spec.partition("=")
+        commands.append((label, command.split()))
+    times = {label: [] for label, _ in commands}
+    for _ in range(5):  # warm-up, not counted
+        for _, argv in commands:
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(rounds):
+        order = list(commands)
+        random.shuffle(order)
+        for label, argv in order:
+            start = time.perf_counter()
+            done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elapsed = time.perf_counter() - start
+            if done.returncode != 0:
+                sys.exit(f"{label} exited {done.returncode}: {' '.join(argv)}")
+            times[label].append(elapsed)
+    base = commands[0][0]
+    print(f"{rounds} paired rounds, shuffled order each round")
+    print()
+    print(f"| command | median ms | median per-round ratio to {base} |")
+    print("|---|---|---|")
+    for label, _ in commands:
+        ratios = [t / b for t, b in zip(times[label], times[base])]
+        print(f"| {label} | {statistics.median(times[label]) * 1000:.2f} "
+              f"| {statistics.median(ratios):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
