@@ -315,6 +315,13 @@ fn janitor_main(channel: OwnedFd) -> ! {
 fn kill_announced(announced: &[OwnedFd]) {
     for pidfd in announced {
         if let Some(pid) = pidfd_pid(pidfd) {
+            // Stopped first, so that it forks no child between the scan
+            // below and its death (the child would be orphaned, alive).
+            signal(pidfd, libc::SIGSTOP);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+            while !stopped_or_gone(pid) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
             for child in sys::descendants(pid) {
                 // SAFETY: kill(2) of a process found below one that
                 // announced itself as the sandbox's a moment ago. (Only its
@@ -327,6 +334,30 @@ fn kill_announced(announced: &[OwnedFd]) {
         crate::supervisor::kill(pidfd);
         crate::supervisor::wait_exit(pidfd);
     }
+}
+
+fn signal(pidfd: &OwnedFd, sig: libc::c_int) {
+    // SAFETY: pidfd_send_signal with a valid pidfd and no siginfo.
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+}
+
+/// Whether process `pid` is stopped (or no longer there).
+fn stopped_or_gone(pid: libc::pid_t) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next());
+    matches!(state, Some("T" | "t" | "Z" | "X") | None)
 }
 
 /// The pid a pidfd refers to (its fdinfo), while the process lives.
