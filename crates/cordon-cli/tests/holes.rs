@@ -303,6 +303,15 @@ fn dev_shm_cannot_fill_host_memory() {
             None,
         );
         attack_refused(who, "/dev/shm", &run);
+        let sb = Sandbox::start(
+            who,
+            &json!({"filesystem": {"readonlyPaths": [fx.p("probes")]}}),
+        );
+        attack_refused(
+            who,
+            "/dev/shm exec",
+            &sb.exec(&["python3", &probe, "/dev/shm"]),
+        );
     }
 }
 
@@ -524,6 +533,31 @@ fn lifecycle_state_is_out_of_every_sandboxs_reach() {
         );
         let run = Run::from(cmd.args(&args).output().unwrap());
         attack_refused(who, "state root, one-shot", &run);
+        // Landlock-only mode too (no mounts: Landlock rules keep it out).
+        if who.backend == Some("native") {
+            let locked = Identity {
+                user: who.user,
+                backend: Some(LOCKED_HOST),
+            };
+            let mut cmd = command(locked);
+            default_env(&mut cmd);
+            let run = Run::from(
+                cmd.args([
+                    "run",
+                    "--rw",
+                    granted,
+                    "--ro",
+                    &fx.p("probes"),
+                    "--",
+                    "python3",
+                    &probe,
+                    &root,
+                ])
+                .output()
+                .unwrap(),
+            );
+            attack_refused(locked, "state root, Landlock-only", &run);
+        }
         let attacker = Sandbox::start(
             who,
             &json!({"filesystem": {"readonlyPaths": [granted, fx.p("probes")]}}),

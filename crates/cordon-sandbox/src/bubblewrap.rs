@@ -493,8 +493,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         ));
     }
     check_cwd(plan)?;
-    // Forked before anything is made on the host (see `janitor`).
-    let janitor = crate::janitor::Janitor::spawn_if_needed(plan)?;
+    // Forked before anything is made or started on the host (see
+    // `janitor`); always, as bwrap's processes are tagged for it below.
+    let janitor = Some(crate::janitor::Janitor::spawn()?);
     let placeholders =
         crate::placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
     let (status_r, status_w) =
@@ -503,6 +504,15 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let overlays = owner_less.overlays(&plan.filesystem)?;
     let attach = overlays.attach.clone();
     let mut inv = build(plan, status_w.as_raw_fd(), &Payload::Command, &owner_less)?;
+    // bwrap's child may outlive a killed cordon before it arms its own
+    // parent-death signal: a no-op `--unsetenv` of a unique name tags every
+    // bwrap process of this run, so that the janitor can find them.
+    if let Some(janitor) = &janitor {
+        let tag = crate::janitor::Janitor::run_tag();
+        janitor.note(crate::janitor::Leftover::Tagged(tag.clone()))?;
+        inv.args.insert(0, "--unsetenv".into());
+        inv.args.insert(1, tag.into());
+    }
     let network_gate = network_gate(plan, &mut inv)?;
     let signals = SignalWatch::install()?;
     let started = Instant::now();

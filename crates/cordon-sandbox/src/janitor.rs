@@ -37,6 +37,11 @@ pub enum Leftover {
     /// A process of the sandbox: pid and start time (clock ticks since boot).
     /// Killed, then waited for.
     Process(libc::pid_t, u64),
+    /// Processes whose command line holds this token (bwrap's, tagged with
+    /// a no-op `--unsetenv` of a unique name): bwrap's own child in the
+    /// sandbox's namespaces may not yet have armed its parent-death signal
+    /// when bwrap dies, and cordon may die before it learns its pid.
+    Tagged(String),
     /// A process that ends by itself once cordon is gone and must finish
     /// first (Landlock-only mode's reaper kills the tree it reaps): only
     /// waited for, up to [`AWAIT_LIMIT`].
@@ -66,6 +71,10 @@ impl Message {
             Message::Note(Leftover::Placeholder(p)) => path(b'P', p, &mut out),
             Message::Note(Leftover::Cgroup(p)) => path(b'C', p, &mut out),
             Message::Note(Leftover::Tree(p)) => path(b'T', p, &mut out),
+            Message::Note(Leftover::Tagged(t)) => {
+                out.push(b'G');
+                out.extend_from_slice(t.as_bytes());
+            }
             Message::Note(Leftover::Process(pid, start)) => {
                 out.extend_from_slice(format!("I{pid}:{start}").as_bytes())
             }
@@ -91,6 +100,7 @@ impl Message {
             b'P' => Message::Note(Leftover::Placeholder(path())),
             b'C' => Message::Note(Leftover::Cgroup(path())),
             b'T' => Message::Note(Leftover::Tree(path())),
+            b'G' => Message::Note(Leftover::Tagged(String::from_utf8(rest.to_vec()).ok()?)),
             b'I' => {
                 let (pid, start) = process()?;
                 Message::Note(Leftover::Process(pid, start))
@@ -149,6 +159,16 @@ impl Janitor {
         use crate::cgroups::ResourcePlanExt;
         let needed = !plan.filesystem.placeholders.is_empty() || plan.resources.needs_cgroup();
         needed.then(Self::spawn).transpose()
+    }
+
+    /// A unique, harmless environment variable name to tag a run's
+    /// processes with (see [`Leftover::Tagged`]).
+    pub fn run_tag() -> String {
+        let mut bytes = [0u8; 12];
+        // SAFETY: getrandom writes at most `bytes.len()` bytes into the buffer.
+        unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("CORDON_RUN_{hex}")
     }
 
     /// The descriptor a forked child of this process passes to
@@ -308,6 +328,40 @@ fn janitor_main(channel: OwnedFd) -> ! {
     sys::exit_now(0)
 }
 
+/// SIGKILL every process whose command line holds `token`, until none is
+/// left (bounded: a tagged process forks no more once killed).
+fn kill_tagged(token: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let tagged = tagged_processes(token);
+        if tagged.is_empty() || std::time::Instant::now() >= deadline {
+            return;
+        }
+        for pid in tagged {
+            // SAFETY: kill(2) of a process whose command line carries this
+            // run's random token (found a moment ago).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+fn tagged_processes(token: &str) -> Vec<libc::pid_t> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let pid: libc::pid_t = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            cmdline
+                .split(|b| *b == 0)
+                .any(|arg| arg == token.as_bytes())
+                .then_some(pid)
+        })
+        .collect()
+}
+
 /// Kill the processes that announced themselves, children first (bwrap's
 /// child in the sandbox's namespaces does not die with bwrap when bwrap
 /// has no `--die-with-parent`; as the PID namespace's first process it takes
@@ -407,6 +461,7 @@ fn clean(notes: &[Leftover]) {
                     crate::supervisor::wait_exit(&pidfd);
                 }
             }
+            Leftover::Tagged(token) => kill_tagged(token),
             Leftover::Awaited(pid, start) => {
                 if let Some(pidfd) = pin(*pid, *start) {
                     let mut fds = [libc::pollfd {
@@ -440,7 +495,10 @@ fn clean(notes: &[Leftover]) {
             Leftover::Tree(p) => {
                 let _ = crate::remove::remove_tree(p);
             }
-            Leftover::Cgroup(_) | Leftover::Process(..) | Leftover::Awaited(..) => {}
+            Leftover::Cgroup(_)
+            | Leftover::Process(..)
+            | Leftover::Awaited(..)
+            | Leftover::Tagged(_) => {}
         }
     }
 }
@@ -457,6 +515,7 @@ mod tests {
             Message::Note(Leftover::Tree("/tmp/cordon-tmp-1".into())),
             Message::Note(Leftover::Process(42, 1234567)),
             Message::Note(Leftover::Awaited(43, 7)),
+            Message::Note(Leftover::Tagged("CORDON_RUN_0a1b".into())),
             Message::Watch(7, 99),
         ] {
             assert_eq!(Message::decode(&m.encode()), Some(m.clone()));
