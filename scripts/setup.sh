@@ -47,6 +47,16 @@ command -v cargo >/dev/null 2>&1 || {
   exit 1
 }
 
+# The test script checks formatting and lints; rustup's default profile has
+# both components, a minimal one does not.
+if command -v rustup >/dev/null 2>&1; then
+  for component in clippy rustfmt; do
+    cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 ||
+      timeout 120 rustup component add "$component" >/dev/null 2>&1 ||
+      echo "setup: rustup could not add $component; scripts/test.sh needs it" >&2
+  done
+fi
+
 # Release builds link against musl when its Rust target is installed: glibc's
 # start-up probes the CPU with dozens of CPUID instructions, which cost ≈ 1 ms
 # per process on VMs (docs/performance.md). Optional: without it,

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
+# Guard rails first: formatting, lints (warnings are errors) and docs.
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked
 # The integration suites again against the static release build that

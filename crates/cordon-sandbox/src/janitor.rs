@@ -44,7 +44,7 @@ pub enum Leftover {
     Tagged(String),
     /// A process that ends by itself once cordon is gone and must finish
     /// first (Landlock-only mode's reaper kills the tree it reaps): only
-    /// waited for, up to [`AWAIT_LIMIT`].
+    /// waited for, up to ten seconds.
     Awaited(libc::pid_t, u64),
 }
 
