@@ -41,16 +41,7 @@ fn every_attack_in_the_corpus_fails_everywhere() {
         .spawn()
         .unwrap();
 
-    let mut targets = identities();
-    targets.extend(
-        identities()
-            .into_iter()
-            .filter(|i| i.backend == Some("native"))
-            .map(|i| Identity {
-                user: i.user,
-                backend: Some(LOCKED_HOST),
-            }),
-    );
+    let targets = identities_and_locked_host();
     for who in targets {
         let fx = Fixture::new(who);
         let corpus = fx.dir("corpus");

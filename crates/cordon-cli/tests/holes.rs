@@ -20,17 +20,7 @@ const REFUSED: i32 = 1;
 
 /// One-shot targets: every identity on every backend, and Landlock-only mode.
 fn targets() -> Vec<Identity> {
-    let mut out = identities();
-    out.extend(
-        identities()
-            .into_iter()
-            .filter(|i| i.backend == Some("native"))
-            .map(|i| Identity {
-                user: i.user,
-                backend: Some(LOCKED_HOST),
-            }),
-    );
-    out
+    identities_and_locked_host()
 }
 
 /// Write a Python probe where every identity can read it.

@@ -141,16 +141,7 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
             .unwrap()
             .as_nanos() as u64,
     );
-    let mut targets = identities();
-    targets.extend(
-        identities()
-            .into_iter()
-            .filter(|i| i.backend == Some("native"))
-            .map(|i| Identity {
-                user: i.user,
-                backend: Some(LOCKED_HOST),
-            }),
-    );
+    let targets = identities_and_locked_host();
     for who in targets {
         let runs = configured.unwrap_or(match who.user {
             User::Caller => 30,

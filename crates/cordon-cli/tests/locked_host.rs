@@ -12,13 +12,9 @@ use common::*;
 use serde_json::{json, Value};
 
 fn locked() -> Vec<Identity> {
-    identities()
+    identities_and_locked_host()
         .into_iter()
-        .filter(|i| i.backend == Some("native"))
-        .map(|i| Identity {
-            user: i.user,
-            backend: Some(LOCKED_HOST),
-        })
+        .filter(|i| i.backend == Some(LOCKED_HOST))
         .collect()
 }
 

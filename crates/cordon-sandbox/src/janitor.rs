@@ -442,7 +442,7 @@ fn watch(pid: libc::pid_t, start: u64, notes: &[Leftover], channel: OwnedFd) {
 }
 
 /// A pidfd of `pid` if it is still the process that started at `start`.
-fn pin(pid: libc::pid_t, start: u64) -> Option<OwnedFd> {
+pub(crate) fn pin(pid: libc::pid_t, start: u64) -> Option<OwnedFd> {
     if pid <= 0 || crate::lifecycle::start_time(pid) != Some(start) {
         return None;
     }

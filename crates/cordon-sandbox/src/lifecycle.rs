@@ -686,18 +686,18 @@ fn kill_pid(pid: libc::pid_t) {
     unsafe { libc::kill(pid, libc::SIGKILL) };
 }
 
+/// A pidfd of the process a record names under `pid_key`, if it is still
+/// the one that started at the time under `start_key` (a reused pid is not).
+fn pin_recorded(record: &Value, pid_key: &str, start_key: &str) -> Option<(libc::pid_t, OwnedFd)> {
+    let pid = record[pid_key].as_i64().unwrap_or(0) as libc::pid_t;
+    let start = record[start_key].as_u64()?;
+    crate::janitor::pin(pid, start).map(|pidfd| (pid, pidfd))
+}
+
 fn kill_init(record: &Value) {
-    let pid = record["initPid"].as_i64().unwrap_or(0) as libc::pid_t;
-    if pid <= 0 || start_time(pid) != record["initStart"].as_u64() {
-        return;
-    }
-    // The start time is checked again once the pidfd pins the process.
-    let Ok(pidfd) = crate::sys::pidfd_open(pid) else {
+    let Some((pid, pidfd)) = pin_recorded(record, "initPid", "initStart") else {
         return;
     };
-    if start_time(pid) != record["initStart"].as_u64() {
-        return;
-    }
     crate::supervisor::kill(&pidfd);
     crate::supervisor::wait_exit(&pidfd);
     // The init may be our child (when this process started it).
@@ -712,16 +712,9 @@ const JANITOR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// (it removes the placeholders and cgroups); bounded, as `stop` then
 /// removes what is left itself.
 fn wait_for_janitor(record: &Value) {
-    let pid = record["janitorPid"].as_i64().unwrap_or(0) as libc::pid_t;
-    if pid <= 0 || start_time(pid) != record["janitorStart"].as_u64() {
-        return;
-    }
-    let Ok(pidfd) = crate::sys::pidfd_open(pid) else {
+    let Some((pid, pidfd)) = pin_recorded(record, "janitorPid", "janitorStart") else {
         return;
     };
-    if start_time(pid) != record["janitorStart"].as_u64() {
-        return;
-    }
     let mut fds = [libc::pollfd {
         fd: pidfd.as_raw_fd(),
         events: libc::POLLIN,

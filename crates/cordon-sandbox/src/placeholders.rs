@@ -32,6 +32,21 @@ pub use cordon_policy::plan::PLACEHOLDER_MODE as MODE;
 
 use cordon_policy::plan::is_placeholder;
 
+/// `path` opened as a directory, not following a symlink.
+fn open_dir(path: &Path) -> Option<OwnedFd> {
+    let fd = nix::fcntl::open(
+        path,
+        nix::fcntl::OFlag::O_RDONLY
+            | nix::fcntl::OFlag::O_DIRECTORY
+            | nix::fcntl::OFlag::O_NOFOLLOW
+            | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()?;
+    // SAFETY: `open` just returned this descriptor; nothing else owns it.
+    Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+}
+
 /// Whether `path` (not followed) still names the object `fd` refers to.
 fn same_object(fd: &OwnedFd, path: &Path) -> bool {
     let (Ok(now), Ok(ours)) = (
@@ -53,17 +68,7 @@ pub struct Held {
 impl Held {
     /// Open and share-lock the placeholder at `path`; `None` if it is not one.
     pub fn adopt(path: &Path) -> Option<Held> {
-        let fd = nix::fcntl::open(
-            path,
-            nix::fcntl::OFlag::O_RDONLY
-                | nix::fcntl::OFlag::O_DIRECTORY
-                | nix::fcntl::OFlag::O_NOFOLLOW
-                | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .ok()?;
-        // SAFETY: `open` just returned this descriptor; nothing else owns it.
-        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let fd = open_dir(path)?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH) } != 0 {
             return None;
@@ -83,18 +88,9 @@ impl Held {
 /// (for longer than `patience`) or it stopped being a placeholder (something
 /// was created inside, or it was replaced).
 pub fn remove_if_unused(path: &Path, patience: std::time::Duration) {
-    let Ok(fd) = nix::fcntl::open(
-        path,
-        nix::fcntl::OFlag::O_RDONLY
-            | nix::fcntl::OFlag::O_DIRECTORY
-            | nix::fcntl::OFlag::O_NOFOLLOW
-            | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    ) else {
+    let Some(fd) = open_dir(path) else {
         return;
     };
-    // SAFETY: `open` just returned this descriptor; nothing else owns it.
-    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     let deadline = std::time::Instant::now() + patience;
     // SAFETY: flock on a descriptor we own.
     while unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {

@@ -102,6 +102,22 @@ pub fn identities() -> Vec<Identity> {
         .collect()
 }
 
+/// Every identity on every backend, and each user on a locked host
+/// (Landlock-only mode).
+pub fn identities_and_locked_host() -> Vec<Identity> {
+    let mut out = identities();
+    out.extend(
+        identities()
+            .into_iter()
+            .filter(|i| i.backend == Some("native"))
+            .map(|i| Identity {
+                user: i.user,
+                backend: Some(LOCKED_HOST),
+            }),
+    );
+    out
+}
+
 /// (uid, gid, home) of the unprivileged test user, created on first use.
 pub fn test_user() -> &'static (u32, u32, PathBuf) {
     static USER: OnceLock<(u32, u32, PathBuf)> = OnceLock::new();
