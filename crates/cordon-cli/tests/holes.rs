@@ -563,11 +563,10 @@ fn lifecycle_state_is_out_of_every_sandboxs_reach() {
             .write(true)
             .open(format!("{root}/{token}/lock"))
             .unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&lock);
         // SAFETY: flock on a descriptor this test owns.
-        assert_eq!(
-            unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
-            0
-        );
+        let locked = unsafe { libc::flock(fd, libc::LOCK_EX) };
+        assert_eq!(locked, 0);
         let started = std::time::Instant::now();
         let run = phase(&["stop", &victim]);
         assert!(
