@@ -43,6 +43,14 @@ fn on_host(who: Identity, probe: &str, args: &[&str]) -> Run {
     )
 }
 
+/// Run the probe in a one-shot sandbox of `who` that sees the probes.
+fn in_sandbox(who: Identity, fx: &Fixture, probe: &str, args: &[&str]) -> Run {
+    let probes = fx.p("probes");
+    let mut words = vec!["run", "--ro", probes.as_str(), "--", "python3", probe];
+    words.extend(args);
+    cordon(who, &words, None)
+}
+
 #[track_caller]
 fn control_works(who: Identity, run: &Run) {
     assert_eq!(
@@ -174,11 +182,7 @@ fn vsock_sockets_are_refused_everywhere() {
         let fx = Fixture::new(who);
         let probe = write_probe(&fx, "vsock", VSOCK);
         control_works(who, &on_host(who, &probe, &[]));
-        let run = cordon(
-            who,
-            &["run", "--ro", &fx.p("probes"), "--", "python3", &probe],
-            None,
-        );
+        let run = in_sandbox(who, &fx, &probe, &[]);
         attack_refused(who, "vsock one-shot", &run);
     }
     for who in identities() {
@@ -223,19 +227,7 @@ fn the_callers_keys_are_not_listed() {
         let added = on_host(who, &add, &[&desc]);
         assert_eq!(added.code, 0, "{who:?}: adding a key failed\n{added}");
         control_works(who, &on_host(who, &probe, &[&desc]));
-        let run = cordon(
-            who,
-            &[
-                "run",
-                "--ro",
-                &fx.p("probes"),
-                "--",
-                "python3",
-                &probe,
-                &desc,
-            ],
-            None,
-        );
+        let run = in_sandbox(who, &fx, &probe, &[&desc]);
         attack_refused(who, "/proc/keys one-shot", &run);
         let sb = Sandbox::start(
             who,
@@ -279,19 +271,7 @@ fn dev_shm_cannot_fill_host_memory() {
         let fx = Fixture::new(who);
         let probe = write_probe(&fx, "shm", SHM);
         control_works(who, &on_host(who, &probe, &["/dev/shm"]));
-        let run = cordon(
-            who,
-            &[
-                "run",
-                "--ro",
-                &fx.p("probes"),
-                "--",
-                "python3",
-                &probe,
-                "/dev/shm",
-            ],
-            None,
-        );
+        let run = in_sandbox(who, &fx, &probe, &["/dev/shm"]);
         attack_refused(who, "/dev/shm", &run);
         let sb = Sandbox::start(
             who,
@@ -338,19 +318,7 @@ fn landlock_only_refuses_stream_sockets_landlock_cannot_judge() {
         let fx = Fixture::new(who);
         let probe = write_probe(&fx, "mptcp", MPTCP);
         control_works(who, &on_host(who, &probe, &[&port]));
-        let run = cordon(
-            who,
-            &[
-                "run",
-                "--ro",
-                &fx.p("probes"),
-                "--",
-                "python3",
-                &probe,
-                &port,
-            ],
-            None,
-        );
+        let run = in_sandbox(who, &fx, &probe, &[&port]);
         attack_refused(who, "MPTCP to the host's loopback", &run);
     }
 }

@@ -44,26 +44,6 @@ impl Drop for Load {
     }
 }
 
-/// Processes whose command line contains `needle`.
-fn processes_containing(needle: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(needle) {
-                out.push(format!("{pid}: {text}"));
-            }
-        }
-    }
-    out
-}
-
 /// cgroup directories cordon made for process `pid` (`cordon-PID-*`).
 fn cgroups_of(pid: u32) -> Vec<PathBuf> {
     cgroups_named(&format!("cordon-{pid}-"))

@@ -490,6 +490,26 @@ pub fn processes_with(marker: &str) -> Vec<u32> {
     found
 }
 
+/// Processes whose command line contains `needle`.
+pub fn processes_containing(needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if text.contains(needle) {
+                out.push(format!("{pid}: {text}"));
+            }
+        }
+    }
+    out
+}
+
 /// A marker unique to this test process and call, for finding leftovers.
 pub fn marker() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
