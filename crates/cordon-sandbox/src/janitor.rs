@@ -371,7 +371,7 @@ fn kill_announced(announced: &[OwnedFd]) {
         if let Some(pid) = pidfd_pid(pidfd) {
             // Stopped first, so that it forks no child between the scan
             // below and its death (the child would be orphaned, alive).
-            signal(pidfd, libc::SIGSTOP);
+            crate::supervisor::signal(pidfd, libc::SIGSTOP);
             let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
             while !stopped_or_gone(pid) && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(1));
@@ -388,19 +388,6 @@ fn kill_announced(announced: &[OwnedFd]) {
         crate::supervisor::kill(pidfd);
         crate::supervisor::wait_exit(pidfd);
     }
-}
-
-fn signal(pidfd: &OwnedFd, sig: libc::c_int) {
-    // SAFETY: pidfd_send_signal with a valid pidfd and no siginfo.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            sig,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
 }
 
 /// Whether process `pid` is stopped (or no longer there).
@@ -464,14 +451,7 @@ fn clean(notes: &[Leftover]) {
             Leftover::Tagged(token) => kill_tagged(token),
             Leftover::Awaited(pid, start) => {
                 if let Some(pidfd) = pin(*pid, *start) {
-                    let mut fds = [libc::pollfd {
-                        fd: pidfd.as_raw_fd(),
-                        events: libc::POLLIN,
-                        revents: 0,
-                    }];
-                    let ms = AWAIT_LIMIT.as_millis() as libc::c_int;
-                    // SAFETY: a valid one-element pollfd array.
-                    unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+                    crate::supervisor::wait_exit_within(&pidfd, AWAIT_LIMIT);
                 }
             }
             _ => {}

@@ -715,19 +715,7 @@ fn wait_for_janitor(record: &Value) {
     let Some((pid, pidfd)) = pin_recorded(record, "janitorPid", "janitorStart") else {
         return;
     };
-    let mut fds = [libc::pollfd {
-        fd: pidfd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    let deadline = std::time::Instant::now() + JANITOR_WAIT;
-    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-        // SAFETY: a valid one-element pollfd array.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as libc::c_int) };
-        if n != 0 || left.is_zero() {
-            break;
-        }
-    }
+    crate::supervisor::wait_exit_within(&pidfd, JANITOR_WAIT);
     // It may be our child (when this process started the sandbox).
     // SAFETY: non-blocking waitpid of a possible child.
     unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };

@@ -71,16 +71,41 @@ pub struct ChildReport {
 }
 
 pub fn kill(pidfd: &OwnedFd) {
+    signal(pidfd, libc::SIGKILL);
+}
+
+/// Send `sig` to the process `pidfd` refers to.
+pub fn signal(pidfd: &OwnedFd, sig: libc::c_int) {
     // SAFETY: pidfd_send_signal with a valid pidfd and no siginfo.
     unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,
             pidfd.as_raw_fd(),
-            libc::SIGKILL,
+            sig,
             std::ptr::null::<libc::siginfo_t>(),
             0,
         );
     }
+}
+
+/// Wait up to `limit` for the process `pidfd` refers to to exit; whether it did.
+pub fn wait_exit_within(pidfd: &OwnedFd, limit: std::time::Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let deadline = std::time::Instant::now() + limit;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: a valid one-element pollfd array.
+        match unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) } {
+            n if n > 0 => return true,
+            0 => return false,
+            _ => {} // interrupted: wait for the rest
+        }
+    }
+    false
 }
 
 /// Why [`wait`] returned.

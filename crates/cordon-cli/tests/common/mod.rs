@@ -469,9 +469,9 @@ impl Drop for Fixture {
     }
 }
 
-/// PIDs of host processes whose command line is exactly `marker`
-/// (arguments joined by spaces).
-pub fn processes_with(marker: &str) -> Vec<u32> {
+/// (pid, command line with arguments joined by spaces) of every host
+/// process but this one.
+fn command_lines() -> Vec<(u32, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -481,33 +481,29 @@ pub fn processes_with(marker: &str) -> Vec<u32> {
             continue;
         }
         if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.trim_end() == marker {
-                found.push(pid);
-            }
+            found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
         }
     }
     found
 }
 
-/// Processes whose command line contains `needle`.
+/// PIDs of host processes whose command line is exactly `marker`
+/// (arguments joined by spaces).
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    command_lines()
+        .into_iter()
+        .filter(|(_, text)| text.trim_end() == marker)
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Processes whose command line contains `needle`, as "PID: COMMAND LINE".
 pub fn processes_containing(needle: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(needle) {
-                out.push(format!("{pid}: {text}"));
-            }
-        }
-    }
-    out
+    command_lines()
+        .into_iter()
+        .filter(|(_, text)| text.contains(needle))
+        .map(|(pid, text)| format!("{pid}: {text}"))
+        .collect()
 }
 
 /// A marker unique to this test process and call, for finding leftovers.
