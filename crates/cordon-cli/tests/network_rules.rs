@@ -62,6 +62,36 @@ fn saved_ping_range() -> String {
     format!("/tmp/cordon-ping-range-{}", std::process::id())
 }
 
+/// Run `python3 ARGS` in the remote namespace, returning once it printed
+/// "ready". PDEATHSIG follows the thread that spawned the server, so a thread
+/// that lives as long as this process spawns it: the server dies with the
+/// test process, however that ends.
+fn serve_in_remote(args: Vec<String>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut server = Command::new("ip");
+        server
+            .args(["netns", "exec", REMOTE_NS, "python3"])
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        // SAFETY: prctl in the child before exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut server, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            })
+        };
+        let mut server = server.spawn().unwrap();
+        let mut ready = [0u8; 5];
+        std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
+        tx.send(ready).unwrap();
+        // Lives (and waits) as long as the test process.
+        let _ = server.wait();
+    });
+    assert_eq!(&rx.recv().unwrap(), b"ready");
+}
+
 /// The remote namespace, created once per test process and removed at exit.
 /// Needs root (CI runs as root).
 fn remote() -> &'static Remote {
@@ -97,33 +127,12 @@ fn remote() -> &'static Remote {
         ));
         // SAFETY: registering a plain extern "C" function to run at exit.
         unsafe { libc::atexit(remove_remote) };
-        // PDEATHSIG follows the thread that spawned the server, so a thread
-        // that lives as long as this process spawns it: the server dies with
-        // the test process, however that ends.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut server = Command::new("ip");
-            server
-                .args(["netns", "exec", REMOTE_NS, "python3"])
-                .arg(format!("{support}/remote_server.py"))
-                .args(["tcp:8001", "tcp:8002", "udp:8003"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null());
-            // SAFETY: prctl in the child before exec.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(&mut server, || {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                })
-            };
-            let mut server = server.spawn().unwrap();
-            let mut ready = [0u8; 5];
-            std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
-            tx.send(ready).unwrap();
-            // Lives (and waits) as long as the test process.
-            let _ = server.wait();
-        });
-        assert_eq!(&rx.recv().unwrap(), b"ready");
+        serve_in_remote(vec![
+            format!("{support}/remote_server.py"),
+            "tcp:8001".into(),
+            "tcp:8002".into(),
+            "udp:8003".into(),
+        ]);
         let dir = remote_dir();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(
@@ -898,27 +907,7 @@ while True:
     c, _ = s.accept()
     threading.Thread(target=answer, args=(c,), daemon=True).start()
 "#;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut server = Command::new("ip");
-            server
-                .args(["netns", "exec", REMOTE_NS, "python3", "-c", code])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null());
-            // SAFETY: prctl in the child before exec.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(&mut server, || {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                })
-            };
-            let mut server = server.spawn().unwrap();
-            let mut ready = [0u8; 5];
-            std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
-            tx.send(ready).unwrap();
-            let _ = server.wait();
-        });
-        assert_eq!(&rx.recv().unwrap(), b"ready");
+        serve_in_remote(vec!["-c".into(), code.into()]);
     });
 }
 
