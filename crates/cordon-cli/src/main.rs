@@ -161,7 +161,7 @@ fn main() -> ExitCode {
     // exec, and `cordon probe | head` would panic. Restore the default.
     // SAFETY: setting a signal disposition to SIG_DFL before any thread exists.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    cordon_sandbox::native::phase("main");
+    cordon_sandbox::timing::phase("main");
     if cfg!(feature = "bench-unfiltered") {
         eprintln!("cordon: WARNING: benchmark build without the seccomp filter; not for use");
     }
@@ -205,7 +205,7 @@ fn main() -> ExitCode {
             lifecycle::phase("deprovision", &id, audit)
         }),
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
-        Some(Command::Serve { fd }) => cordon_sandbox::native::serve_inherited(fd),
+        Some(Command::Serve { fd }) => cordon_sandbox::lifecycle::server::serve_inherited(fd),
         None => mxc_invocation(&cli.mxc),
     };
     ExitCode::from(code.clamp(0, 255) as u8)
@@ -317,7 +317,7 @@ fn validate(file: &PathBuf, common: &CommonArgs) -> i32 {
     match plan {
         Ok(plan) => {
             let backend = cordon_sandbox::select_backend(&plan.containment);
-            let doc = plan_json(&plan, backend.as_ref().ok().copied());
+            let doc = plan_json(&plan, backend.as_ref().ok().map(|b| b.name()));
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             for notice in &plan.notices {
                 eprintln!("cordon: {notice}");
@@ -413,7 +413,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         return fail(&e, common);
     }
     plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
-    cordon_sandbox::native::phase("resolved");
+    cordon_sandbox::timing::phase("resolved");
     for notice in &plan.notices {
         eprintln!("cordon: {notice}");
     }
@@ -425,11 +425,11 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         eprintln!(
             "cordon: debug: planned backend {backend} (containment {}); policy {}",
             plan.containment.name(),
-            plan_json(&plan, Some(backend))
+            plan_json(&plan, Some(backend.name()))
         );
     }
-    let sandbox_id = audit::new_sandbox_id(backend);
-    if let Err(e) = audit.spawn(&sandbox_id, &plan, backend) {
+    let sandbox_id = audit::new_sandbox_id(backend.name());
+    if let Err(e) = audit.spawn(&sandbox_id, &plan, backend.name()) {
         return fail(&e, common);
     }
     let opts = RunOptions {

@@ -1,7 +1,11 @@
 //! The escape corpus: every program in `tests/escape/` is a real attempt to
 //! get out (privileges, mount view, host processes and network, kernel attack
-//! surface). Each runs inside a sandbox on every backend and on a locked host
-//! (Landlock-only mode), as root and as an unprivileged user, and must fail.
+//! surface). Each exits 0 if its attack worked, 1 if it was refused and 2 if
+//! the probe itself is broken (`probe.lib`). Each runs inside a sandbox on
+//! every backend and on a locked host (Landlock-only mode), as root and as an
+//! unprivileged user, and must exit exactly 1. Its control runs it on the
+//! host as root first (in a private mount namespace), where it must work
+//! (exit 0): a probe that cannot succeed anywhere proves nothing.
 
 mod common;
 
@@ -11,9 +15,9 @@ use std::path::Path;
 use common::*;
 use serde_json::json;
 
-#[test]
-fn every_attack_in_the_corpus_fails_everywhere() {
-    let corpus_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/escape");
+/// Every probe's file name.
+fn corpus_names() -> Vec<String> {
+    let corpus_src = corpus_src();
     let mut names: Vec<String> = std::fs::read_dir(&corpus_src)
         .unwrap()
         .flatten()
@@ -26,6 +30,149 @@ fn every_attack_in_the_corpus_fails_everywhere() {
         "the corpus holds {} programs",
         names.len()
     );
+    names
+}
+
+/// The probes and their shared library, copied into `corpus` of a fixture.
+fn install_corpus(fx: &Fixture, names: &[String]) -> String {
+    let src = corpus_src();
+    let corpus = fx.dir("corpus");
+    for name in names.iter().map(String::as_str).chain(["probe.lib"]) {
+        let body = std::fs::read_to_string(src.join(name)).unwrap();
+        fx.file(&format!("corpus/{name}"), &body);
+    }
+    corpus
+}
+
+fn corpus_src() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/escape")
+}
+
+/// Whether a probe's header says its attack can be shown to work on the host.
+fn has_control(name: &str) -> bool {
+    let body = std::fs::read_to_string(corpus_src().join(name)).unwrap();
+    let control = body
+        .lines()
+        .find_map(|l| l.strip_prefix("# control: "))
+        .unwrap_or_else(|| panic!("{name} has no `# control:` line"));
+    match control {
+        "root" => true,
+        why if why.starts_with("none (") => false,
+        other => panic!("{name}: unknown control {other:?}"),
+    }
+}
+
+/// Every probe exits `name CODE` lines through this loop; `before` runs
+/// before each probe, `wrap` prefixes its command.
+fn corpus_loop(corpus: &str, before: &str, wrap: &str) -> String {
+    format!("for f in {corpus}/*.sh; do {before} {wrap} timeout 10 sh \"$f\" >/dev/null 2>&1; echo \"$(basename $f) $?\"; done")
+}
+
+/// The `name CODE` lines of a corpus run, checked against `expected`.
+fn check_codes(stdout: &str, names: &[String], expected: i32, context: &str) {
+    let mut seen = 0;
+    for line in stdout.lines() {
+        let Some((name, code)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        if !names.iter().any(|n| n == name) {
+            continue;
+        }
+        seen += 1;
+        let code: i32 = code.parse().unwrap_or(-1);
+        assert!(
+            code == expected,
+            "{context}: {name} exited {code}, expected {expected} ({})\n{stdout}",
+            match code {
+                0 => "the attack WORKED",
+                1 => "the attack was refused",
+                2 => "the probe is broken",
+                _ => "an exit no probe may use",
+            }
+        );
+    }
+    assert_eq!(seen, names.len(), "{context}: every probe ran\n{stdout}");
+}
+
+/// The controls: as root on the host (a private mount namespace per probe
+/// keeps its mounts off the host), every probe with a control must work. Run as root
+/// by scripts/test.sh (`--include-ignored`).
+#[test]
+#[ignore = "needs root"]
+fn every_attack_with_a_control_works_on_the_host() {
+    assert_eq!(current_uid(), 0, "run as root");
+    let names: Vec<String> = corpus_names()
+        .into_iter()
+        .filter(|n| has_control(n))
+        .collect();
+    assert!(names.len() >= 38, "{} probes have a control", names.len());
+    let fx = Fixture::new(Identity::CALLER);
+    let corpus = install_corpus(&fx, &names);
+    // Only the probes with a control.
+    for entry in std::fs::read_dir(&corpus).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".sh") && !names.contains(&name) {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    let rw = fx.dir("rw");
+    let secret = fx.file("rw/secret", "SECRET");
+    std::fs::hard_link(&secret, fx.path("rw/innocent")).unwrap();
+    let denied_dir = fx.dir("rw/secrets");
+    fx.file("rw/secrets/key", "KEY");
+    let ro = fx.dir("ro");
+    fx.file("ro/data", "RO");
+    let outside = fx.file("outside.txt", "OUTSIDE");
+    let agent = fx.p("rw/agent.sock");
+    let _agent = listen(&agent);
+    let audit_log = fx.file("rw/audit.jsonl", "{\"event\":\"spawn\"}\n");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let abstract_name = format!("cordon-control-{}", std::process::id());
+    let _abstract = {
+        use std::os::linux::net::SocketAddrExt;
+        let addr =
+            std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes()).unwrap();
+        std::os::unix::net::UnixListener::bind_addr(&addr).unwrap()
+    };
+    let mut victim = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    // On the host the attacks work: a moved secret is put back, and each
+    // probe has a mount namespace of its own (a tmpfs over /tmp would hide
+    // the corpus from the next one).
+    let script = corpus_loop(
+        &corpus,
+        "printf SECRET > \"$SECRET\";",
+        "unshare --mount --propagation private",
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("HOME_DIR", "/root")
+        .env("OUTSIDE", &outside)
+        .env("RO", &ro)
+        .env("RW", &rw)
+        .env("SECRET", &secret)
+        .env("DENIED_DIR", &denied_dir)
+        .env("HOSTPID", victim.id().to_string())
+        .env(
+            "HOSTPORT",
+            listener.local_addr().unwrap().port().to_string(),
+        )
+        .env("ABSTRACT", &abstract_name)
+        .env("AGENT_SOCK", &agent)
+        .env("AUDIT_LOG", &audit_log)
+        .output()
+        .unwrap();
+    let _ = victim.kill();
+    let _ = victim.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    check_codes(&stdout, &names, 0, "control on the host");
+}
+
+#[test]
+fn every_attack_in_the_corpus_fails_everywhere() {
+    let names = corpus_names();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -44,11 +191,7 @@ fn every_attack_in_the_corpus_fails_everywhere() {
     let targets = identities_and_locked_host();
     for who in targets {
         let fx = Fixture::new(who);
-        let corpus = fx.dir("corpus");
-        for name in &names {
-            let body = std::fs::read_to_string(corpus_src.join(name)).unwrap();
-            fx.file(&format!("corpus/{name}"), &body);
-        }
+        let corpus = install_corpus(&fx, &names);
         let rw = fx.dir("rw");
         let secret = fx.file("rw/secret", "SECRET");
         std::fs::hard_link(&secret, fx.path("rw/innocent")).unwrap();
@@ -60,9 +203,7 @@ fn every_attack_in_the_corpus_fails_everywhere() {
         let agent = fx.p("rw/agent.sock");
         let _agent = listen(&agent);
         let audit_log = fx.p("rw/audit.jsonl");
-        let script = format!(
-            "for f in {corpus}/*.sh; do if timeout 10 sh \"$f\" >/dev/null 2>&1; then echo \"$(basename $f) ESCAPED\"; else echo \"$(basename $f) BLOCKED\"; fi; done"
-        );
+        let script = corpus_loop(&corpus, "", "");
         let env = [
             format!("HOME_DIR={}", who.home().display()),
             format!("OUTSIDE={outside}"),
@@ -92,20 +233,7 @@ fn every_attack_in_the_corpus_fails_everywhere() {
             }),
         );
         assert_eq!(run.code, 0, "{who:?}\n{run}");
-        let escaped: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|l| l.ends_with("ESCAPED"))
-            .collect();
-        assert!(escaped.is_empty(), "{who:?} escaped: {escaped:?}\n{run}");
-        assert_eq!(
-            run.stdout
-                .lines()
-                .filter(|l| l.ends_with("BLOCKED"))
-                .count(),
-            names.len(),
-            "{who:?}: every program ran\n{run}"
-        );
+        check_codes(&run.stdout, &names, 1, &format!("{who:?} in the sandbox"));
         assert_eq!(std::fs::read_to_string(&secret).unwrap(), "SECRET");
         let log = std::fs::read_to_string(&audit_log).unwrap();
         assert!(

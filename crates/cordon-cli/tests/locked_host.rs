@@ -48,11 +48,13 @@ fn falls_back_to_landlock_only_and_says_so() {
 /// Host root's sandbox is uid 0 here too, without a mount namespace to
 /// idmap the baseline in: rules must keep root-only files out at any depth.
 #[test]
+#[ignore = "needs root"]
 fn root_only_files_below_etc_stay_unreadable() {
-    if current_uid() != 0 {
-        eprintln!("skipped: creating a root-only file below /etc needs root");
-        return;
-    }
+    assert_eq!(
+        current_uid(),
+        0,
+        "run as root (scripts/test.sh passes --include-ignored then)"
+    );
     let etc = EtcFixture::new();
     let nested = std::path::Path::new(&etc.secret).parent().unwrap();
     let script = [

@@ -14,8 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::caller::Caller;
 use crate::plan::Kind;
-use crate::resolve::Caller;
 
 /// What listing a socket of this kind in the config does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

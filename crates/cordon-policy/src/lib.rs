@@ -6,6 +6,7 @@
 //! → [`Plan`]. Nothing here creates namespaces or runs anything.
 
 pub mod aliases;
+pub mod caller;
 pub mod config;
 pub mod error;
 pub mod host_sockets;

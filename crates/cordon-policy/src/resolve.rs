@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use crate::aliases;
+pub use crate::caller::Caller;
 use crate::config::Config;
 use crate::error::{ErrorCode, PolicyError, Result};
 use crate::host_sockets::{self, WhenListed};
@@ -23,26 +24,6 @@ pub const BASELINE: &[&str] = &[
 
 /// PATH when `process.env` does not set one.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// Who asked: grants are checked against this identity (delegation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    pub uid: u32,
-    pub gid: u32,
-}
-
-impl Caller {
-    /// The identity of this process.
-    pub fn current() -> Self {
-        // SAFETY: geteuid/getegid cannot fail and touch no memory.
-        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-        Caller { uid, gid }
-    }
-
-    pub fn is_root(&self) -> bool {
-        self.uid == 0
-    }
-}
 
 /// Validate and resolve a one-shot config into a plan.
 pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {

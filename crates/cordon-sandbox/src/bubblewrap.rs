@@ -13,59 +13,19 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use cordon_policy::plan::{Access, NetworkPlan, Plan};
 
+use crate::backend::Backend;
+use crate::context::LongLived;
+use crate::error::SandboxError;
+use crate::host::bwrap;
 use crate::layout::{self, MountOp};
+use crate::outcome::{Outcome, RunOptions};
 use crate::owner_less::OwnerLessBaseline;
 use crate::supervisor::{self, SignalWatch, WaitEnd};
-use crate::{sys, Outcome, RunOptions, SandboxError};
-
-/// The bwrap program on PATH, looked up once per process (no exec: a run
-/// does not pay for `bwrap --version`; only `probe` asks for it).
-pub fn bwrap() -> Result<&'static PathBuf, String> {
-    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            std::env::var_os("PATH")
-                .into_iter()
-                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-                .map(|dir| dir.join("bwrap"))
-                .find(|candidate| {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::metadata(candidate)
-                        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                })
-                .ok_or_else(|| "bwrap is not installed (not found on PATH)".to_string())
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// `bwrap --version`, for the probe report.
-pub fn version() -> Result<String, String> {
-    let path = bwrap()?;
-    let out = Command::new(path)
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-    if !out.status.success() {
-        return Err(format!("{} --version failed", path.display()));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// Whether the installed bwrap is setuid root: only then can it build
-/// namespaces on a host that refuses them to ordinary processes.
-pub fn setuid() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    bwrap()
-        .ok()
-        .and_then(|path| std::fs::metadata(path).ok())
-        .is_some_and(|m| m.mode() & 0o4000 != 0 && m.uid() == 0)
-}
+use crate::{net, sys};
 
 /// An empty pipe's read end, for `--ro-bind-data` (an empty unreadable file).
 fn empty_source() -> Result<OwnedFd, SandboxError> {
@@ -172,8 +132,12 @@ fn build(
         inv.arg(SERVER_PATH);
     }
     let filesystem = owner_less.filesystem(&plan.filesystem)?;
-    for op in layout::mount_ops_sized(&filesystem, caller.is_root(), persistent_tmp, tmp_cap(plan))
-    {
+    for op in layout::mount_ops_sized(
+        &filesystem,
+        caller.is_root(),
+        persistent_tmp,
+        layout::tmp_cap(plan),
+    ) {
         match op {
             MountOp::Bind {
                 src,
@@ -307,7 +271,7 @@ fn direct_words(plan: &Plan) -> Option<Vec<String>> {
         .iter()
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.as_str());
-    for candidate in crate::native::exec_candidates(words.first()?, path)? {
+    for candidate in crate::shell::exec_candidates(words.first()?, path)? {
         match seen_in_sandbox(plan, &candidate) {
             Seen::Absent => continue,
             Seen::Runnable => return Some(words.clone()),
@@ -385,15 +349,6 @@ fn seen_in_sandbox(plan: &Plan, candidate: &Path) -> Seen {
     }
 }
 
-/// The private /tmp's size: the memory limit if there is one, else the default cap.
-pub(crate) fn tmp_cap(plan: &Plan) -> u64 {
-    plan.resources
-        .memory_bytes
-        .map_or(layout::DEFAULT_TMP_BYTES, |m| {
-            m.min(layout::DEFAULT_TMP_BYTES)
-        })
-}
-
 /// Runs in the forked child just before bwrap is exec'd: descriptors bwrap
 /// reads survive exec, limits apply to the whole sandbox, and abstract
 /// sockets and signals of the host stay out of reach even when the host
@@ -458,9 +413,9 @@ fn prepare_child(
     if let Some(files) = resources.max_open_files {
         setrlimit(Resource::RLIMIT_NOFILE, files, files)?;
     }
-    crate::native::leave_caller_keyrings().map_err(std::io::Error::other)?;
+    crate::confine::leave_caller_keyrings().map_err(std::io::Error::other)?;
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
-    crate::native::landlock_scope_only().map_err(std::io::Error::other)
+    crate::confine::landlock_scope_only().map_err(std::io::Error::other)
 }
 
 /// bwrap cannot report a bad working directory apart from the command's own
@@ -484,9 +439,7 @@ fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
 }
 
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
-    let bwrap_path = bwrap().map_err(|why| {
-        SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
-    })?;
+    let bwrap_path = bwrap().map_err(|why| Backend::Bubblewrap.unavailable(&why))?;
     if opts.pty {
         return Err(SandboxError::unavailable(
             "--pty is not supported yet on the bubblewrap backend",
@@ -648,9 +601,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         timed_out,
         interrupted,
         kill_latency,
-        notes: Vec::new(),
+        landlock: None,
     };
-    let mut outcome = Outcome::from_report(report, started.elapsed(), "bubblewrap", opts);
+    let mut outcome = Outcome::from_report(report, started.elapsed(), Backend::Bubblewrap, opts);
     outcome.note_limits(cgroup.as_ref());
     outcome.network = network_report;
     outcome.mechanisms = vec![
@@ -658,7 +611,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             "{} (user, mount, pid, ipc, uts, cgroup namespaces)",
             bwrap_path.display()
         ),
-        crate::net::describe(&plan.network).into(),
+        net::describe(&plan.network).into(),
         "seccomp deny-list (bwrap --seccomp)".into(),
         "landlock scoping of signals and abstract sockets".into(),
         "all capabilities dropped (bwrap --cap-drop ALL)".into(),
@@ -679,7 +632,7 @@ fn network_gate(
     plan: &Plan,
     inv: &mut Invocation,
 ) -> Result<Option<std::os::unix::net::UnixStream>, SandboxError> {
-    if !crate::net::needs_supervisor(&plan.network) {
+    if !net::needs_supervisor(&plan.network) {
         return Ok(None);
     }
     let (gate_w, gate_r) = std::os::unix::net::UnixStream::pair()
@@ -701,17 +654,16 @@ fn start_network(
     plan: &Plan,
     pid: libc::pid_t,
     opts: &RunOptions,
-) -> Result<crate::net::ActiveNetwork, SandboxError> {
+) -> Result<net::ActiveNetwork, SandboxError> {
     let ns = network_namespaces(pid)?;
     let log = opts.decision_log.clone();
-    crate::net::ActiveNetwork::start(&plan.network, ns, opts.debug, log)
-        .map_err(SandboxError::setup)
+    net::ActiveNetwork::start(&plan.network, ns, opts.debug, log).map_err(SandboxError::setup)
 }
 
 /// The network namespace of bwrap's sandbox init `pid` with its owning user
 /// namespace. Needs a bwrap that is not setuid: the sandbox's user namespace
 /// must be the caller's.
-fn network_namespaces(pid: libc::pid_t) -> Result<crate::net::Namespaces, SandboxError> {
+fn network_namespaces(pid: libc::pid_t) -> Result<net::Namespaces, SandboxError> {
     // bwrap writes the id maps right after creating the namespace; a helper
     // joining before that would run under unmapped ids.
     let mapped = || {
@@ -725,7 +677,7 @@ fn network_namespaces(pid: libc::pid_t) -> Result<crate::net::Namespaces, Sandbo
     while !mapped() && Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
-    let ns = crate::net::Namespaces::of_process_network(pid).map_err(|e| {
+    let ns = net::Namespaces::of_process_network(pid).map_err(|e| {
         SandboxError::unavailable(format!(
             "network: cannot enter the bubblewrap sandbox's network namespace ({e}); a setuid \
              bwrap keeps it out of the caller's reach: use \"native\""
@@ -738,18 +690,17 @@ fn network_namespaces(pid: libc::pid_t) -> Result<crate::net::Namespaces, Sandbo
 /// (as `/.cordon-serve __serve FD`) on `listener`. Returns the pid of the
 /// sandbox's PID 1 (killing it kills the sandbox). bwrap does not die with
 /// the caller. Proxy decisions go to `log` while it lives.
-pub fn start_server(
-    plan: &Plan,
-    listener: OwnedFd,
-    persistent_tmp: &Path,
-    cgroup_procs: &[PathBuf],
-    log: Option<crate::net::DecisionLog>,
-    janitor: &crate::janitor::Janitor,
-) -> Result<libc::pid_t, SandboxError> {
-    let bwrap_path = bwrap().map_err(|why| {
-        SandboxError::unavailable(format!("bubblewrap backend unavailable: {why}"))
-    })?;
-    crate::check_host_network_scoping(plan)?;
+pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, SandboxError> {
+    let LongLived {
+        listener,
+        persistent_tmp,
+        cgroup,
+        log,
+        janitor,
+    } = start;
+    let cgroup_procs = cgroup.map(|c| c.procs_files()).unwrap_or_default();
+    let bwrap_path = bwrap().map_err(|why| Backend::Bubblewrap.unavailable(&why))?;
+    crate::context::check_host_network_scoping(plan)?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let payload = Payload::Server {
@@ -775,7 +726,6 @@ pub fn start_server(
     let janitor_channel = janitor.channel();
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
-        let cgroup_procs = cgroup_procs.to_vec();
         cmd.pre_exec(move || {
             // Known to the janitor before it can outlive `cordon start`.
             crate::janitor::announce_self(janitor_channel)?;
@@ -828,7 +778,7 @@ pub fn start_server(
         });
         let started = init.and_then(|init| {
             let ns = network_namespaces(pid).inspect_err(|_| supervisor::kill(&init))?;
-            crate::net::keeper::spawn(plan, ns, &init, log).map_err(|e| {
+            net::keeper::spawn(plan, ns, &init, log).map_err(|e| {
                 supervisor::kill(&init);
                 // The keeper's errors say "network" already.
                 SandboxError::setup(e)

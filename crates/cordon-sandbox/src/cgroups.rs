@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use cordon_policy::plan::ResourcePlan;
 
-use crate::SandboxError;
+use crate::error::SandboxError;
+use crate::leftover::{Leftover, Notebook};
 
 const V1_ROOT: &str = "/sys/fs/cgroup";
 
@@ -82,10 +83,10 @@ impl SandboxCgroup {
     pub fn create(
         limits: &ResourcePlan,
         name: &str,
-        janitor: Option<&crate::janitor::Janitor>,
+        janitor: Option<&impl Notebook>,
     ) -> Result<Option<Self>, SandboxError> {
         let note = |dir: &Path| match janitor {
-            Some(j) => j.note(crate::janitor::Leftover::Cgroup(dir.to_path_buf())),
+            Some(j) => j.note(Leftover::Cgroup(dir.to_path_buf())),
             None => Ok(()),
         };
         if !limits.needs_cgroup() {

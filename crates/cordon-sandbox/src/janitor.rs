@@ -22,31 +22,10 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 
+use crate::error::SandboxError;
+pub use crate::leftover::Leftover;
+use crate::leftover::Notebook;
 use crate::sys::{self, Forked};
-use crate::SandboxError;
-
-/// Something on the host the janitor removes or kills if cordon cannot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Leftover {
-    /// A placeholder directory for a denied path (see `placeholders`).
-    Placeholder(PathBuf),
-    /// A cgroup directory of the sandbox (its processes are killed first).
-    Cgroup(PathBuf),
-    /// A directory tree cordon made for the run (Landlock-only `TMPDIR`).
-    Tree(PathBuf),
-    /// A process of the sandbox: pid and start time (clock ticks since boot).
-    /// Killed, then waited for.
-    Process(libc::pid_t, u64),
-    /// Processes whose command line holds this token (bwrap's, tagged with
-    /// a no-op `--unsetenv` of a unique name): bwrap's own child in the
-    /// sandbox's namespaces may not yet have armed its parent-death signal
-    /// when bwrap dies, and cordon may die before it learns its pid.
-    Tagged(String),
-    /// A process that ends by itself once cordon is gone and must finish
-    /// first (Landlock-only mode's reaper kills the tree it reaps): only
-    /// waited for, up to ten seconds.
-    Awaited(libc::pid_t, u64),
-}
 
 /// How long the janitor waits for an [`Leftover::Awaited`] process.
 const AWAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -199,7 +178,7 @@ impl Janitor {
 
     /// Tell the janitor about a process just started (by pid), to kill.
     pub fn note_process(&self, pid: libc::pid_t) -> Result<(), SandboxError> {
-        match crate::lifecycle::start_time(pid) {
+        match sys::start_time(pid) {
             Some(start) => self.note(Leftover::Process(pid, start)),
             // Already gone: nothing to kill.
             None => Ok(()),
@@ -208,7 +187,7 @@ impl Janitor {
 
     /// Tell the janitor about a process just started (by pid), to wait for.
     pub fn note_awaited(&self, pid: libc::pid_t) -> Result<(), SandboxError> {
-        match crate::lifecycle::start_time(pid) {
+        match sys::start_time(pid) {
             Some(start) => self.note(Leftover::Awaited(pid, start)),
             None => Ok(()),
         }
@@ -217,7 +196,7 @@ impl Janitor {
     /// A long-lived sandbox is up: the janitor stays while its init `pid`
     /// lives, holds its placeholders, and cleans up when it exits.
     pub fn watch(self, pid: libc::pid_t) -> Result<(), SandboxError> {
-        let start = crate::lifecycle::start_time(pid)
+        let start = sys::start_time(pid)
             .ok_or_else(|| SandboxError::setup("the sandbox's init died while starting"))?;
         self.send(&Message::Watch(pid, start))?;
         // Answered once the janitor holds the placeholders: only then may the
@@ -229,6 +208,12 @@ impl Janitor {
                 "the janitor did not take over the sandbox",
             )),
         }
+    }
+}
+
+impl Notebook for Janitor {
+    fn note(&self, what: Leftover) -> Result<(), SandboxError> {
+        Janitor::note(self, what)
     }
 }
 
@@ -430,12 +415,12 @@ fn watch(pid: libc::pid_t, start: u64, notes: &[Leftover], channel: OwnedFd) {
 
 /// A pidfd of `pid` if it is still the process that started at `start`.
 pub(crate) fn pin(pid: libc::pid_t, start: u64) -> Option<OwnedFd> {
-    if pid <= 0 || crate::lifecycle::start_time(pid) != Some(start) {
+    if pid <= 0 || sys::start_time(pid) != Some(start) {
         return None;
     }
     let pidfd = sys::pidfd_open(pid).ok()?;
     // Checked again now that the pidfd pins the process.
-    (crate::lifecycle::start_time(pid) == Some(start)).then_some(pidfd)
+    (sys::start_time(pid) == Some(start)).then_some(pidfd)
 }
 
 /// Kill the noted processes and wait for them, then remove the rest.

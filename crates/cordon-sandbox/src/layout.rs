@@ -73,13 +73,13 @@ impl MountOp {
 /// The plan with host root's secrets masked (see
 /// [`cordon_policy::resolve::mask_root_only_files`]), for backends that cannot
 /// present the baseline without its owners; unchanged for other callers.
-pub fn with_root_masks(fs: &FsPlan) -> Result<Cow<'_, FsPlan>, crate::SandboxError> {
+pub fn with_root_masks(fs: &FsPlan) -> Result<Cow<'_, FsPlan>, crate::error::SandboxError> {
     if !fs.hide_root_only_files {
         return Ok(Cow::Borrowed(fs));
     }
     let mut masked = fs.clone();
     cordon_policy::resolve::mask_root_only_files(&mut masked)
-        .map_err(|e| crate::SandboxError::setup(e.to_string()))?;
+        .map_err(|e| crate::error::SandboxError::setup(e.to_string()))?;
     Ok(Cow::Owned(masked))
 }
 
@@ -248,6 +248,13 @@ fn writable_ancestors_to_pin(fs: &FsPlan) -> Vec<PathBuf> {
         }
     }
     pins
+}
+
+/// The private /tmp's size: the memory limit if there is one, else the default cap.
+pub fn tmp_cap(plan: &cordon_policy::plan::Plan) -> u64 {
+    plan.resources
+        .memory_bytes
+        .map_or(DEFAULT_TMP_BYTES, |m| m.min(DEFAULT_TMP_BYTES))
 }
 
 #[cfg(test)]

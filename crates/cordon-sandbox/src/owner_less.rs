@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use cordon_policy::plan::{Access, FsPlan, Kind, Origin};
 
-use crate::{layout, sys, SandboxError};
+use crate::error::SandboxError;
+use crate::{layout, sys};
 
 /// Detached, idmapped, read-only copies of the baseline directories.
 #[derive(Default)]

@@ -24,8 +24,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::janitor::{Janitor, Leftover};
-use crate::SandboxError;
+use crate::error::SandboxError;
+use crate::leftover::{Leftover, Notebook};
 
 /// The mode that marks a placeholder.
 pub use cordon_policy::plan::PLACEHOLDER_MODE as MODE;
@@ -116,7 +116,10 @@ pub struct Placeholders(Vec<Held>);
 impl Placeholders {
     /// Create (or adopt) a placeholder at each of `paths`, telling `janitor`
     /// about each before it is made.
-    pub fn create(paths: &[PathBuf], janitor: Option<&Janitor>) -> Result<Self, SandboxError> {
+    pub fn create(
+        paths: &[PathBuf],
+        janitor: Option<&impl Notebook>,
+    ) -> Result<Self, SandboxError> {
         let mut made = Placeholders(Vec::new());
         for path in paths {
             if let Some(janitor) = janitor {

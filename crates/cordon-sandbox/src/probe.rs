@@ -1,9 +1,8 @@
 //! What this host offers: backends and the kernel features they rely on.
 //! This is what `cordon probe` prints and the SDKs' `getPlatformSupport()` return.
 
-use std::os::fd::AsRawFd;
-
-use crate::sys::{self, Forked};
+use crate::backend::Backend;
+use crate::host;
 
 #[derive(Debug, Clone)]
 pub struct BackendReport {
@@ -31,43 +30,14 @@ pub struct HostReport {
     pub backends: Vec<BackendReport>,
 }
 
-/// Really try to create a user namespace: sysctls and LSMs (AppArmor) only
-/// show their verdict when one is created.
+/// Really try to create and use a user namespace (see [`host::user_namespaces`]).
 pub fn user_namespaces_usable() -> Result<(), String> {
-    crate::native::availability()?;
-    match sys::clone_process((libc::CLONE_NEWUSER | libc::CLONE_NEWNS) as u64) {
-        Ok(Forked::Child) => sys::exit_now(0),
-        Ok(Forked::Parent { pidfd, .. }) => {
-            // SAFETY: siginfo_t is plain data; waitid fills it for our own child.
-            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            // SAFETY: valid pidfd of our child and a valid siginfo_t.
-            unsafe {
-                libc::waitid(
-                    libc::P_PIDFD,
-                    pidfd.as_raw_fd() as libc::id_t,
-                    &mut info,
-                    libc::WEXITED,
-                )
-            };
-            Ok(())
-        }
-        Err(e) => Err(format!("creating a user namespace failed: {e}")),
-    }
+    host::user_namespaces()
 }
 
 /// The Landlock ABI version of the running kernel, if Landlock is enabled.
 pub fn landlock_abi() -> Option<u32> {
-    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
-    // SAFETY: the version query takes no ruleset attribute and size 0.
-    let v = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            LANDLOCK_CREATE_RULESET_VERSION,
-        )
-    };
-    (v > 0).then_some(v as u32)
+    host::landlock_abi()
 }
 
 fn cgroup_mode() -> &'static str {
@@ -148,7 +118,7 @@ pub fn network_rules_usable() -> Result<(), String> {
 }
 
 pub fn probe() -> HostReport {
-    let user_namespaces = user_namespaces_usable();
+    let user_namespaces = Backend::Native.availability();
     let kvm = kvm_usable();
     let network_rules = network_rules_usable();
     let landlock = landlock_abi();
@@ -156,9 +126,9 @@ pub fn probe() -> HostReport {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let landlock_text = landlock.map_or("unavailable".to_string(), |v| format!("ABI {v}"));
-    let native = match (&user_namespaces, crate::native::landlock_only::availability()) {
+    let native = match (&user_namespaces, Backend::LandlockOnly.availability()) {
         (Ok(()), _) => BackendReport {
-            name: "native",
+            name: Backend::Native.name(),
             available: true,
             detail: format!(
                 "namespaces (user, mount, pid, ipc, uts, cgroup, network) + Landlock {landlock_text} + seccomp; no capabilities; no_new_privs"
@@ -166,7 +136,7 @@ pub fn probe() -> HostReport {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
         (Err(why), Ok(())) => BackendReport {
-            name: "native",
+            name: Backend::Native.name(),
             available: true,
             detail: format!(
                 "Landlock-only mode ({why}): filesystem by Landlock {landlock_text} alone, denied paths visible but inaccessible; \
@@ -175,38 +145,30 @@ pub fn probe() -> HostReport {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
         (Err(why), Err(ll)) => BackendReport {
-            name: "native",
+            name: Backend::Native.name(),
             available: false,
             detail: format!("{why}; and {ll}"),
             version: None,
         },
     };
-    let bubblewrap = match crate::bubblewrap::bwrap() {
-        Err(why) => BackendReport {
-            name: "bubblewrap",
-            available: false,
-            detail: why.clone(),
-            version: None,
+    let bubblewrap = match Backend::Bubblewrap.availability() {
+        Ok(()) => BackendReport {
+            name: Backend::Bubblewrap.name(),
+            available: true,
+            detail: format!(
+                "{} + cordon's seccomp filter and whole-tree kill",
+                host::bwrap()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+            version: host::bwrap_version().ok(),
         },
-        Ok(path) => {
-            let usable = user_namespaces.is_ok() || crate::bubblewrap::setuid();
-            BackendReport {
-                name: "bubblewrap",
-                available: usable,
-                detail: if usable {
-                    format!(
-                        "{} + cordon's seccomp filter and whole-tree kill",
-                        path.display()
-                    )
-                } else {
-                    format!(
-                        "{} cannot create namespaces here (not setuid and user namespaces are unusable)",
-                        path.display()
-                    )
-                },
-                version: crate::bubblewrap::version().ok(),
-            }
-        }
+        Err(why) => BackendReport {
+            name: Backend::Bubblewrap.name(),
+            available: false,
+            detail: why,
+            version: host::bwrap_version().ok(),
+        },
     };
     let backends = vec![
         native,
@@ -227,15 +189,9 @@ pub fn probe() -> HostReport {
             version: None,
         },
     ];
-    let process_intent = if user_namespaces.is_ok() {
-        Some("native")
-    } else if backends[1].available {
-        Some("bubblewrap")
-    } else if backends[0].available {
-        Some("landlock-only")
-    } else {
-        None
-    };
+    let process_intent = crate::seam::select(&cordon_policy::Containment::Process)
+        .ok()
+        .map(Backend::name);
     HostReport {
         kernel,
         process_intent,

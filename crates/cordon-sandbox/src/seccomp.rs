@@ -391,6 +391,45 @@ pub fn install(program: &BpfProgram) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// cordon splices its prologue and dispatch in front of seccompiler's
+    /// first load of the syscall number, right after its architecture check
+    /// (see `build_with`). A seccompiler release that lays its program out
+    /// otherwise must fail here, not in a sandbox (it is pinned exactly in
+    /// the workspace's Cargo.toml).
+    #[test]
+    fn seccompiler_lays_out_the_program_as_the_splice_expects() {
+        let mut rules = BTreeMap::new();
+        rules.insert(libc::SYS_getpid, vec![]);
+        let filter = SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(1),
+            target_arch(),
+        )
+        .unwrap();
+        let program: BpfProgram = filter.try_into().unwrap();
+        let ld_abs = u16::try_from(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS).unwrap();
+        let ret_k = u16::try_from(libc::BPF_RET | libc::BPF_K).unwrap();
+        assert_eq!((program[0].code, program[0].k), (ld_abs, 4), "{program:?}");
+        let first_nr = program
+            .iter()
+            .position(|i| i.code == ld_abs && i.k == 0)
+            .unwrap();
+        assert_eq!(
+            first_nr, 3,
+            "the architecture check is three instructions: {program:?}"
+        );
+        assert_eq!(program[first_nr - 1].code, ret_k, "{program:?}");
+        assert_eq!(
+            program
+                .iter()
+                .filter(|i| i.code == ld_abs && i.k == 0)
+                .count(),
+            1,
+            "one load of the number: {program:?}"
+        );
+    }
+
     #[test]
     fn filter_builds_and_fits() {
         let program = build().unwrap();

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use crate::SandboxError;
+use crate::error::SandboxError;
+use crate::init_report::{InitReport, LandlockEnforced};
 
 /// Signals that end cordon politely; each one kills the sandbox first.
 const TERMINATING: &[Signal] = &[
@@ -52,6 +53,8 @@ pub enum ChildStatus {
     Signaled(i32),
     /// The sandbox could not be built; nothing ran.
     SetupFailed(String),
+    /// Namespaces exist but cannot be used here: another backend may work.
+    NamespacesUnusable(String),
     /// `/bin/sh` could not be executed inside the sandbox.
     ExecFailed(i32, String),
     /// Killed by the supervisor (timeout or signal) before it reported.
@@ -66,8 +69,8 @@ pub struct ChildReport {
     pub interrupted: Option<i32>,
     /// From the deadline to the sandbox being gone.
     pub kill_latency: Option<Duration>,
-    /// `note:` lines the sandbox init reported (what it could enforce).
-    pub notes: Vec<String>,
+    /// What the sandbox init reported the Landlock layer achieved.
+    pub landlock: Option<LandlockEnforced>,
 }
 
 pub fn kill(pidfd: &OwnedFd) {
@@ -207,7 +210,7 @@ pub fn supervise(
     let status = reap(pidfd)?;
     let mut text = String::new();
     let _ = std::fs::File::from(report).read_to_string(&mut text);
-    let (mut child, notes) = parse_report(&text);
+    let (mut child, landlock) = parse_report(&text);
     if child == ChildStatus::Killed && !timed_out && interrupted.is_none() {
         // The init died without a word: it was killed from outside.
         child = match status {
@@ -224,30 +227,33 @@ pub fn supervise(
         timed_out,
         interrupted,
         kill_latency,
-        notes,
+        landlock,
     })
 }
 
 /// What a sandbox init (or reaper) reported on its report pipe: how the
-/// command ended, and `note:` lines. A setup error wins: nothing ran.
-pub fn parse_report(text: &str) -> (ChildStatus, Vec<String>) {
+/// command ended, and what Landlock achieved. A setup error wins: nothing ran.
+pub fn parse_report(text: &str) -> (ChildStatus, Option<LandlockEnforced>) {
     let mut status = ChildStatus::Killed;
-    let mut notes = Vec::new();
-    for line in text.lines() {
-        if let Some(msg) = line.strip_prefix("error:") {
-            return (ChildStatus::SetupFailed(msg.to_string()), notes);
-        } else if let Some(rest) = line.strip_prefix("exec:") {
-            let (code, msg) = rest.split_once(':').unwrap_or(("126", rest));
-            status = ChildStatus::ExecFailed(code.parse().unwrap_or(126), msg.to_string());
-        } else if let Some(code) = line.strip_prefix("exited:") {
-            status = ChildStatus::Exited(code.parse().unwrap_or(1));
-        } else if let Some(sig) = line.strip_prefix("signaled:") {
-            status = ChildStatus::Signaled(sig.parse().unwrap_or(9));
-        } else if let Some(note) = line.strip_prefix("note:") {
-            notes.push(note.to_string());
+    let mut landlock = None;
+    for report in InitReport::parse_all(text) {
+        match report {
+            InitReport::SetupFailed { message } => {
+                return (ChildStatus::SetupFailed(message), landlock)
+            }
+            InitReport::NamespacesUnusable { message } => {
+                return (ChildStatus::NamespacesUnusable(message), landlock)
+            }
+            InitReport::ExecFailed { code, message } => {
+                status = ChildStatus::ExecFailed(code, message)
+            }
+            InitReport::Exited { code } => status = ChildStatus::Exited(code),
+            InitReport::Signaled { signal } => status = ChildStatus::Signaled(signal),
+            InitReport::Landlock { enforced } => landlock = Some(enforced),
+            InitReport::Ready => {}
         }
     }
-    (status, notes)
+    (status, landlock)
 }
 
 pub enum InitStatus {

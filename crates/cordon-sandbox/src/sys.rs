@@ -863,3 +863,16 @@ pub fn recv_fd(channel: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<Owne
     }
     Ok((msg.bytes, received))
 }
+
+/// Start time of a process (clock ticks since boot), to tell a pid apart from
+/// a later process that reused it.
+/// A dead process that was not reaped yet (a zombie) counts as gone.
+pub fn start_time(pid: libc::pid_t) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    if matches!(fields.next(), Some("Z") | Some("X")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}

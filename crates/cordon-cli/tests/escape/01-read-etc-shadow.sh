@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: read the host's password hashes.
 # Exits 0 only if the attempt succeeded.
-cat /etc/shadow
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  cat /etc/shadow
+}
+verdict probe

@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: list the invoking user's home.
 # Exits 0 only if the attempt succeeded.
-ls "$HOME_DIR"
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  ls "$HOME_DIR"
+}
+verdict probe

@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: read a host file no list mentions.
 # Exits 0 only if the attempt succeeded.
-cat "$OUTSIDE"
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  cat "$OUTSIDE"
+}
+verdict probe

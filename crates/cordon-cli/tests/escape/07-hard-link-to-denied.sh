@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: read a denied file through another hard link.
 # Exits 0 only if the attempt succeeded.
-cat "$RW/innocent"
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  cat "$RW/innocent"
+}
+verdict probe

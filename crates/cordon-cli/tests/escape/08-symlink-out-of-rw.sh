@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: read an unlisted file through a symlink made in a writable path.
 # Exits 0 only if the attempt succeeded.
-ln -sf "$OUTSIDE" "$RW/link" && cat "$RW/link"
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  ln -sf "$OUTSIDE" "$RW/link" && cat "$RW/link"
+}
+verdict probe

@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: move a denied file out of the way.
 # Exits 0 only if the attempt succeeded.
-mv "$SECRET" "$RW/moved"
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  mv "$SECRET" "$RW/moved"
+}
+verdict probe

@@ -1,4 +1,10 @@
 #!/bin/sh
 # Attempt: create a mount namespace.
 # Exits 0 only if the attempt succeeded.
-unshare -m true
+# control: root
+. "${0%/*}/probe.lib"
+need unshare
+probe() {
+  unshare -m true
+}
+verdict probe

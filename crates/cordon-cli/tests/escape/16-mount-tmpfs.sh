@@ -1,4 +1,10 @@
 #!/bin/sh
 # Attempt: mount over /tmp.
 # Exits 0 only if the attempt succeeded.
-mount -t tmpfs none /tmp
+# control: root
+. "${0%/*}/probe.lib"
+need mount
+probe() {
+  mount -t tmpfs none /tmp
+}
+verdict probe

@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: read a host process's environment.
 # Exits 0 only if the attempt succeeded.
-cat "/proc/$HOSTPID/environ" | grep -q .
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  cat "/proc/$HOSTPID/environ" | grep -q .
+}
+verdict probe

@@ -1,4 +1,10 @@
 #!/bin/sh
 # Attempt: open a packet socket.
 # Exits 0 only if the attempt succeeded.
-python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'
+# control: root
+. "${0%/*}/probe.lib"
+need python3
+probe() {
+  python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'
+}
+verdict probe

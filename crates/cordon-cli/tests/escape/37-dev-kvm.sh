@@ -1,4 +1,10 @@
 #!/bin/sh
 # Attempt: open /dev/kvm.
 # Exits 0 only if the attempt succeeded.
-python3 -c 'open("/dev/kvm", "rb")'
+# control: root
+. "${0%/*}/probe.lib"
+need python3
+probe() {
+  python3 -c 'open("/dev/kvm", "rb")'
+}
+verdict probe

@@ -1,4 +1,9 @@
 #!/bin/sh
 # Attempt: read /sys.
 # Exits 0 only if the attempt succeeded.
-ls /sys/kernel | grep -q .
+# control: root
+. "${0%/*}/probe.lib"
+probe() {
+  ls /sys/kernel | grep -q .
+}
+verdict probe

@@ -1,4 +1,11 @@
 #!/bin/sh
-# Attempt: reboot the host (only ever run inside a sandbox).
+# Attempt: reboot(2). The second magic number is wrong (EINVAL where the
+# call is allowed, EPERM where it is refused), so the control reboots nothing.
 # Exits 0 if the syscall was reachable (succeeded or failed for a reason other than EPERM/EACCES/ENOSYS).
-python3 -c 'import ctypes,errno,sys; libc=ctypes.CDLL(None, use_errno=True); r=libc.syscall(169, 0xfee1dead, 672274793, 0x4321fedc, 0); e=ctypes.get_errno(); sys.exit(0 if r >= 0 or e not in (errno.EPERM, errno.EACCES, errno.ENOSYS) else 1)'
+# control: root
+. "${0%/*}/probe.lib"
+need python3
+probe() {
+  python3 -c 'import ctypes,errno,sys; libc=ctypes.CDLL(None, use_errno=True); r=libc.syscall(169, 0xfee1dead, 1, 0x4321fedc, 0); e=ctypes.get_errno(); sys.exit(0 if r >= 0 or e not in (errno.EPERM, errno.EACCES, errno.ENOSYS) else 1)'
+}
+verdict probe

@@ -1,4 +1,10 @@
 #!/bin/sh
 # Attempt: chroot.
 # Exits 0 only if the attempt succeeded.
-chroot / true
+# control: root
+. "${0%/*}/probe.lib"
+need chroot
+probe() {
+  chroot / true
+}
+verdict probe

@@ -13,26 +13,25 @@
 //! PID namespace, so nothing a workload started outlives the run. The init has
 //! `PDEATHSIG=SIGKILL`, so killing cordon itself tears the sandbox down too.
 
-mod confine;
-pub use confine::leave_caller_keyrings;
-pub mod landlock_only;
 mod mounts;
-mod server;
-mod terminal;
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
-pub use confine::LandlockOutcome;
-use confine::{Grant, LandlockRule};
 use cordon_policy::plan::{Access, Kind, Plan};
 
+use crate::backend::Backend;
+use crate::confine::{self, Grant, LandlockEnforced, LandlockRule};
+use crate::context::LongLived;
+use crate::error::SandboxError;
+use crate::init_report::InitReport;
+use crate::janitor::Janitor;
 use crate::layout::{self, MountOp};
+use crate::outcome::{Outcome, RunOptions};
 use crate::owner_less::OwnerLessBaseline;
-use crate::supervisor;
 use crate::sys::{self, Forked};
-use crate::{Outcome, RunOptions, SandboxError};
+use crate::{cgroups, context, net, placeholders, shell, supervisor, timing};
 
 /// Everything the sandbox init needs, computed before the clone so that the
 /// child only executes.
@@ -94,7 +93,7 @@ impl Prepared {
                 &filesystem,
                 caller.is_root(),
                 persistent_tmp,
-                crate::bubblewrap::tmp_cap(plan),
+                layout::tmp_cap(plan),
             ),
             owner_less,
             landlock: landlock_rules(plan),
@@ -166,6 +165,14 @@ fn namespace_flags() -> u64 {
         | libc::CLONE_NEWCGROUP) as u64
 }
 
+/// Creating the sandbox's namespaces failed outright.
+fn cannot_clone(e: std::io::Error) -> SandboxError {
+    SandboxError::unavailable(format!(
+        "cannot create the sandbox's namespaces: {e} (are unprivileged user namespaces \
+         disabled? see `cordon probe`)"
+    ))
+}
+
 /// A socketpair between the supervisor and the sandbox init.
 struct Channel {
     supervisor: std::os::unix::net::UnixStream,
@@ -197,16 +204,16 @@ impl Channel {
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut prepared = Prepared::new(plan, None)?;
-    let net_channel = Channel::open_if(crate::net::needs_supervisor(&plan.network))?;
+    let net_channel = Channel::open_if(net::needs_supervisor(&plan.network))?;
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let pty_channel = Channel::open_if(opts.pty)?;
     prepared.pty_channel = pty_channel.as_ref().map(Channel::init_end);
     // Before anything is made on the host: whatever happens to this process,
     // what it makes is removed.
-    let janitor = crate::janitor::Janitor::spawn_if_needed(plan)?;
-    let cgroup = crate::cgroups::SandboxCgroup::create(
+    let janitor = Janitor::spawn_if_needed(plan)?;
+    let cgroup = cgroups::SandboxCgroup::create(
         &plan.resources,
-        &crate::cgroups::SandboxCgroup::unique_name(),
+        &cgroups::SandboxCgroup::unique_name(),
         janitor.as_ref(),
     )?;
     // With a cgroup, the init waits at this gate until it has been moved in.
@@ -215,20 +222,15 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         None => None,
     };
     let placeholders =
-        crate::placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
+        placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
     let signals = supervisor::SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let started = std::time::Instant::now();
 
-    phase("pre-clone");
-    let forked = sys::clone_process(namespace_flags()).map_err(|e| {
-        SandboxError::unavailable(format!(
-            "cannot create the sandbox's namespaces: {e} (are unprivileged user namespaces \
-             disabled? see `cordon probe`)"
-        ))
-    })?;
+    timing::phase("pre-clone");
+    let forked = sys::clone_process(namespace_flags()).map_err(cannot_clone)?;
     match forked {
         Forked::Child => {
             drop(report_r);
@@ -266,8 +268,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 }
                 sys::write_all(gate_w.as_raw_fd(), b"g");
             }
-            phase("cloned");
-            let terminal = pty_end.as_ref().and_then(terminal::Relay::start);
+            timing::phase("cloned");
             let network = match &net_end {
                 Some(channel) => match start_network(plan, channel, opts) {
                     Ok(network) => network,
@@ -280,9 +281,17 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 },
                 None => None,
             };
-            phase("network");
+            // After the network: no relay thread runs while it forks helpers.
+            // The init sends the terminal's master side, or nothing when it
+            // failed (its report says why).
+            let terminal = pty_end
+                .as_ref()
+                .and_then(|channel| sys::recv_fd(channel.as_raw_fd(), &mut [0u8; 1]).ok())
+                .and_then(|(_, master)| master)
+                .and_then(|master| crate::pty_relay::Relay::start(master).ok());
+            timing::phase("network");
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
-            phase("reaped");
+            timing::phase("reaped");
             let network_report = network.map(|n| n.finish(opts.rule_hits));
             if let Some(terminal) = terminal {
                 terminal.finish();
@@ -298,28 +307,27 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                     report.status = supervisor::ChildStatus::Signaled(libc::SIGKILL);
                 }
             }
-            if let supervisor::ChildStatus::SetupFailed(message) = &report.status {
-                if !report.timed_out && report.interrupted.is_none() {
-                    if let Some(why) = message.strip_prefix(NAMESPACES_UNUSABLE) {
-                        return Err(SandboxError::unavailable(format!(
-                            "native backend unavailable: user namespaces cannot be used here ({why})"
-                        )));
+            if !report.timed_out && report.interrupted.is_none() {
+                match &report.status {
+                    supervisor::ChildStatus::NamespacesUnusable(why) => {
+                        return Err(namespaces_unusable(why))
                     }
-                    return Err(SandboxError::setup(message.clone()));
+                    supervisor::ChildStatus::SetupFailed(message) => {
+                        return Err(SandboxError::setup(message.clone()))
+                    }
+                    _ => {}
                 }
             }
             let landlock = report
-                .notes
-                .iter()
-                .find_map(|n| n.strip_prefix("landlock="))
-                .unwrap_or("unknown")
-                .to_string();
-            let mut outcome = Outcome::from_report(report, started.elapsed(), "native", opts);
+                .landlock
+                .map_or("unknown", LandlockEnforced::describe);
+            let mut outcome =
+                Outcome::from_report(report, started.elapsed(), Backend::Native, opts);
             outcome.note_limits(cgroup.as_ref());
             outcome.network = network_report;
             outcome.mechanisms = vec![
                 "user, mount, pid, ipc, uts and cgroup namespaces".into(),
-                crate::net::describe(&plan.network).into(),
+                net::describe(&plan.network).into(),
                 format!("landlock filesystem layer: {landlock}"),
                 "landlock scoping of signals and abstract sockets".into(),
                 "seccomp deny-list".into(),
@@ -333,6 +341,13 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     }
 }
 
+/// The init could create namespaces but not use them: another backend may work.
+fn namespaces_unusable(why: &str) -> SandboxError {
+    SandboxError::unavailable(format!(
+        "native backend unavailable: user namespaces cannot be used here ({why})"
+    ))
+}
+
 /// Receive the sandbox's namespaces from its init, set up the network there
 /// and let the init start the workload. `None` when the init failed before
 /// handing them over (its report says why).
@@ -340,44 +355,57 @@ fn start_network(
     plan: &Plan,
     channel: &std::os::unix::net::UnixStream,
     opts: &RunOptions,
-) -> Result<Option<crate::net::ActiveNetwork>, SandboxError> {
-    let Ok(ns) = crate::net::Namespaces::receive(channel.as_raw_fd()) else {
+) -> Result<Option<net::ActiveNetwork>, SandboxError> {
+    let Ok(ns) = net::Namespaces::receive(channel.as_raw_fd()) else {
         return Ok(None);
     };
     let log = opts.decision_log.clone();
-    let network = crate::net::ActiveNetwork::start(&plan.network, ns, opts.debug, log)
+    let network = net::ActiveNetwork::start(&plan.network, ns, opts.debug, log)
         .map_err(SandboxError::setup)?;
     // The init may have failed meanwhile; its report says why.
     sys::send_byte(channel.as_raw_fd(), b'g');
     Ok(Some(network))
 }
 
-/// Prefix of init errors that mean "namespaces exist but cannot be used here".
-const NAMESPACES_UNUSABLE: &str = "namespaces unusable: ";
-
-/// Send one line to the supervisor.
-fn report(fd: RawFd, line: &str) {
-    sys::write_all(fd, line.as_bytes());
-    sys::write_all(fd, b"\n");
+fn fail(fd: RawFd, message: &str) -> ! {
+    InitReport::SetupFailed {
+        message: message.to_string(),
+    }
+    .send(fd);
+    sys::exit_now(125)
 }
 
-fn fail(fd: RawFd, message: &str) -> ! {
-    report(fd, &format!("error:{}", message.replace('\n', " ")));
-    sys::exit_now(125)
+/// Why the init could not set up the sandbox.
+enum InitError {
+    /// Namespaces exist but cannot be used here (e.g. AppArmor's userns
+    /// restriction): the caller may fall back to another backend.
+    NamespacesUnusable(String),
+    Setup(String),
+}
+
+impl From<String> for InitError {
+    fn from(message: String) -> Self {
+        InitError::Setup(message)
+    }
+}
+
+impl InitError {
+    fn send(self, fd: RawFd) -> ! {
+        match self {
+            InitError::NamespacesUnusable(message) => {
+                InitReport::NamespacesUnusable { message }.send(fd);
+                sys::exit_now(125)
+            }
+            InitError::Setup(message) => fail(fd, &message),
+        }
+    }
 }
 
 /// PID 1 of the sandbox.
 fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     match init_setup(p, Some(lifeline)) {
-        Err(message) => fail(report_fd, &message),
-        Ok(landlock) => report(
-            report_fd,
-            match landlock {
-                LandlockOutcome::Full => "note:landlock=fully enforced",
-                LandlockOutcome::Partial => "note:landlock=partially enforced (older ABI)",
-                LandlockOutcome::Unavailable => "note:landlock=not available in this kernel",
-            },
-        ),
+        Err(e) => e.send(report_fd),
+        Ok(enforced) => InitReport::Landlock { enforced }.send(report_fd),
     }
     // The cwd is checked here so that a spawn failure below means the exec failed.
     let cwd_problem = match std::fs::metadata(&p.cwd_display) {
@@ -399,14 +427,14 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         );
     }
     wait_for_network(p);
-    phase("exec");
+    timing::phase("exec");
     // With --pty the command gets a terminal of the sandbox's devpts.
     let terminal = match p.pty_channel {
         None => None,
         Some(channel) => match sys::open_pty(24, 80) {
             Ok((master, slave)) => {
-                if let Err(e) = terminal::send_master(&master, channel) {
-                    fail(report_fd, &e);
+                if let Err(e) = sys::send_fd(channel, master.as_raw_fd(), b"T") {
+                    fail(report_fd, &format!("handing over the terminal: {e}"));
                 }
                 Some((master, slave))
             }
@@ -417,7 +445,7 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         Some((_, slave)) => sys::Stdio::Terminal(slave),
         None => sys::Stdio::Inherit,
     };
-    let spawned = spawn_command(&p.argv, p.words.as_deref(), &p.envp, &p.cwd, stdio);
+    let spawned = shell::spawn_command(&p.argv, p.words.as_deref(), &p.envp, &p.cwd, stdio);
     // The supervisor holds the master now; the init must not keep the terminal alive.
     drop(terminal);
     match spawned {
@@ -428,81 +456,14 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             } else {
                 126
             };
-            report(
-                report_fd,
-                &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"),
-            );
+            InitReport::ExecFailed {
+                code,
+                message: format!("cannot run /bin/sh in the sandbox: {e}"),
+            }
+            .send(report_fd);
             sys::exit_now(code)
         }
     }
-}
-
-/// Start the command in a new session: `words`' program itself where the
-/// shell (`argv`, `/bin/sh -c LINE`) would only exec that file, which saves
-/// a process start; else, or should that fail, the shell, which then reports
-/// as a shell does. Used by the one-shot init and the exec server.
-pub(crate) fn spawn_command(
-    argv: &[CString],
-    words: Option<&[CString]>,
-    envp: &[CString],
-    cwd: &CStr,
-    stdio: sys::Stdio<'_>,
-) -> std::io::Result<libc::pid_t> {
-    let direct = words.and_then(|words| {
-        let program = direct_program(words, envp)?;
-        sys::spawn_session(&program, words, envp, cwd, stdio).ok()
-    });
-    match direct {
-        Some(pid) => Ok(pid),
-        None => sys::spawn_session(&argv[0], argv, envp, cwd, stdio),
-    }
-}
-
-/// dash's builtins and keywords: for these `sh -c` does not exec a file.
-const SHELL_BUILTINS: &[&str] = &[
-    ".", ":", "[", "alias", "bg", "break", "case", "cd", "chdir", "command", "continue", "do",
-    "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg",
-    "fi", "for", "getopts", "hash", "if", "jobs", "kill", "local", "printf", "pwd", "read",
-    "readonly", "return", "set", "shift", "test", "then", "times", "trap", "true", "type",
-    "ulimit", "umask", "unalias", "unset", "until", "wait", "while", "{", "}", "!",
-];
-
-/// Where `/bin/sh -c 'WORDS'` would look for the file to exec when the first
-/// word is `name`, in the order it looks: the path itself, or each entry of
-/// `path` (the `PATH` variable). None wherever the shell might do anything
-/// else than exec a file found that way: a builtin, an assignment (the words
-/// are joined with `=` unquoted, so the shell reads `NAME=value CMD` as one),
-/// a relative path, a relative or missing `PATH`.
-pub(crate) fn exec_candidates(name: &str, path: Option<&str>) -> Option<Vec<PathBuf>> {
-    if name.is_empty() || name.contains('=') || SHELL_BUILTINS.contains(&name) {
-        return None;
-    }
-    if name.contains('/') {
-        return name.starts_with('/').then(|| vec![PathBuf::from(name)]);
-    }
-    path?
-        .split(':')
-        .map(|dir| dir.starts_with('/').then(|| Path::new(dir).join(name)))
-        .collect()
-}
-
-/// The file `/bin/sh -c 'WORDS'` would exec for `words`: the first of its
-/// [`exec_candidates`] that exists, if that is an executable regular file;
-/// None wherever the shell might do anything else. Runs in the init after
-/// its confinement, so it sees what the command will.
-fn direct_program(words: &[CString], envp: &[CString]) -> Option<CString> {
-    let name = words.first()?.to_str().ok()?;
-    let path = envp
-        .iter()
-        .find_map(|e| e.to_str().ok()?.strip_prefix("PATH="));
-    let found = exec_candidates(name, path)?
-        .into_iter()
-        .find(|candidate| candidate.exists())?;
-    let meta = std::fs::metadata(&found).ok()?;
-    let c = sys::cstring(&found).ok()?;
-    // SAFETY: access(2) on a NUL-terminated path.
-    let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
-    (meta.is_file() && executable).then_some(c)
 }
 
 /// With a network set up by the supervisor (or a long-lived sandbox's
@@ -519,22 +480,10 @@ fn wait_for_network(p: &Prepared) {
     }
 }
 
-pub fn phase(name: &str) {
-    if std::env::var_os("CORDON_TIMING").is_some() {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes into a valid timespec.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-        eprintln!("timing {name} {}.{:06}", ts.tv_sec, ts.tv_nsec / 1000);
-    }
-}
-
 /// `lifeline`: for a one-shot run, the read end of a pipe whose writer is the
 /// supervisor; the init dies with it. A long-lived sandbox has none.
-fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome, String> {
-    phase("init-start");
+fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockEnforced, InitError> {
+    timing::phase("init-start");
     if let Some(lifeline) = lifeline {
         // Die with the supervisor, including if it died before this line ran.
         sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
@@ -555,7 +504,8 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
     // Inside, the caller keeps its own uid and gid; nothing else is mapped.
     // Failing here means an LSM or policy lets namespaces be created but not
     // used (e.g. AppArmor's userns restriction): the caller may fall back.
-    let unusable = |what: &str, e: std::io::Error| format!("{NAMESPACES_UNUSABLE}{what}: {e}");
+    let unusable =
+        |what: &str, e: std::io::Error| InitError::NamespacesUnusable(format!("{what}: {e}"));
     std::fs::write("/proc/self/setgroups", "deny").map_err(|e| unusable("setgroups", e))?;
     std::fs::write("/proc/self/uid_map", format!("{0} {0} 1", p.uid))
         .map_err(|e| unusable("uid_map", e))?;
@@ -563,7 +513,7 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
         .map_err(|e| unusable("gid_map", e))?;
     sys::make_mounts_private().map_err(|e| unusable("making the mount namespace private", e))?;
 
-    phase("maps");
+    timing::phase("maps");
     // Creating a network namespace is the slowest single step of a sandbox
     // start; a helper thread does it while this thread builds the mounts.
     let network = if p.isolate_network {
@@ -572,7 +522,7 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
         None
     };
     mounts::build_root(&p.mounts, &p.owner_less)?;
-    phase("mounts");
+    timing::phase("mounts");
     if let Some(helper) = network {
         let netns = helper
             .join()
@@ -588,19 +538,19 @@ fn init_setup(p: &Prepared, lifeline: Option<OwnedFd>) -> Result<LandlockOutcome
     if let Some(files) = p.max_open_files {
         confine::set_rlimit(Resource::RLIMIT_NOFILE, files)?;
     }
-    phase("net");
+    timing::phase("net");
     confine::leave_caller_keyrings()?;
     confine::no_new_privs()?;
     // With the host network shared, abstract sockets and signals are the host's:
     // Landlock scoping keeps the sandbox away from them.
     let landlock = confine::apply_landlock(&p.landlock, true, false)?;
-    phase("landlock");
+    timing::phase("landlock");
     confine::drop_capabilities(p.last_cap)?;
-    phase("caps");
+    timing::phase("caps");
     // The init holds no secrets, but nothing in the sandbox may ptrace it.
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| format!("dumpable: {e}"))?;
     crate::seccomp::install(&p.seccomp)?;
-    phase("seccomp");
+    timing::phase("seccomp");
     Ok(landlock)
 }
 
@@ -660,15 +610,15 @@ fn reap_until(workload: libc::pid_t, report_fd: RawFd) -> ! {
         // SAFETY: waitpid writes the status into a valid local.
         let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
         if pid == workload {
-            let (line, code) = if libc::WIFSIGNALED(status) {
-                let sig = libc::WTERMSIG(status);
-                (format!("signaled:{sig}"), 128 + sig)
+            let (report, code) = if libc::WIFSIGNALED(status) {
+                let signal = libc::WTERMSIG(status);
+                (InitReport::Signaled { signal }, 128 + signal)
             } else {
                 let code = libc::WEXITSTATUS(status);
-                (format!("exited:{code}"), code)
+                (InitReport::Exited { code }, code)
             };
-            report(report_fd, &line);
-            phase("workload-exited");
+            report.send(report_fd);
+            timing::phase("workload-exited");
             sys::exit_now(code);
         }
         if pid == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
@@ -677,32 +627,25 @@ fn reap_until(workload: libc::pid_t, report_fd: RawFd) -> ! {
     }
 }
 
-/// Confine the calling process's abstract unix sockets and signals to its own
-/// Landlock domain, without restricting the filesystem (so mounts still work).
-pub fn landlock_scope_only() -> Result<(), String> {
-    confine::apply_scope_only()
-}
-
 /// Start a long-lived sandbox: its init (PID 1) builds the sandbox from `plan`
 /// with `persistent_tmp` as its /tmp, then serves exec requests on `listener`
 /// until it is killed. Returns the init's pid once it is ready. The init does
 /// not die with the caller. Proxy decisions go to `log` while it lives.
-pub fn start_server(
-    plan: &Plan,
-    listener: OwnedFd,
-    persistent_tmp: &std::path::Path,
-    log: Option<crate::net::DecisionLog>,
-    janitor: &crate::janitor::Janitor,
-) -> Result<libc::pid_t, SandboxError> {
-    check_namespaces_only(plan)?;
+pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, SandboxError> {
+    let LongLived {
+        listener,
+        persistent_tmp,
+        cgroup,
+        log,
+        janitor,
+    } = start;
+    context::check_host_network_scoping(plan)?;
     let mut prepared = Prepared::new(plan, Some(persistent_tmp))?;
-    let net_channel = Channel::open_if(crate::net::needs_supervisor(&plan.network))?;
+    let net_channel = Channel::open_if(net::needs_supervisor(&plan.network))?;
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-    let forked = sys::clone_process(namespace_flags()).map_err(|e| {
-        SandboxError::unavailable(format!("cannot create the sandbox's namespaces: {e}"))
-    })?;
+    let forked = sys::clone_process(namespace_flags()).map_err(cannot_clone)?;
     match forked {
         Forked::Child => {
             drop(report_r);
@@ -713,14 +656,14 @@ pub fn start_server(
                 fail(fd, &format!("announcing the sandbox to its janitor: {e}"));
             }
             match init_setup(&prepared, None) {
-                Err(message) => fail(fd, &message),
+                Err(e) => e.send(fd),
                 Ok(_) => {
                     wait_for_network(&prepared);
-                    report(fd, "ready")
+                    InitReport::Ready.send(fd)
                 }
             }
             drop(report_w);
-            server::serve(listener.as_raw_fd())
+            crate::lifecycle::server::serve(listener.as_raw_fd())
         }
         Forked::Parent { pid, pidfd } => {
             drop(report_w);
@@ -732,9 +675,9 @@ pub fn start_server(
                 return Err(e);
             }
             if let Some(parent_end) = net_channel.map(Channel::supervisor_end) {
-                let started = crate::net::Namespaces::receive(parent_end.as_raw_fd())
+                let started = net::Namespaces::receive(parent_end.as_raw_fd())
                     .map_err(|e| format!("network: {e}"))
-                    .and_then(|ns| crate::net::keeper::spawn(plan, ns, &pidfd, log));
+                    .and_then(|ns| net::keeper::spawn(plan, ns, &pidfd, log));
                 match started {
                     Ok(()) => {
                         sys::send_byte(parent_end.as_raw_fd(), b'g');
@@ -749,63 +692,27 @@ pub fn start_server(
             }
             let mut text = String::new();
             let _ = std::io::Read::read_to_string(&mut std::fs::File::from(report_r), &mut text);
-            if text.lines().any(|l| l == "ready") {
+            let reports = InitReport::parse_all(&text);
+            if reports.contains(&InitReport::Ready) {
+                // The init has not started anything yet: moving it moves all to come.
+                if let Some(cg) = cgroup {
+                    if let Err(e) = cg.add(pid) {
+                        supervisor::kill(&pidfd);
+                        let _ = supervisor::reap(&pidfd);
+                        return Err(e);
+                    }
+                }
                 return Ok(pid);
             }
             supervisor::kill(&pidfd);
             let _ = supervisor::reap(&pidfd);
-            let message = text
-                .lines()
-                .find_map(|l| l.strip_prefix("error:"))
-                .unwrap_or("the sandbox init died while starting")
-                .to_string();
-            match message.strip_prefix(NAMESPACES_UNUSABLE) {
-                Some(why) => Err(SandboxError::unavailable(format!(
-                    "native backend unavailable: user namespaces cannot be used here ({why})"
-                ))),
-                None => Err(SandboxError::setup(message)),
-            }
+            let failure = reports.into_iter().find_map(|r| match r {
+                InitReport::NamespacesUnusable { message } => Some(namespaces_unusable(&message)),
+                InitReport::SetupFailed { message } => Some(SandboxError::setup(message)),
+                _ => None,
+            });
+            Err(failure
+                .unwrap_or_else(|| SandboxError::setup("the sandbox init died while starting")))
         }
     }
-}
-
-/// Run cordon's exec server in this process (inside a sandbox built by
-/// bwrap) on the inherited listening socket `listener`.
-/// Refuses to run outside a confined process (seccomp filter installed and
-/// no_new_privs set, as bwrap leaves it): it must never serve commands on the
-/// host unsandboxed.
-pub fn serve_inherited(listener: RawFd) -> ! {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let confined =
-        status.lines().any(|l| l == "Seccomp:\t2") && status.lines().any(|l| l == "NoNewPrivs:\t1");
-    if !confined {
-        eprintln!("cordon: __serve only runs inside a sandbox cordon started");
-        sys::exit_now(125);
-    }
-    server::serve(listener)
-}
-
-/// Long-lived sandboxes need namespaces (there is no Landlock-only lifecycle).
-fn check_namespaces_only(plan: &Plan) -> Result<(), SandboxError> {
-    crate::check_host_network_scoping(plan)?;
-    availability()
-        .map_err(|why| SandboxError::unavailable(format!("native backend unavailable: {why}")))
-}
-
-/// Whether this host lets cordon build a native sandbox (user namespaces).
-pub fn availability() -> Result<(), String> {
-    if let Ok(max) = std::fs::read_to_string("/proc/sys/user/max_user_namespaces") {
-        if max.trim() == "0" {
-            return Err("user namespaces are disabled (user.max_user_namespaces = 0)".into());
-        }
-    }
-    if let Ok(v) = std::fs::read_to_string("/proc/sys/kernel/unprivileged_userns_clone") {
-        if v.trim() == "0" && cordon_policy::Caller::current().uid != 0 {
-            return Err(
-                "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)"
-                    .into(),
-            );
-        }
-    }
-    Ok(())
 }

@@ -126,7 +126,7 @@ impl Namespaces {
             std::os::unix::net::UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
         let child_end = child.as_raw_fd();
         let pid = self
-            .fork_entered(move |entered| {
+            .fork_entered(&|entered| {
                 // bwrap may not have brought the loopback up yet; up is idempotent.
                 match entered
                     .and_then(|()| crate::sys::loopback_up())
@@ -161,10 +161,13 @@ impl Namespaces {
 
     /// Fork a child that joins the namespaces and runs `body` (told whether
     /// joining worked), then exits with the code it returns. The supervisor
-    /// has threads: `body` may only make raw system calls.
+    /// may have threads (a terminal relay, the proxy), and the allocator's
+    /// lock may be held by one of them at the fork (musl's has no after-fork
+    /// hook): `body` may only make raw system calls, and it is borrowed, not
+    /// owned, so that nothing it captured is freed in the child.
     fn fork_entered(
         &self,
-        body: impl FnOnce(std::io::Result<()>) -> i32,
+        body: &dyn Fn(std::io::Result<()>) -> i32,
     ) -> std::io::Result<libc::pid_t> {
         let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
         // SAFETY: the child only runs `body`, raw system calls, and exits.
@@ -206,8 +209,10 @@ impl Namespaces {
         if prepared.is_empty() {
             return false;
         }
-        let limit_us = timeout.as_micros() as u64;
-        let probe = self.fork_entered(move |entered| {
+        let limit_us = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
+        // Borrowed by the child: it must not free the parent's allocation.
+        let prepared = &prepared;
+        let probe = self.fork_entered(&|entered| {
             if entered.is_err() {
                 return 1;
             }

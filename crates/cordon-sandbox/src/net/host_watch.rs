@@ -14,7 +14,8 @@ use nix::sys::socket::{
     bind, socket, AddressFamily, NetlinkAddr, SockFlag, SockProtocol, SockType,
 };
 
-use super::{nft, Namespaces};
+use super::enter::Namespaces;
+use super::nft;
 
 /// rtnetlink multicast groups of `linux/rtnetlink.h`.
 const RTMGRP_IPV4_IFADDR: u32 = 0x10;

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use cordon_policy::plan::Plan;
 
-use super::{ActiveNetwork, DecisionLog, Namespaces};
+use super::active::ActiveNetwork;
+use super::decisions::DecisionLog;
+use super::enter::Namespaces;
 
 /// Fork the keeper (the caller must be single-threaded) and wait until the
 /// network is up. `init` is the pidfd of the sandbox's init; proxy

@@ -33,15 +33,13 @@ use std::time::Instant;
 
 use cordon_policy::plan::{Access, FsPlan, Kind, NetworkPlan, Origin, Plan};
 
-use super::confine::{self, Grant, LandlockRule};
+use crate::backend::Backend;
+use crate::confine::{self, Grant, LandlockRule};
+use crate::error::SandboxError;
+use crate::init_report::InitReport;
+use crate::outcome::{Outcome, RunOptions};
 use crate::supervisor::{self, ChildReport, ChildStatus, SignalWatch, WaitEnd};
 use crate::sys::{self, Forked};
-use crate::{Outcome, RunOptions, SandboxError};
-
-/// Landlock ABI this mode needs: 6 scopes signals and abstract unix sockets,
-/// without which a sandbox sharing the host's PID and network namespaces
-/// could signal host processes and reach host session sockets.
-const MIN_ABI: u32 = 6;
 
 /// Device nodes granted in this mode.
 const DEVICES: &[&str] = &[
@@ -175,22 +173,12 @@ struct Prepared {
     cgroup_procs: Vec<PathBuf>,
 }
 
-/// Whether this mode can run here, and if not why.
-pub fn availability() -> Result<(), String> {
-    match crate::probe::landlock_abi() {
-        Some(abi) if abi >= MIN_ABI => Ok(()),
-        Some(abi) => Err(format!(
-            "Landlock ABI {abi} lacks signal and abstract-socket scoping (needs {MIN_ABI})"
-        )),
-        None => Err("Landlock is not enabled in this kernel".into()),
-    }
-}
-
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
-    availability().map_err(|why| {
-        SandboxError::unavailable(format!("Landlock-only mode unavailable: {why}"))
-    })?;
-    crate::refuse_supervised_network(plan, "in Landlock-only mode (no namespaces on this host)")?;
+    crate::host::landlock_scoping().map_err(|why| Backend::LandlockOnly.unavailable(&why))?;
+    crate::context::refuse_supervised_network(
+        plan,
+        "in Landlock-only mode (no namespaces on this host)",
+    )?;
     if opts.pty {
         return Err(SandboxError::unavailable(
             "--pty is not supported yet in Landlock-only mode",
@@ -362,7 +350,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
 
     let mut text = String::new();
     let _ = std::io::Read::read_to_string(&mut std::fs::File::from(report_r), &mut text);
-    let (status, notes) = supervisor::parse_report(&text);
+    let (status, landlock) = supervisor::parse_report(&text);
     if let ChildStatus::SetupFailed(msg) = &status {
         if !timed_out && interrupted.is_none() {
             return Err(SandboxError::setup(msg.clone()));
@@ -373,17 +361,18 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         timed_out,
         interrupted,
         kill_latency,
-        notes,
+        landlock,
     };
-    let mut outcome = Outcome::from_report(report, started.elapsed(), "landlock-only", opts);
+    let mut outcome = Outcome::from_report(report, started.elapsed(), Backend::LandlockOnly, opts);
     outcome.note_limits(cgroup.as_ref());
     outcome.mechanisms = mechanisms;
     Ok(outcome)
 }
 
-fn report(fd: RawFd, line: &str) {
-    sys::write_all(fd, line.as_bytes());
-    sys::write_all(fd, b"\n");
+/// Report that the sandbox could not be built, and exit.
+fn fail(fd: RawFd, message: String) -> ! {
+    InitReport::SetupFailed { message }.send(fd);
+    sys::exit_now(125)
 }
 
 /// The reaper: outside the sandbox's Landlock domain, subreaper of its tree.
@@ -393,34 +382,25 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     // reaper with it, or nothing would be left to kill the workload. cordon's
     // death still reaches it through the lifeline.
     if let Err(e) = nix::unistd::setsid() {
-        report(report_fd, &format!("error:setsid: {e}"));
-        sys::exit_now(125);
+        fail(report_fd, format!("setsid: {e}"));
     }
     for procs in &p.cgroup_procs {
         if let Err(e) = std::fs::write(procs, "0") {
-            report(
+            fail(
                 report_fd,
-                &format!("error:joining the sandbox cgroup {}: {e}", procs.display()),
+                format!("joining the sandbox cgroup {}: {e}", procs.display()),
             );
-            sys::exit_now(125);
         }
     }
     if let Err(e) = sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) {
-        report(report_fd, &format!("error:subreaper: {e}"));
-        sys::exit_now(125);
+        fail(report_fd, format!("subreaper: {e}"));
     }
     let (exec_r, exec_w) = match sys::pipe() {
         Ok(p) => p,
-        Err(e) => {
-            report(report_fd, &format!("error:pipe: {e}"));
-            sys::exit_now(125);
-        }
+        Err(e) => fail(report_fd, format!("pipe: {e}")),
     };
     let workload = match sys::clone_process(0) {
-        Err(e) => {
-            report(report_fd, &format!("error:fork: {e}"));
-            sys::exit_now(125)
-        }
+        Err(e) => fail(report_fd, format!("fork: {e}")),
         Ok(Forked::Child) => {
             drop(exec_r);
             workload_main(p, exec_w.as_raw_fd())
@@ -428,12 +408,13 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         Ok(Forked::Parent { pidfd, pid }) => (pidfd, pid),
     };
     drop(exec_w);
-    // The workload writes here only if it fails before exec.
-    let mut failure = String::new();
-    let _ = std::io::Read::read_to_string(&mut std::fs::File::from(exec_r), &mut failure);
+    // The workload writes here only if it fails before exec: one encoded
+    // report, passed on as it is.
+    let mut failure = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::fs::File::from(exec_r), &mut failure);
     if !failure.is_empty() {
         kill_tree();
-        report(report_fd, failure.trim_end());
+        sys::write_all(report_fd, &failure);
         sys::exit_now(125);
     }
     let (pidfd, pid) = workload;
@@ -468,12 +449,16 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             // SAFETY: waitpid on our own child into a valid local.
             unsafe { libc::waitpid(pid, &mut status, 0) };
             kill_tree();
-            let line = if libc::WIFSIGNALED(status) {
-                format!("signaled:{}", libc::WTERMSIG(status))
+            let report = if libc::WIFSIGNALED(status) {
+                InitReport::Signaled {
+                    signal: libc::WTERMSIG(status),
+                }
             } else {
-                format!("exited:{}", libc::WEXITSTATUS(status))
+                InitReport::Exited {
+                    code: libc::WEXITSTATUS(status),
+                }
             };
-            report(report_fd, &line);
+            report.send(report_fd);
             sys::exit_now(0);
         }
     }
@@ -512,10 +497,7 @@ fn kill_tree() {
 }
 
 fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
-    let fail = |msg: String| -> ! {
-        report(fail_fd, &format!("error:{msg}"));
-        sys::exit_now(125)
-    };
+    let fail = |msg: String| -> ! { fail(fail_fd, msg) };
     let empty = nix::sys::signal::SigSet::empty();
     let _ = nix::sys::signal::sigprocmask(
         nix::sys::signal::SigmaskHow::SIG_SETMASK,
@@ -585,9 +567,10 @@ fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
     } else {
         126
     };
-    report(
-        fail_fd,
-        &format!("exec:{code}:cannot run /bin/sh in the sandbox: {e}"),
-    );
+    InitReport::ExecFailed {
+        code,
+        message: format!("cannot run /bin/sh in the sandbox: {e}"),
+    }
+    .send(fail_fd);
     sys::exit_now(code)
 }

@@ -17,13 +17,15 @@ use std::time::Duration;
 
 use cordon_policy::netrules::{Destination, NetRules, Proto, Verdict};
 
-use super::{DecisionLog, NetEvent, KEPT_DECISIONS};
+use super::{http, socks5};
+use crate::net::decisions::{DecisionLog, NetEvent, KEPT_DECISIONS};
+use crate::net::nft;
+use crate::net::relay::{self, Slot};
 
 /// Environment variable naming a hosts file ("IP name..." lines) the proxy
 /// resolves from instead of DNS. For tests: never real DNS there.
 pub const HOSTS_FILE_VAR: &str = "CORDON_PROXY_HOSTS";
 
-const HEAD_LIMIT: usize = 64 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Shared {
@@ -73,9 +75,9 @@ impl FilteringProxy {
         let thread = std::thread::Builder::new()
             .name("cordon-proxy".into())
             .spawn(move || {
-                super::relay::block_sigpipe();
+                relay::block_sigpipe();
                 let accepting = TcpListener::from(accept_fd);
-                let open = super::relay::Connections::default();
+                let open = relay::Connections::default();
                 // Refusals at the limit are audited, but as the first of a
                 // burst and a count when it ends: a sandbox hammering the
                 // proxy must not grow the operator's log at its own pace.
@@ -85,7 +87,7 @@ impl FilteringProxy {
                     let Some(slot) = open.acquire() else {
                         let why = format!(
                             "the sandbox has {} connections open through the proxy already",
-                            super::relay::MAX_CONNECTIONS
+                            relay::MAX_CONNECTIONS
                         );
                         if refused == 0 {
                             worker.record(limit_event(format!("refused: {why}")));
@@ -169,7 +171,7 @@ struct Request {
     kind: &'static str,
 }
 
-fn handle(shared: &Shared, mut client: TcpStream, slot: super::relay::Slot) {
+fn handle(shared: &Shared, mut client: TcpStream, slot: Slot) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
     let mut first = [0u8; 1];
     if client.read_exact(&mut first).is_err() {
@@ -232,7 +234,7 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
     let mut last_error = Refusal::Unreachable(format!("{} has no address", req.host));
     // Read now, not when the sandbox started: an address the host gained
     // since (a VPN, a container bridge, a DHCP renewal) is the host's too.
-    let host_addrs = super::nft::host_addresses();
+    let host_addrs = nft::host_addresses();
     for ip in addrs {
         let ip = cordon_policy::netrules::unmap_addr(ip);
         // The host's own loopback is never a destination (hostLoopback deny),
@@ -248,7 +250,7 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
         // Nor the host itself through one of its own addresses (services
         // bound to every address), as in model 1.
         if host_addrs.contains(&ip) {
-            record(false, Some(ip), super::nft::HOST_ADDRESSES, None);
+            record(false, Some(ip), nft::HOST_ADDRESSES, None);
             last_error = Refusal::Policy(format!(
                 "{}:{} ({ip}) is this host's own address, which the sandbox's network policy \
                  denies",
@@ -337,91 +339,34 @@ impl Shared {
     }
 }
 
-fn socks5(shared: &Shared, mut client: TcpStream, slot: super::relay::Slot) {
-    // Greeting: VER(5, already read) NMETHODS METHODS...
-    let mut n = [0u8; 1];
-    if client.read_exact(&mut n).is_err() {
-        return;
-    }
-    let mut methods = vec![0u8; n[0] as usize];
-    if client.read_exact(&mut methods).is_err() {
-        return;
-    }
-    if !methods.contains(&0) {
-        let _ = client.write_all(&[5, 0xff]);
-        return;
-    }
-    if client.write_all(&[5, 0]).is_err() {
-        return;
-    }
-    // Request: VER CMD RSV ATYP DST.ADDR DST.PORT
-    let mut head = [0u8; 4];
-    if client.read_exact(&mut head).is_err() {
-        return;
-    }
-    let reply = |client: &mut TcpStream, code: u8| {
-        let _ = client.write_all(&[5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
+fn socks5(shared: &Shared, mut client: TcpStream, slot: Slot) {
+    let (host, port) = match socks5::handshake(&mut client) {
+        Ok(target) => target,
+        Err(_) => return,
     };
-    if head[1] != 1 {
-        return reply(&mut client, 7); // command not supported: CONNECT only
-    }
-    let host = match head[3] {
-        1 => {
-            let mut a = [0u8; 4];
-            if client.read_exact(&mut a).is_err() {
-                return;
-            }
-            IpAddr::from(a).to_string()
-        }
-        4 => {
-            let mut a = [0u8; 16];
-            if client.read_exact(&mut a).is_err() {
-                return;
-            }
-            IpAddr::from(a).to_string()
-        }
-        3 => {
-            let mut len = [0u8; 1];
-            if client.read_exact(&mut len).is_err() {
-                return;
-            }
-            let mut name = vec![0u8; len[0] as usize];
-            if client.read_exact(&mut name).is_err() {
-                return;
-            }
-            String::from_utf8_lossy(&name).into_owned()
-        }
-        _ => return reply(&mut client, 8), // address type not supported
-    };
-    let mut port = [0u8; 2];
-    if client.read_exact(&mut port).is_err() {
-        return;
-    }
     let req = Request {
         host,
-        port: u16::from_be_bytes(port),
+        port,
         kind: "socks5",
     };
     match open(shared, &req) {
         Ok(upstream) => {
-            reply(&mut client, 0);
+            socks5::send_reply(&mut client, socks5::reply::SUCCEEDED);
             let _ = client.set_read_timeout(None);
-            super::relay::pump(client, upstream, slot);
+            relay::pump(client, upstream, slot);
         }
-        // 2: connection not allowed by ruleset; 5: connection refused.
-        Err(Refusal::Policy(_)) => reply(&mut client, 2),
-        Err(Refusal::Unreachable(_)) => reply(&mut client, 5),
+        Err(Refusal::Policy(_)) => socks5::send_reply(&mut client, socks5::reply::NOT_ALLOWED),
+        Err(Refusal::Unreachable(_)) => socks5::send_reply(&mut client, socks5::reply::REFUSED),
     }
 }
 
-fn http(shared: &Shared, mut client: TcpStream, first: u8, slot: super::relay::Slot) {
+fn http(shared: &Shared, mut client: TcpStream, first: u8, slot: Slot) {
     let mut buf = vec![first];
-    let head_end = loop {
-        if let Some(pos) = find(&buf, b"\r\n\r\n") {
-            break pos + 4;
-        }
-        if buf.len() > HEAD_LIMIT {
-            return respond(&mut client, 431, "request head too large");
+    let (target, head_end) = loop {
+        match http::parse(&buf) {
+            Ok(Some(done)) => break done,
+            Ok(None) => {}
+            Err(refused) => return respond(&mut client, refused.status, refused.message),
         }
         let mut chunk = [0u8; 4096];
         match client.read(&mut chunk) {
@@ -429,95 +374,46 @@ fn http(shared: &Shared, mut client: TcpStream, first: u8, slot: super::relay::S
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let rest = buf[head_end..].to_vec();
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let parts: Vec<&str> = request_line.split(' ').collect();
-    let [method, target, version] = parts[..] else {
-        return respond(&mut client, 400, "malformed request line");
-    };
-    if method.eq_ignore_ascii_case("CONNECT") {
-        let Some((host, port)) = split_host_port(target, None) else {
-            return respond(&mut client, 400, "CONNECT needs host:port");
-        };
-        let req = Request {
-            host,
-            port,
-            kind: "connect",
-        };
-        match open(shared, &req) {
-            Ok(mut upstream) => {
-                if client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .is_err()
-                    || upstream.write_all(&rest).is_err()
-                {
-                    return;
+    let rest = &buf[head_end..];
+    match target {
+        http::Target::Connect { host, port } => {
+            let req = Request {
+                host,
+                port,
+                kind: "connect",
+            };
+            match open(shared, &req) {
+                Ok(mut upstream) => {
+                    if client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .is_err()
+                        || upstream.write_all(rest).is_err()
+                    {
+                        return;
+                    }
+                    let _ = client.set_read_timeout(None);
+                    relay::pump(client, upstream, slot);
                 }
-                let _ = client.set_read_timeout(None);
-                super::relay::pump(client, upstream, slot);
+                Err(why) => refuse(&mut client, &why),
             }
-            Err(why) => refuse(&mut client, &why),
         }
-        return;
-    }
-    // Plain HTTP through a proxy: an absolute URI.
-    let Some(after_scheme) = target.strip_prefix("http://") else {
-        return respond(
-            &mut client,
-            400,
-            "cordon's proxy takes http:// URLs and CONNECT (use CONNECT for https)",
-        );
-    };
-    let (authority, path) = match after_scheme.find('/') {
-        Some(i) => (&after_scheme[..i], &after_scheme[i..]),
-        None => (after_scheme, "/"),
-    };
-    // Userinfo (`http://allowed@other/`) would make the judged host and the
-    // one a reader sees differ.
-    if authority.contains('@') {
-        return respond(
-            &mut client,
-            400,
-            "credentials in a proxied URL are not accepted",
-        );
-    }
-    let Some((host, port)) = split_host_port(authority, Some(80)) else {
-        return respond(&mut client, 400, "malformed URL");
-    };
-    let req = Request {
-        host,
-        port,
-        kind: "http",
-    };
-    let mut upstream = match open(shared, &req) {
-        Ok(upstream) => upstream,
-        Err(why) => return refuse(&mut client, &why),
-    };
-    // One request per connection: a second request on a kept-alive client
-    // connection would otherwise skip the judgement.
-    // The server is told the host that was judged, not the client's own
-    // `Host` header: an allowed address must not serve a virtual host the
-    // policy never allowed.
-    let mut out = format!("{method} {path} {version}\r\nHost: {authority}\r\n");
-    for line in lines.filter(|l| !l.is_empty()) {
-        let name = line.split(':').next().unwrap_or("").trim();
-        if ["host", "proxy-authorization", "connection", "keep-alive"]
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h))
-        {
-            continue;
+        http::Target::Plain { host, port, head } => {
+            let req = Request {
+                host,
+                port,
+                kind: "http",
+            };
+            let mut upstream = match open(shared, &req) {
+                Ok(upstream) => upstream,
+                Err(why) => return refuse(&mut client, &why),
+            };
+            if upstream.write_all(&head).is_err() || upstream.write_all(rest).is_err() {
+                return;
+            }
+            let _ = client.set_read_timeout(None);
+            relay::pump(client, upstream, slot);
         }
-        out.push_str(line);
-        out.push_str("\r\n");
     }
-    out.push_str("Connection: close\r\n\r\n");
-    if upstream.write_all(out.as_bytes()).is_err() || upstream.write_all(&rest).is_err() {
-        return;
-    }
-    let _ = client.set_read_timeout(None);
-    super::relay::pump(client, upstream, slot);
 }
 
 fn refuse(client: &mut TcpStream, why: &Refusal) {
@@ -547,54 +443,9 @@ fn respond(client: &mut TcpStream, status: u16, message: &str) {
     let _ = client.shutdown(Shutdown::Both);
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `host:port`, `[v6]:port`, or a bare host with `default_port`.
-fn split_host_port(text: &str, default_port: Option<u16>) -> Option<(String, u16)> {
-    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => default_port?,
-            None => return None,
-        };
-        (host.to_string(), port)
-    } else {
-        match text.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p.parse().ok()?),
-            None => (text.to_string(), default_port?),
-        }
-    };
-    if host.is_empty() || port == 0 {
-        return None;
-    }
-    Some((host.to_ascii_lowercase(), port))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(
-            split_host_port("a.test:443", None),
-            Some(("a.test".into(), 443))
-        );
-        assert_eq!(
-            split_host_port("[fd00::1]:80", None),
-            Some(("fd00::1".into(), 80))
-        );
-        assert_eq!(
-            split_host_port("A.test", Some(80)),
-            Some(("a.test".into(), 80))
-        );
-        assert_eq!(split_host_port("a.test", None), None);
-        assert_eq!(split_host_port("a.test:0", None), None);
-        assert_eq!(split_host_port("a.test:x", None), None);
-    }
 
     #[test]
     fn the_report_keeps_a_bounded_number_of_decisions_and_the_log_gets_all() {

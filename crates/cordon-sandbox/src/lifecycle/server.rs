@@ -7,25 +7,19 @@
 //! descriptors, so output streams live), then answers with the exit status.
 //! Killing it (`stop`) kills every process of the sandbox.
 //!
-//! Wire format (SOCK_SEQPACKET, one message each way):
-//! request  `{"argv": [...], "env": ["K=V", ...], "cwd": "/x", "timeoutMs": N}` + 3 fds
-//! response `{"exitCode": N, "signal": S|null, "timedOut": bool}` or `{"error": "..."}`
+//! The wire format is `protocol`'s.
 
 use std::collections::HashMap;
-use std::ffi::CString;
 use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{accept4, recvmsg, send, ControlMessageOwned, MsgFlags, SockFlag};
-use serde_json::{json, Value};
 
+use super::protocol::{ExecReply, ExecRequest, MAX_REQUEST};
 use crate::sys;
-
-/// Largest request accepted (argv + env of one command).
-const MAX_REQUEST: usize = 1 << 20;
 
 struct Exec {
     client: OwnedFd,
@@ -33,12 +27,8 @@ struct Exec {
     timed_out: bool,
 }
 
-fn respond(client: &OwnedFd, value: Value) {
-    let _ = send(
-        client.as_raw_fd(),
-        value.to_string().as_bytes(),
-        MsgFlags::MSG_NOSIGNAL,
-    );
+fn respond(client: &OwnedFd, reply: &ExecReply) {
+    let _ = send(client.as_raw_fd(), &reply.encode(), MsgFlags::MSG_NOSIGNAL);
 }
 
 /// Kill an exec's process group and every process still in its session.
@@ -86,41 +76,12 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
             "a request carries exactly three descriptors (stdin, stdout, stderr)".into(),
         ));
     }
-    let request: Value = match serde_json::from_slice(&buf[..len]) {
-        Ok(v) => v,
-        Err(e) => return Err((client, format!("malformed request: {e}"))),
-    };
-    let strings = |key: &str| -> Result<Vec<CString>, String> {
-        request[key]
-            .as_array()
-            .ok_or(format!("request.{key} must be an array"))?
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .and_then(|s| CString::new(s).ok())
-                    .ok_or(format!("request.{key} holds a non-string"))
-            })
-            .collect()
-    };
-    let argv = match strings("argv") {
-        Ok(a) if !a.is_empty() => a,
-        Ok(_) => return Err((client, "request.argv is empty".into())),
+    let request = match ExecRequest::parse(&buf[..len]) {
+        Ok(r) => r,
         Err(e) => return Err((client, e)),
     };
-    let envp = match strings("env") {
-        Ok(e) => e,
-        Err(e) => return Err((client, e)),
-    };
-    // The same command as words, when the client had them (optional).
-    let words = match request.get("words").filter(|w| !w.is_null()) {
-        None => None,
-        Some(_) => match strings("words") {
-            Ok(w) => Some(w),
-            Err(e) => return Err((client, e)),
-        },
-    };
-    let cwd_text = request["cwd"].as_str().unwrap_or("/").to_string();
-    match std::fs::metadata(&cwd_text) {
+    let cwd_text = request.cwd.display().to_string();
+    match std::fs::metadata(&request.cwd) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
             return Err((
@@ -137,21 +98,16 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
             ))
         }
     }
-    let Ok(cwd) = CString::new(cwd_text) else {
+    let Ok(cwd) = sys::cstring(&request.cwd) else {
         return Err((client, "request.cwd contains NUL".into()));
     };
-    let deadline = request["timeoutMs"]
-        .as_u64()
-        .filter(|ms| *ms > 0)
-        .map(|ms| Instant::now() + Duration::from_millis(ms));
+    let (argv, words, envp) = (request.argv, request.words, request.envp);
+    let deadline = request.timeout.map(|t| Instant::now() + t);
     // With a terminal, the command gets a new pty of the sandbox's devpts and
     // the client gets its master side to relay (and resize) itself.
-    let terminal = match request.get("pty").filter(|p| p.is_object()) {
+    let terminal = match request.pty {
         None => None,
-        Some(size) => match sys::open_pty(
-            size["rows"].as_u64().unwrap_or(24) as u16,
-            size["cols"].as_u64().unwrap_or(80) as u16,
-        ) {
+        Some(size) => match sys::open_pty(size.rows, size.cols) {
             Ok(pair) => Some(pair),
             Err(e) => return Err((client, format!("allocating a terminal: {e}"))),
         },
@@ -160,7 +116,7 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
         Some((_, slave)) => sys::Stdio::Terminal(slave),
         None => sys::Stdio::Fds([fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()]),
     };
-    let spawned = super::spawn_command(&argv, words.as_deref(), &envp, &cwd, stdio);
+    let spawned = crate::shell::spawn_command(&argv, words.as_deref(), &envp, &cwd, stdio);
     if let (Ok(_), Some((master, _))) = (&spawned, &terminal) {
         let _ = sys::send_fd(client.as_raw_fd(), master.as_raw_fd(), b"{\"pty\":true}");
     }
@@ -181,7 +137,12 @@ fn start_exec(client: OwnedFd, buf: &mut [u8]) -> Result<(libc::pid_t, Exec), (O
             };
             respond(
                 &client,
-                json!({"exitCode": code, "signal": null, "timedOut": false, "execError": format!("cannot run {}: {e}", argv[0].to_string_lossy())}),
+                &ExecReply::Ended {
+                    exit_code: code,
+                    signal: None,
+                    timed_out: false,
+                    exec_error: Some(format!("cannot run {}: {e}", argv[0].to_string_lossy())),
+                },
             );
             Err((client, String::new()))
         }
@@ -273,7 +234,12 @@ pub fn serve(listener: RawFd) -> ! {
                 let code = if exec.timed_out { 124 } else { code };
                 respond(
                     &exec.client,
-                    json!({"exitCode": code, "signal": signal, "timedOut": exec.timed_out}),
+                    &ExecReply::Ended {
+                        exit_code: code,
+                        signal,
+                        timed_out: exec.timed_out,
+                        exec_error: None,
+                    },
                 );
             }
         }
@@ -287,11 +253,27 @@ pub fn serve(listener: RawFd) -> ! {
                     }
                     Err((client, message)) => {
                         if !message.is_empty() {
-                            respond(&client, json!({"error": message}));
+                            respond(&client, &ExecReply::Refused { error: message });
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Run cordon's exec server in this process (inside a sandbox built by
+/// bwrap) on the inherited listening socket `listener`.
+/// Refuses to run outside a confined process (seccomp filter installed and
+/// no_new_privs set, as bwrap leaves it): it must never serve commands on the
+/// host unsandboxed.
+pub fn serve_inherited(listener: RawFd) -> ! {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let confined =
+        status.lines().any(|l| l == "Seccomp:\t2") && status.lines().any(|l| l == "NoNewPrivs:\t1");
+    if !confined {
+        eprintln!("cordon: __serve only runs inside a sandbox cordon started");
+        sys::exit_now(125);
+    }
+    serve(listener)
 }

@@ -8,6 +8,7 @@ use landlock::{
     RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 
+pub use crate::init_report::LandlockEnforced;
 use crate::sys;
 
 /// The newest Landlock ABI cordon knows; older kernels get a best-effort subset.
@@ -54,14 +55,6 @@ pub struct LandlockRule {
     pub grant: Grant,
 }
 
-/// What the Landlock layer achieved, for `--debug` and `probe`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LandlockOutcome {
-    Full,
-    Partial,
-    Unavailable,
-}
-
 /// Apply the Landlock allow-list to the calling process (and its future
 /// children). `scope_ipc` confines signals and abstract unix sockets to the
 /// sandbox; `deny_tcp` refuses every TCP bind and connect.
@@ -69,7 +62,7 @@ pub fn apply_landlock(
     rules: &[LandlockRule],
     scope_ipc: bool,
     deny_tcp: bool,
-) -> Result<LandlockOutcome, String> {
+) -> Result<LandlockEnforced, String> {
     let handled = AccessFs::from_all(LANDLOCK_ABI);
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
@@ -109,9 +102,9 @@ pub fn apply_landlock(
         .restrict_self()
         .map_err(|e| format!("landlock: {e}"))?;
     Ok(match status.ruleset {
-        RulesetStatus::FullyEnforced => LandlockOutcome::Full,
-        RulesetStatus::PartiallyEnforced => LandlockOutcome::Partial,
-        RulesetStatus::NotEnforced => LandlockOutcome::Unavailable,
+        RulesetStatus::FullyEnforced => LandlockEnforced::Fully,
+        RulesetStatus::PartiallyEnforced => LandlockEnforced::Partially,
+        RulesetStatus::NotEnforced => LandlockEnforced::NotAvailable,
     })
 }
 
@@ -208,4 +201,10 @@ pub fn leave_caller_keyrings() -> Result<(), String> {
 /// `no_new_privs`: setuid binaries and file capabilities grant nothing.
 pub fn no_new_privs() -> Result<(), String> {
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(|e| format!("no_new_privs: {e}"))
+}
+
+/// Confine the calling process's abstract unix sockets and signals to its own
+/// Landlock domain, without restricting the filesystem (so mounts still work).
+pub fn landlock_scope_only() -> Result<(), String> {
+    apply_scope_only()
 }

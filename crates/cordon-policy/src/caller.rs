@@ -1,0 +1,21 @@
+//! The identity a plan is resolved for.
+
+/// Who asked: grants are checked against this identity (delegation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Caller {
+    /// The identity of this process.
+    pub fn current() -> Self {
+        // SAFETY: geteuid/getegid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        Caller { uid, gid }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.uid == 0
+    }
+}

@@ -1,0 +1,172 @@
+//! A sandbox's running network: set up in its namespaces before the
+//! workload starts, torn down (and its counters read) at the end.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use cordon_policy::plan::{NetworkPlan, FILTERING_PROXY_ENDPOINT};
+
+use super::decisions::{DecisionLog, NetworkReport};
+use super::enter::Namespaces;
+use super::{host_watch, nft, proxy, relay, uplink};
+
+/// The running network of one sandbox.
+pub struct ActiveNetwork {
+    ns: Namespaces,
+    /// Model 1: keeps the table's host addresses current (dropped before `ns`).
+    host_watch: Option<host_watch::HostWatch>,
+    uplink: Option<uplink::Uplink>,
+    proxy: Option<proxy::FilteringProxy>,
+    relay: Option<relay::Relay>,
+}
+
+/// Whether a plan needs the supervisor's work in the sandbox's namespaces.
+pub fn needs_supervisor(plan: &NetworkPlan) -> bool {
+    matches!(
+        plan,
+        NetworkPlan::Filtered(_) | NetworkPlan::ProxyOnly { .. } | NetworkPlan::FilteringProxy(_)
+    )
+}
+
+/// Whether the host has an IPv4 and an IPv6 default route (pasta gives the
+/// sandbox those it finds).
+fn host_default_routes() -> (bool, bool) {
+    let v4 = std::fs::read_to_string("/proc/net/route")
+        .map(|table| {
+            table.lines().skip(1).any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() >= 8 && f[1] == "00000000" && f[7] == "00000000" && f[0] != "lo"
+            })
+        })
+        .unwrap_or(false);
+    let v6 = std::fs::read_to_string("/proc/net/ipv6_route")
+        .map(|table| {
+            table.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() >= 10
+                    && f[0] == "00000000000000000000000000000000"
+                    && f[1] == "00"
+                    && f[9] != "lo"
+            })
+        })
+        .unwrap_or(false);
+    (v4, v6)
+}
+
+/// How the sandbox's network is isolated, in words (for `--debug`).
+pub fn describe(plan: &NetworkPlan) -> &'static str {
+    match plan {
+        NetworkPlan::Isolated => "network namespace (own loopback only)",
+        NetworkPlan::Filtered(_) => {
+            "network namespace with packet rules (nftables) and a user-mode uplink (pasta)"
+        }
+        NetworkPlan::ProxyOnly { .. } => {
+            "network namespace whose only way out is the caller's proxy"
+        }
+        NetworkPlan::FilteringProxy(_) => {
+            "network namespace whose only way out is cordon's filtering proxy"
+        }
+        NetworkPlan::HostShared { .. } => "host network shared",
+    }
+}
+
+impl ActiveNetwork {
+    /// Set up what `plan` needs in the namespaces `ns`. Returns once the
+    /// workload may start; the caller's group may use ICMP echo sockets
+    /// there (model 1). Proxy
+    /// decisions go to `log` as they are made, and on stderr with `debug`.
+    pub fn start(
+        plan: &NetworkPlan,
+        ns: Namespaces,
+        debug: bool,
+        log: Option<Arc<DecisionLog>>,
+    ) -> Result<Self, String> {
+        let mut active = ActiveNetwork {
+            ns,
+            host_watch: None,
+            uplink: None,
+            proxy: None,
+            relay: None,
+        };
+        match plan {
+            NetworkPlan::Filtered(rules) => {
+                // pasta takes longest: start it first, install the rules meanwhile.
+                let mut uplink = uplink::Uplink::spawn(&active.ns)?;
+                crate::timing::phase("uplink-spawned");
+                let host_addrs = nft::host_addresses();
+                let script = nft::script(rules, &host_addrs);
+                if debug {
+                    eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
+                }
+                active
+                    .ns
+                    .run_net_admin("nft", &["-f", "-"], &script, true)
+                    .map_err(|e| {
+                        if e.starts_with("starting nft") && e.contains("No such file") {
+                            format!(
+                                "network: packet rules need nftables' nft on PATH (Debian \
+                                 package \"nftables\"): {e}"
+                            )
+                        } else {
+                            format!("network: installing the packet rules: {e}")
+                        }
+                    })?;
+                active.host_watch = Some(host_watch::HostWatch::start(&active.ns, host_addrs)?);
+                crate::timing::phase("rules-installed");
+                // pasta configures the interface well before it is done
+                // starting; packets sent meanwhile wait in its tap queue. So
+                // the workload may start once the routes exist.
+                let timeout = std::time::Duration::from_secs(2);
+                let (v4, v6) = host_default_routes();
+                if active.ns.wait_for_routes(v4, v6, timeout) {
+                    uplink.finish_readiness_in_background(debug);
+                } else {
+                    uplink.wait_ready()?;
+                }
+                crate::timing::phase("uplink-ready");
+                active.uplink = Some(uplink);
+            }
+            NetworkPlan::ProxyOnly {
+                endpoint, upstream, ..
+            } => {
+                let listener = active.ns.listen(*endpoint)?;
+                active.relay = Some(relay::Relay::start(listener, upstream.clone())?);
+            }
+            NetworkPlan::FilteringProxy(rules) => {
+                let (ip, port) = FILTERING_PROXY_ENDPOINT;
+                let listener = active.ns.listen(SocketAddr::from((ip, port)))?;
+                active.proxy = Some(proxy::FilteringProxy::start(
+                    listener,
+                    rules.clone(),
+                    debug,
+                    log,
+                )?);
+            }
+            NetworkPlan::Isolated | NetworkPlan::HostShared { .. } => {}
+        }
+        Ok(active)
+    }
+
+    /// After the sandbox has ended: stop everything and report (with the
+    /// packet rules' hit counts when `rule_hits`).
+    pub fn finish(mut self, rule_hits: bool) -> NetworkReport {
+        drop(self.host_watch.take());
+        let mut report = NetworkReport::default();
+        if let Some(proxy) = self.proxy.take() {
+            (report.decisions, report.decisions_not_kept) = proxy.finish();
+        }
+        drop(self.relay.take());
+        // Only model 1 has an uplink, and packet rules with it.
+        if self.uplink.is_some() && rule_hits {
+            if let Ok(json) =
+                self.ns
+                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", false)
+            {
+                report.rule_hits = nft::counters(&json);
+            }
+            crate::timing::phase("counters-read");
+        }
+        drop(self.uplink.take());
+        report
+    }
+}

@@ -1,0 +1,197 @@
+//! The one seam between a plan and the backends: what each backend is
+//! available for and does, and the one fallback chain per containment.
+//! Adding a backend means a module of its own, a variant of [`Backend`] and
+//! its arms here; nothing else chooses a backend.
+
+use cordon_policy::plan::{Containment, Plan};
+
+use crate::backend::Backend;
+use crate::context::{self, LongLived};
+use crate::error::SandboxError;
+use crate::outcome::{Outcome, RunOptions};
+use crate::{bubblewrap, host, landlock_only, native};
+
+/// The backends a containment may use, strongest first: a run tries them in
+/// this order and falls back only when one is unavailable, never when it
+/// fails. `process`: native namespaces, else bubblewrap (only a setuid bwrap
+/// can work where cordon's own namespaces cannot), else Landlock-only.
+/// `native`: namespaces, else Landlock-only. `bubblewrap`: bwrap or an error.
+pub fn chain(containment: &Containment) -> Result<&'static [Backend], SandboxError> {
+    match containment {
+        Containment::Process => Ok(&[Backend::Native, Backend::Bubblewrap, Backend::LandlockOnly]),
+        Containment::Native => Ok(&[Backend::Native, Backend::LandlockOnly]),
+        Containment::Bubblewrap => Ok(&[Backend::Bubblewrap]),
+        Containment::Lxc { .. } => Err(SandboxError::unavailable(
+            "containment \"lxc\": the lxc backend is not built yet; use \"process\" or \"native\"",
+        )),
+        Containment::MicroVm => Err(SandboxError::unavailable(
+            "containment \"microvm\": no micro-VM backend is available on this host yet; use \
+             \"process\" or \"native\"",
+        )),
+    }
+}
+
+impl Backend {
+    /// Whether this backend can run here, and if not why. The one
+    /// definition, used by selection, by run-time fallback and by `probe`.
+    pub fn availability(self) -> Result<(), String> {
+        match self {
+            Backend::Native => host::user_namespaces(),
+            Backend::Bubblewrap => {
+                let path = host::bwrap()?;
+                if host::bwrap_setuid() {
+                    return Ok(());
+                }
+                host::user_namespaces().map_err(|why| {
+                    format!(
+                        "{} cannot create namespaces here (it is not setuid and {why})",
+                        path.display()
+                    )
+                })
+            }
+            Backend::LandlockOnly => host::landlock_scoping(),
+        }
+    }
+
+    /// The error that says this backend cannot run here because of `why`.
+    pub fn unavailable(self, why: &str) -> SandboxError {
+        SandboxError::unavailable(match self {
+            Backend::Native => format!("native backend unavailable: {why}"),
+            Backend::Bubblewrap => format!("bubblewrap backend unavailable: {why}"),
+            Backend::LandlockOnly => format!("Landlock-only mode unavailable: {why}"),
+        })
+    }
+
+    /// Whether a long-lived (state-aware) sandbox can run on this backend.
+    pub fn long_lived(self) -> bool {
+        match self {
+            Backend::Native | Backend::Bubblewrap => true,
+            Backend::LandlockOnly => false,
+        }
+    }
+
+    /// Run `plan` to completion on this backend. `Unavailable` means another
+    /// backend may be tried; any other error means the run failed.
+    pub fn run(self, plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+        match self {
+            Backend::Native => native::run(plan, opts),
+            Backend::Bubblewrap => bubblewrap::run(plan, opts),
+            Backend::LandlockOnly => landlock_only::run(plan, opts),
+        }
+    }
+
+    /// Start a long-lived sandbox's init on this backend; its pid once ready.
+    pub fn start(self, plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, SandboxError> {
+        match self {
+            Backend::Native => native::start_server(plan, start),
+            Backend::Bubblewrap => bubblewrap::start_server(plan, start),
+            Backend::LandlockOnly => Err(SandboxError::unavailable(
+                "state-aware sandboxes need namespaces; Landlock-only mode runs one-shot commands \
+                 only",
+            )),
+        }
+    }
+}
+
+/// The backend a plan's containment resolves to on this host, without
+/// running anything (for `validate`, `--debug` and `probe`): the first of its
+/// [`chain`] that is available.
+pub fn select(containment: &Containment) -> Result<Backend, SandboxError> {
+    let chain = chain(containment)?;
+    let mut reasons = Vec::new();
+    for backend in chain {
+        match backend.availability() {
+            Ok(()) => return Ok(*backend),
+            Err(why) => reasons.push(backend.unavailable(&why)),
+        }
+    }
+    Err(none_available(reasons))
+}
+
+/// The backend a state-aware sandbox of this containment runs on: the
+/// strongest of its chain (no fallback: a sandbox keeps its backend for life).
+pub fn long_lived(containment: &Containment) -> Result<Backend, SandboxError> {
+    chain(containment)?
+        .iter()
+        .copied()
+        .find(|b| b.long_lived())
+        .ok_or_else(|| {
+            SandboxError::unavailable(format!(
+                "containment {:?}: state-aware sandboxes run on the native or bubblewrap backend",
+                containment.name()
+            ))
+        })
+}
+
+/// Run a plan to completion on the strongest backend its containment allows
+/// here (see [`chain`]). Never runs a command unsandboxed.
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    context::check_host_network_scoping(plan)?;
+    let chain = chain(&plan.containment)?;
+    if opts.pty && !chain.contains(&Backend::Native) {
+        return Err(SandboxError::unavailable(
+            "--pty is supported on the native backend only so far",
+        ));
+    }
+    let mut reasons = Vec::new();
+    for (i, backend) in chain.iter().enumerate() {
+        // The first backend finds out by trying, which costs nothing extra;
+        // a fallback is checked first (a bwrap that is not setuid cannot
+        // work where native namespaces just failed).
+        if i > 0 {
+            if let Err(why) = backend.availability() {
+                reasons.push(backend.unavailable(&why));
+                continue;
+            }
+        }
+        match backend.run(plan, opts) {
+            Err(e @ SandboxError::Unavailable(_)) => reasons.push(e),
+            other => return other,
+        }
+    }
+    Err(none_available(reasons))
+}
+
+/// Every backend of a chain was unavailable: one reason, or all of them.
+fn none_available(mut reasons: Vec<SandboxError>) -> SandboxError {
+    if reasons.len() == 1 {
+        return reasons.remove(0);
+    }
+    let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    SandboxError::unavailable(format!(
+        "no process sandbox is available: {}",
+        why.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_chain_is_strongest_first_and_never_empty() {
+        assert_eq!(
+            chain(&Containment::Process).unwrap(),
+            &[Backend::Native, Backend::Bubblewrap, Backend::LandlockOnly]
+        );
+        assert_eq!(
+            chain(&Containment::Native).unwrap(),
+            &[Backend::Native, Backend::LandlockOnly]
+        );
+        assert_eq!(
+            chain(&Containment::Bubblewrap).unwrap(),
+            &[Backend::Bubblewrap]
+        );
+        assert!(chain(&Containment::MicroVm).is_err());
+    }
+
+    #[test]
+    fn long_lived_sandboxes_keep_the_strongest_namespaced_backend() {
+        assert_eq!(long_lived(&Containment::Process).unwrap(), Backend::Native);
+        assert_eq!(long_lived(&Containment::Native).unwrap(), Backend::Native);
+        assert_eq!(
+            long_lived(&Containment::Bubblewrap).unwrap(),
+            Backend::Bubblewrap
+        );
+    }
+}
