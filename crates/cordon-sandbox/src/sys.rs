@@ -1,6 +1,9 @@
 //! Thin wrappers over the kernel interfaces that neither `nix` nor `landlock`
-//! cover. Every `unsafe` block of the crate that talks to the kernel directly
-//! lives here, each with the reason it is sound.
+//! cover, shared by the backends. Not every `unsafe` block lives here: code
+//! that runs between fork and exec, or builds one kernel structure in
+//! place, keeps its system calls beside it. Every block, here or there,
+//! says why it is sound (`// SAFETY:`, enforced by clippy's
+//! `undocumented_unsafe_blocks`).
 
 use std::ffi::{CStr, CString};
 use std::io;
