@@ -21,12 +21,13 @@ pub fn new_sandbox_id(backend: &str) -> String {
     let mut bytes = [0u8; 16];
     // SAFETY: getrandom writes at most `bytes.len()` bytes into the buffer.
     let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if n != bytes.len() as isize {
+    if usize::try_from(n).ok() != Some(bytes.len()) {
         // Fall back to time and pid: ids label records, they guard nothing here.
         let t = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        bytes[..8].copy_from_slice(&(t.as_nanos() as u64).to_le_bytes());
+        // The low 64 bits of the time in nanoseconds.
+        bytes[..8].copy_from_slice(&t.as_nanos().to_le_bytes()[..8]);
         bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
     }
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

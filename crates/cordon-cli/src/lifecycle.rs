@@ -100,7 +100,7 @@ pub fn exec(args: &ExecArgs, audit: &AuditLog) -> i32 {
         .map(crate::flags::parse_duration_ms)
         .transpose()
     {
-        Ok(t) => t.map(|ms| ms.min(u64::from(u32::MAX)) as u32),
+        Ok(t) => t.map(|ms| u32::try_from(ms).unwrap_or(u32::MAX)),
         Err(e) => {
             eprintln!("cordon: {}", e.message);
             return EXIT_CORDON_FAILED;
@@ -177,7 +177,8 @@ pub fn list(as_json: bool) -> i32 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
-        .as_millis() as u64;
+        .as_millis();
+    let now = u64::try_from(now).unwrap_or(u64::MAX);
     let sandboxes = store.list();
     if as_json {
         let items: Vec<Value> = sandboxes

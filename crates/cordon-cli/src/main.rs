@@ -156,6 +156,11 @@ impl Command {
     }
 }
 
+/// A process exit status: codes outside 0..=255 are clamped.
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(u8::MAX))
+}
+
 fn main() -> ExitCode {
     // Rust ignores SIGPIPE; the sandboxed command would inherit that through
     // exec, and `cordon probe | head` would panic. Restore the default.
@@ -166,12 +171,12 @@ fn main() -> ExitCode {
         eprintln!("cordon: WARNING: benchmark build without the seccomp filter; not for use");
     }
     if let Some(code) = fast_path() {
-        return ExitCode::from(code.clamp(0, 255) as u8);
+        return exit_code(code);
     }
     let cli = Cli::parse();
     if let Some(command) = &cli.command {
         if let Err(e) = cli.mxc.check_unused_before(command) {
-            return ExitCode::from(fail(&e, &cli.mxc.common) as u8);
+            return exit_code(fail(&e, &cli.mxc.common));
         }
     }
     let code = match cli.command {
@@ -208,7 +213,7 @@ fn main() -> ExitCode {
         Some(Command::Serve { fd }) => cordon_sandbox::lifecycle::server::serve_inherited(fd),
         None => mxc_invocation(&cli.mxc),
     };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    exit_code(code)
 }
 
 /// The two hottest invocations, `cordon run -- CMD...` and `cordon exec ID --
@@ -375,7 +380,7 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
         "commandLine": plan.command_line,
         "cwd": plan.cwd,
         "env": plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
-        "timeoutMs": plan.timeout.map(|t| t.as_millis() as u64),
+        "timeoutMs": plan.timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
         "filesystem": {
             "entries": fs,
             "privateTmp": plan.filesystem.private_tmp,

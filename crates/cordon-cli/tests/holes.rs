@@ -352,7 +352,7 @@ fn landlock_only_sandbox_dies_with_the_process_group() {
             "{who:?}: the workload never started"
         );
         // SAFETY: kill(2) of the process group this test just made.
-        unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+        unsafe { libc::kill(-pid_of(&child), libc::SIGKILL) };
         let _ = child.wait();
         assert!(
             wait_until(|| sleepers(&m) == 0, 10),

@@ -119,7 +119,11 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_nanos() as u64,
+            .as_nanos()
+            .to_le_bytes()[..8]
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b)),
     );
     let targets = identities_and_locked_host();
     for who in targets {
@@ -164,8 +168,8 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
             std::thread::sleep(Duration::from_millis(after));
             let whole_group = run % 2 == 1;
             let target = match whole_group {
-                true => -(child.id() as libc::pid_t),
-                false => child.id() as libc::pid_t,
+                true => -pid_of(&child),
+                false => pid_of(&child),
             };
             // SAFETY: kill(2) of the process (group) this test started.
             unsafe { libc::kill(target, libc::SIGKILL) };
@@ -222,7 +226,11 @@ fn sigkill_of_start_leaves_a_sandbox_that_runs_or_nothing() {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_nanos() as u64
+            .as_nanos()
+            .to_le_bytes()[..8]
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b))
             ^ 0x5eed,
     );
     for who in identities() {
@@ -269,7 +277,7 @@ fn sigkill_of_start_leaves_a_sandbox_that_runs_or_nothing() {
             let after = moments.next_ms(150);
             std::thread::sleep(Duration::from_millis(after));
             // SAFETY: kill(2) of the process group this test started.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            unsafe { libc::kill(-pid_of(&child), libc::SIGKILL) };
             let _ = child.wait();
             let what = format!("{who:?} run {run}: start killed {after} ms in");
             let token = id.split_once(':').unwrap().1.to_string();

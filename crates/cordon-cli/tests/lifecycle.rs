@@ -357,7 +357,7 @@ fn twenty_concurrent_execs() {
         for (i, child) in children.into_iter().enumerate() {
             let out = child.wait_with_output().unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), format!("job{i}\n"));
-            assert_eq!(out.status.code(), Some((i % 5) as i32));
+            assert_eq!(out.status.code(), Some(i32::try_from(i % 5).unwrap()));
         }
         env.envelope(&["stop", &id]);
         env.envelope(&["deprovision", &id]);
@@ -490,7 +490,7 @@ fn a_killed_supervisor_is_reported_and_deprovision_cleans_up() {
             .unwrap(),
         )
         .unwrap();
-        let pid = record["initPid"].as_i64().unwrap() as i32;
+        let pid = i32::try_from(record["initPid"].as_i64().unwrap()).unwrap();
         // SAFETY: kill(2) of the sandbox init this test started.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         std::thread::sleep(Duration::from_millis(100));

@@ -308,7 +308,7 @@ fn whole_tree_dies_on_timeout_exit_and_runner_death() {
         wait_until(|| sleepers(&m) >= 3, 5);
         assert_eq!(processes_with(&format!("sleep {m}")).len(), 3);
         // SAFETY: kill(2) of our own child (the wrapper execs into cordon).
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        unsafe { libc::kill(pid_of(&child), libc::SIGKILL) };
         let _ = child.wait();
         wait_until(|| sleepers(&m) == 0, 3);
         assert!(

@@ -75,13 +75,13 @@ fn serve_in_remote(args: Vec<String>) {
             .args(&args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
-        // SAFETY: prctl in the child before exec.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut server, || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            })
+        let hook = || {
+            // SAFETY: prctl(2) with integer arguments, in the child before exec.
+            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+            Ok(())
         };
+        // SAFETY: `hook` makes one raw system call, as pre_exec requires.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut server, hook) };
         let mut server = server.spawn().unwrap();
         let mut ready = [0u8; 5];
         std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
@@ -624,7 +624,7 @@ fn killing_cordon_leaves_no_uplink_or_sandbox_behind() {
             "{who:?}: never started"
         );
         // SAFETY: SIGKILL to our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        unsafe { libc::kill(pid_of(&child), libc::SIGKILL) };
         child.wait().unwrap();
         assert!(
             wait_until(|| sleepers(&mark) == 0 && orphaned_uplinks().is_empty(), 10),
@@ -824,7 +824,7 @@ fn proxy_decisions_reach_the_audit_log_while_the_run_goes_on() {
             .iter()
             .any(|r| r["destination"] == "b.test" && r["allowed"] == false);
         // SAFETY: SIGKILL to our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        unsafe { libc::kill(pid_of(&child), libc::SIGKILL) };
         child.wait().unwrap();
         assert!(
             logged && still_running,

@@ -367,7 +367,7 @@ fn sigterm_to_cordon_kills_the_sandbox() {
         assert_eq!(processes_with(&format!("sleep {m}")).len(), 3);
         // setpriv execs cordon, so the child pid is cordon's.
         // SAFETY: plain kill(2) on our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        unsafe { libc::kill(pid_of(&child), libc::SIGTERM) };
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(128 + 15));
         assert!(wait_gone(&m), "sandbox survived SIGTERM of cordon");

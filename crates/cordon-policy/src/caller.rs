@@ -10,8 +10,10 @@ pub struct Caller {
 impl Caller {
     /// The identity of this process.
     pub fn current() -> Self {
-        // SAFETY: geteuid/getegid cannot fail and touch no memory.
-        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        // SAFETY: geteuid cannot fail and touches no memory.
+        let uid = unsafe { libc::geteuid() };
+        // SAFETY: as geteuid.
+        let gid = unsafe { libc::getegid() };
         Caller { uid, gid }
     }
 

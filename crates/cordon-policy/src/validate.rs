@@ -521,6 +521,11 @@ fn rules_plan(rules: NetRules) -> NetworkPlan {
     }
 }
 
+/// A port the checks above found in 1..=65535.
+fn port(p: i64) -> u16 {
+    u16::try_from(p).unwrap_or(0)
+}
+
 /// The (validated) egress rules as [`NetRule`]s. A rule whose `to` mixes
 /// CIDRs and names becomes two rules of the same name.
 fn egress_rules(egress: &Egress) -> Vec<NetRule> {
@@ -543,9 +548,7 @@ fn egress_rules(egress: &Egress) -> Vec<NetRule> {
                         Protocol::Icmp => Proto::Icmp,
                         Protocol::Any => Proto::Any,
                     },
-                    ports: sel
-                        .port
-                        .map(|p| (p as u16, sel.end_port.unwrap_or(p) as u16)),
+                    ports: sel.port.map(|p| (port(p), port(sel.end_port.unwrap_or(p)))),
                 })
                 .collect();
             let Some(to) = &rule.to else {

@@ -17,14 +17,18 @@ use std::time::Instant;
 
 use cordon_policy::plan::{Access, NetworkPlan, Plan};
 
+mod status;
+
+use status::Status;
+
 use crate::backend::Backend;
-use crate::context::LongLived;
+use crate::context::{LongLived, Needs, RunContext};
 use crate::error::SandboxError;
 use crate::host::bwrap;
 use crate::layout::{self, MountOp};
 use crate::outcome::{Outcome, RunOptions};
 use crate::owner_less::OwnerLessBaseline;
-use crate::supervisor::{self, SignalWatch, WaitEnd};
+use crate::supervisor::{self, WaitEnd};
 use crate::{net, sys};
 
 /// An empty pipe's read end, for `--ro-bind-data` (an empty unreadable file).
@@ -446,11 +450,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         ));
     }
     check_cwd(plan)?;
-    // Forked before anything is made or started on the host (see
-    // `janitor`); always, as bwrap's processes are tagged for it below.
-    let janitor = Some(crate::janitor::Janitor::spawn()?);
-    let placeholders =
-        crate::placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
+    // A janitor always: bwrap's processes are tagged for it below.
+    let mut ctx = RunContext::open(
+        plan,
+        Needs {
+            janitor_always: true,
+            placeholders: true,
+        },
+    )?;
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let owner_less = OwnerLessBaseline::prepare(&plan.filesystem);
@@ -460,25 +467,19 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     // bwrap's child may outlive a killed cordon before it arms its own
     // parent-death signal: a no-op `--unsetenv` of a unique name tags every
     // bwrap process of this run, so that the janitor can find them.
-    if let Some(janitor) = &janitor {
+    if let Some(janitor) = ctx.janitor() {
         let tag = crate::janitor::Janitor::run_tag();
         janitor.note(crate::janitor::Leftover::Tagged(tag.clone()))?;
         inv.args.insert(0, "--unsetenv".into());
         inv.args.insert(1, tag.into());
     }
     let network_gate = network_gate(plan, &mut inv)?;
-    let signals = SignalWatch::install()?;
-    let started = Instant::now();
+    let started = ctx.start_clock();
 
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
     keep.push(status_w.as_raw_fd());
     let resources = plan.resources.clone();
-    let cgroup = crate::cgroups::SandboxCgroup::create(
-        &plan.resources,
-        &crate::cgroups::SandboxCgroup::unique_name(),
-        janitor.as_ref(),
-    )?;
-    let cgroup_procs = cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default();
+    let cgroup_procs = ctx.cgroup().map(|c| c.procs_files()).unwrap_or_default();
     let mut cmd = Command::new(bwrap_path);
     // bwrap's own processes (its reaper is the sandbox's PID 1) must not
     // carry the caller's environment into the sandbox's /proc.
@@ -505,10 +506,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     // The child has its own copies of the overlay trees now.
     drop(overlays);
     // Our own child, not reaped yet.
-    let bwrap_fd = sys::pidfd_open(child.id() as libc::pid_t)
+    let bwrap_fd = sys::pidfd_open(sys::child_pid(&child))
         .map_err(|e| SandboxError::setup(format!("pidfd_open: {e}")))?;
-    if let Some(janitor) = &janitor {
-        janitor.note_process(child.id() as libc::pid_t)?;
+    if let Some(janitor) = ctx.janitor() {
+        janitor.note_process(sys::child_pid(&child))?;
     }
 
     // bwrap reports the sandbox's PID 1 as soon as it exists; killing it kills
@@ -517,11 +518,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut line = String::new();
     let mut sandbox_init: Option<OwnedFd> = None;
     if status.read_line(&mut line).unwrap_or(0) > 0 {
-        if let Some(pid) = json_number(&line, "child-pid") {
+        if let Some(pid) = Status::parse(&line).child_pid {
             // A pidfd pins the process bwrap just reported.
-            sandbox_init = sys::pidfd_open(pid as libc::pid_t).ok();
-            if let Some(janitor) = &janitor {
-                janitor.note_process(pid as libc::pid_t)?;
+            sandbox_init = sys::pidfd_open(pid).ok();
+            if let Some(janitor) = ctx.janitor() {
+                janitor.note_process(pid)?;
             }
         }
     }
@@ -533,8 +534,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         supervisor::kill(&bwrap_fd);
     };
     let mut network = None;
-    if let (Some(gate), Some(pid)) = (network_gate, json_number(&line, "child-pid")) {
-        match start_network(plan, pid as libc::pid_t, opts) {
+    if let (Some(gate), Some(pid)) = (network_gate, Status::parse(&line).child_pid) {
+        match start_network(plan, pid, opts) {
             Ok(active) => {
                 network = Some(active);
                 sys::send_byte(gate.as_raw_fd(), b'g');
@@ -545,14 +546,13 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 if let Some(init) = &sandbox_init {
                     supervisor::wait_exit(init);
                 }
-                signals.restore();
                 return Err(e);
             }
         }
     }
 
     let deadline = plan.timeout.map(|t| started + t);
-    let end = supervisor::wait(&bwrap_fd, deadline, &signals);
+    let end = supervisor::wait(&bwrap_fd, deadline, ctx.signals());
     let (timed_out, interrupted) = match end {
         Ok(WaitEnd::Exited) => (false, None),
         Ok(WaitEnd::TimedOut) => {
@@ -577,8 +577,6 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     }
     let kill_latency = (timed_out).then(|| deadline.map(|d| d.elapsed())).flatten();
     let network_report = network.map(|n| n.finish(opts.rule_hits));
-    signals.restore();
-    drop(placeholders);
     drop(child);
 
     if sandbox_init.is_none() && !timed_out && interrupted.is_none() {
@@ -588,7 +586,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     }
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut status, &mut rest);
-    let code = json_number(&rest, "exit-code").map(|c| c as i32);
+    let code = Status::parse(&rest).exit_code;
     let report = crate::supervisor::ChildReport {
         status: match (code, bwrap_status) {
             (Some(c), _) if c > 128 && c < 128 + 65 => {
@@ -603,10 +601,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         kill_latency,
         landlock: None,
     };
-    let mut outcome = Outcome::from_report(report, started.elapsed(), Backend::Bubblewrap, opts);
-    outcome.note_limits(cgroup.as_ref());
-    outcome.network = network_report;
-    outcome.mechanisms = vec![
+    let mut mechanisms = vec![
         format!(
             "{} (user, mount, pid, ipc, uts, cgroup namespaces)",
             bwrap_path.display()
@@ -619,9 +614,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         "no landlock filesystem layer (bwrap must mount after it would apply)".into(),
     ];
     if plan.filesystem.hide_root_only_files {
-        outcome.mechanisms.push(owner_less.mechanism());
+        mechanisms.push(owner_less.mechanism());
     }
-    Ok(outcome)
+    Ok(ctx.finish(report, Backend::Bubblewrap, network_report, mechanisms))
 }
 
 /// With a network to set up in the sandbox's namespaces, bwrap waits on a
@@ -749,7 +744,7 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
     let mut child = child;
     // bwrap outlives this process (a session of its own): the janitor must
     // know it at once.
-    if let Err(e) = janitor.note_process(child.id() as libc::pid_t) {
+    if let Err(e) = janitor.note_process(sys::child_pid(&child)) {
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
@@ -757,12 +752,11 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
     let mut status = BufReader::new(std::fs::File::from(status_r));
     let mut line = String::new();
     let _ = status.read_line(&mut line);
-    let Some(pid) = json_number(&line, "child-pid") else {
+    let Some(pid) = Status::parse(&line).child_pid else {
         let _ = child.kill();
         let _ = child.wait();
         return Err(SandboxError::setup("bwrap could not build the sandbox"));
     };
-    let pid = pid as libc::pid_t;
     if let Err(e) = janitor.note_process(pid) {
         // SAFETY: kill(2) of the sandbox init bwrap just reported.
         unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -792,30 +786,4 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
         sys::send_byte(gate.as_raw_fd(), b'g');
     }
     Ok(pid)
-}
-
-/// The integer value of `"key": N` in a JSON line from bwrap.
-fn json_number(text: &str, key: &str) -> Option<i64> {
-    let needle = format!("\"{key}\"");
-    let at = text.find(&needle)? + needle.len();
-    let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_number;
-
-    #[test]
-    fn reads_bwrap_status_lines() {
-        assert_eq!(
-            json_number("{ \"child-pid\": 1234 }\n", "child-pid"),
-            Some(1234)
-        );
-        assert_eq!(json_number("{ \"exit-code\": 0 }", "exit-code"), Some(0));
-        assert_eq!(json_number("{ \"other\": 1 }", "exit-code"), None);
-    }
 }

@@ -2,13 +2,117 @@
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
+use std::time::Instant;
 
 use cordon_policy::plan::Plan;
 
+use crate::backend::Backend;
 use crate::cgroups::SandboxCgroup;
 use crate::error::SandboxError;
 use crate::janitor::Janitor;
+use crate::outcome::Outcome;
+use crate::placeholders::Placeholders;
+use crate::supervisor::{ChildReport, SignalWatch};
 use crate::{host, net};
+
+/// What a one-shot backend needs made for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// A janitor even when the plan makes nothing on the host (the backend
+    /// starts processes the janitor must know: tagged or awaited ones).
+    pub janitor_always: bool,
+    /// The plan's placeholders (not Landlock-only mode, which grants around
+    /// missing protected paths instead of covering them).
+    pub placeholders: bool,
+}
+
+/// What every one-shot run makes and owns around the backend's own build
+/// and spawn: the janitor (first, before anything exists on the host), the
+/// cgroup, the placeholders and the watch on cordon's terminating signals.
+/// Dropping it restores the signal mask and lets go of the placeholders; a
+/// run that ends normally turns it into the outcome with [`RunContext::finish`].
+pub struct RunContext {
+    // Dropped in this order: the janitor last, once the run's own cleanup
+    // (the cgroup's removal) is done.
+    cgroup: Option<SandboxCgroup>,
+    placeholders: Option<Placeholders>,
+    signals: SignalWatch,
+    started: Instant,
+    janitor: Option<Janitor>,
+}
+
+impl RunContext {
+    pub fn open(plan: &Plan, needs: Needs) -> Result<Self, SandboxError> {
+        // Before anything is made on the host: whatever happens to this
+        // process, what it makes is removed.
+        let janitor = match needs.janitor_always {
+            true => Some(Janitor::spawn()?),
+            false => Janitor::spawn_if_needed(plan)?,
+        };
+        let cgroup = SandboxCgroup::create(
+            &plan.resources,
+            &SandboxCgroup::unique_name(),
+            janitor.as_ref(),
+        )?;
+        let placeholders = match needs.placeholders {
+            true => Some(Placeholders::create(
+                &plan.filesystem.placeholders,
+                janitor.as_ref(),
+            )?),
+            false => None,
+        };
+        let signals = SignalWatch::install()?;
+        Ok(RunContext {
+            cgroup,
+            placeholders,
+            signals,
+            started: Instant::now(),
+            janitor,
+        })
+    }
+
+    pub fn janitor(&self) -> Option<&Janitor> {
+        self.janitor.as_ref()
+    }
+
+    pub fn cgroup(&self) -> Option<&SandboxCgroup> {
+        self.cgroup.as_ref()
+    }
+
+    pub fn signals(&self) -> &SignalWatch {
+        &self.signals
+    }
+
+    /// When the sandbox is about to be started (its run time counts from here).
+    pub fn start_clock(&mut self) -> Instant {
+        self.started = Instant::now();
+        self.started
+    }
+
+    /// The sandbox is gone: the outcome of `report`, with what the cgroup's
+    /// limits did, the network's report and what enforced the policy.
+    pub fn finish(
+        self,
+        report: ChildReport,
+        backend: Backend,
+        network: Option<net::NetworkReport>,
+        mechanisms: Vec<String>,
+    ) -> Outcome {
+        let mut outcome = Outcome::from_report(report, self.started.elapsed(), backend);
+        outcome.mechanisms = mechanisms;
+        outcome.note_limits(self.cgroup.as_ref());
+        outcome.network = network;
+        outcome
+    }
+}
+
+impl Drop for RunContext {
+    fn drop(&mut self) {
+        self.signals.restore();
+        // Let go of the placeholders before the cgroup and the janitor go.
+        self.placeholders.take();
+    }
+}
 
 /// What a long-lived sandbox's backend gets besides its plan: everything the
 /// lifecycle made for it on the host before the backend builds and spawns.

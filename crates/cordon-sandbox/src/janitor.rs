@@ -217,6 +217,10 @@ impl Notebook for Janitor {
     }
 }
 
+/// The size of one descriptor in a control message.
+const INT_SIZE: u32 = 4;
+const _: () = assert!(std::mem::size_of::<libc::c_int>() == INT_SIZE as usize);
+
 /// Tell the janitor on `channel` (inherited from the process that spawned
 /// it) to kill this process if cordon dies: called by a child that will
 /// outlive its parent (a long-lived sandbox's init, bwrap in a session of its
@@ -224,8 +228,12 @@ impl Notebook for Janitor {
 /// death leaves it unknown. Raw system calls only, no allocation: it runs
 /// between fork and exec.
 pub fn announce_self(channel: std::os::fd::RawFd) -> std::io::Result<()> {
-    // SAFETY: pidfd_open(getpid(), 0) returns a new descriptor or -1.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as libc::c_int;
+    // SAFETY: getpid cannot fail and touches no memory.
+    let me = unsafe { libc::getpid() };
+    // SAFETY: pidfd_open(me, 0) returns a new descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, me, 0) };
+    // A descriptor fits an int; -1 (failure) too.
+    let pidfd = libc::c_int::try_from(pidfd).unwrap_or(-1);
     if pidfd < 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -242,18 +250,23 @@ pub fn announce_self(channel: std::os::fd::RawFd) -> std::io::Result<()> {
     msg.msg_iovlen = 1;
     msg.msg_control = space.as_mut_ptr().cast();
     // SAFETY: CMSG_SPACE only computes a size.
-    msg.msg_controllen =
-        unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as _;
-    // SAFETY: the control buffer is large enough for one header and one
-    // descriptor (32 bytes), so CMSG_FIRSTHDR and CMSG_DATA stay inside it.
-    let sent = unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>(), pidfd);
-        libc::sendmsg(channel, &msg, libc::MSG_NOSIGNAL)
-    };
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(INT_SIZE) } as _;
+    // SAFETY: the control buffer holds one header and one descriptor (32
+    // bytes), so the first header lies inside it.
+    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    // SAFETY: CMSG_LEN only computes a size.
+    let cmsg_len = unsafe { libc::CMSG_LEN(INT_SIZE) } as _;
+    // SAFETY: `cmsg` points at the zeroed, aligned header inside `space`.
+    let header = unsafe { &mut *cmsg };
+    header.cmsg_level = libc::SOL_SOCKET;
+    header.cmsg_type = libc::SCM_RIGHTS;
+    header.cmsg_len = cmsg_len;
+    // SAFETY: the data of that header lies inside `space` too.
+    let data = unsafe { libc::CMSG_DATA(cmsg) };
+    // SAFETY: room for one int at `data`, possibly unaligned.
+    unsafe { std::ptr::write_unaligned(data.cast::<libc::c_int>(), pidfd) };
+    // SAFETY: a complete msghdr whose buffers outlive the call.
+    let sent = unsafe { libc::sendmsg(channel, &msg, libc::MSG_NOSIGNAL) };
     let result = match sent {
         -1 => Err(std::io::Error::last_os_error()),
         _ => Ok(()),

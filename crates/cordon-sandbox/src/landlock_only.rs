@@ -29,16 +29,16 @@
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use cordon_policy::plan::{Access, FsPlan, Kind, NetworkPlan, Origin, Plan};
 
 use crate::backend::Backend;
 use crate::confine::{self, Grant, LandlockRule};
+use crate::context::{Needs, RunContext};
 use crate::error::SandboxError;
 use crate::init_report::InitReport;
 use crate::outcome::{Outcome, RunOptions};
-use crate::supervisor::{self, ChildReport, ChildStatus, SignalWatch, WaitEnd};
+use crate::supervisor::{self, ChildReport, ChildStatus, WaitEnd};
 use crate::sys::{self, Forked};
 
 /// Device nodes granted in this mode.
@@ -185,9 +185,15 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         ));
     }
     let caller = cordon_policy::Caller::current();
-    // Forked before anything is made on the host (see `janitor`).
-    let janitor = crate::janitor::Janitor::spawn()?;
-    let tmp = PrivateTmp::create(&janitor)?;
+    // A janitor always: it waits for the reaper, and removes the TMPDIR.
+    let mut ctx = RunContext::open(
+        plan,
+        Needs {
+            janitor_always: true,
+            placeholders: false,
+        },
+    )?;
+    let tmp = PrivateTmp::create(janitor_of(&ctx)?)?;
     let cwd = if plan.cwd_defaulted && plan.cwd == Path::new("/tmp") {
         tmp.0.clone()
     } else {
@@ -303,20 +309,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         format!("per-run TMPDIR {}", tmp.0.display()),
         "whole-tree kill by a subreaper outside the sandbox".into(),
     ];
-    let cgroup = crate::cgroups::SandboxCgroup::create(
-        &plan.resources,
-        &crate::cgroups::SandboxCgroup::unique_name(),
-        Some(&janitor),
-    )?;
     let prepared = Prepared {
-        cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+        cgroup_procs: ctx.cgroup().map(|c| c.procs_files()).unwrap_or_default(),
         ..prepared
     };
-    let signals = SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-    let started = Instant::now();
+    let started = ctx.start_clock();
     let forked = sys::clone_process(0).map_err(|e| SandboxError::setup(format!("fork: {e}")))?;
     let (pidfd, _pid) = match forked {
         Forked::Child => {
@@ -330,9 +330,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     drop(life_r);
     // The reaper kills the tree when its lifeline closes; the janitor waits
     // for it to be gone before it removes the cgroup and TMPDIR.
-    janitor.note_awaited(_pid)?;
+    janitor_of(&ctx)?.note_awaited(_pid)?;
     let deadline = plan.timeout.map(|t| started + t);
-    let end = supervisor::wait(&pidfd, deadline, &signals);
+    let end = supervisor::wait(&pidfd, deadline, ctx.signals());
     let (timed_out, interrupted) = match &end {
         Ok(WaitEnd::Exited) => (false, None),
         Ok(WaitEnd::TimedOut) => (true, None),
@@ -344,7 +344,6 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     supervisor::wait_exit(&pidfd);
     let kill_latency = timed_out.then(|| deadline.map(|d| d.elapsed())).flatten();
     let _ = supervisor::reap(&pidfd);
-    signals.restore();
     end?;
     drop(tmp);
 
@@ -363,10 +362,13 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         kill_latency,
         landlock,
     };
-    let mut outcome = Outcome::from_report(report, started.elapsed(), Backend::LandlockOnly, opts);
-    outcome.note_limits(cgroup.as_ref());
-    outcome.mechanisms = mechanisms;
-    Ok(outcome)
+    Ok(ctx.finish(report, Backend::LandlockOnly, None, mechanisms))
+}
+
+/// This mode's run always has a janitor (it waits for the reaper).
+fn janitor_of(ctx: &RunContext) -> Result<&crate::janitor::Janitor, SandboxError> {
+    ctx.janitor()
+        .ok_or_else(|| SandboxError::setup("the run's janitor did not start"))
 }
 
 /// Report that the sandbox could not be built, and exit.

@@ -71,12 +71,7 @@ impl Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn from_report(
-        report: ChildReport,
-        duration: Duration,
-        backend: Backend,
-        _opts: &RunOptions,
-    ) -> Self {
+    pub(crate) fn from_report(report: ChildReport, duration: Duration, backend: Backend) -> Self {
         let mut outcome = Outcome {
             exit_code: 0,
             code: None,

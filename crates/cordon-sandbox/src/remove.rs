@@ -147,8 +147,10 @@ fn list(dir: &OwnedFd) -> io::Result<Vec<std::ffi::OsString>> {
         if entry.is_null() {
             break;
         }
+        // SAFETY: readdir returned a valid entry, alive until the next call.
+        let d_name = unsafe { &(*entry).d_name };
         // SAFETY: d_name is a NUL-terminated array inside the entry.
-        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+        let name = unsafe { CStr::from_ptr(d_name.as_ptr()) };
         let bytes = name.to_bytes();
         if bytes != b"." && bytes != b".." {
             names.push(OsStr::from_bytes(bytes).to_os_string());

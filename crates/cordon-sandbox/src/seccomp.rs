@@ -105,6 +105,24 @@ fn target_arch() -> TargetArch {
     }
 }
 
+/// A BPF opcode as `sock_filter` holds it: libc declares the parts as u32,
+/// every combination cordon uses is below 0x100.
+fn op(bits: u32) -> u16 {
+    u16::try_from(bits).expect("BPF opcodes fit 16 bits")
+}
+
+/// A syscall number as the filter compares it (the kernel's are small and
+/// non-negative).
+fn syscall_nr(n: i64) -> u32 {
+    u32::try_from(n).expect("syscall numbers fit 32 bits")
+}
+
+/// A constant argument (a socket family or type, an errno) as seccomp
+/// compares it; cordon's are all non-negative.
+fn constant(v: i32) -> u32 {
+    u32::try_from(v).expect("constant arguments are non-negative")
+}
+
 fn condition(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> SeccompCondition {
     SeccompCondition::new(arg, len, op, value).expect("static seccomp condition")
 }
@@ -138,7 +156,14 @@ const UNNAMESPACED_FAMILIES: &[i32] = &[libc::AF_VSOCK];
 const TCP_PROTOCOLS: &[u64] = &[0, libc::IPPROTO_TCP as u64];
 
 fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
-    let domain = |d: i32| condition(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, d as u64);
+    let domain = |d: i32| {
+        condition(
+            0,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Eq,
+            u64::from(constant(d)),
+        )
+    };
     let mut rules: Vec<SeccompRule> = UNNAMESPACED_FAMILIES
         .iter()
         .map(|family| SeccompRule::new(vec![domain(*family)]).expect("static seccomp rule"))
@@ -162,7 +187,7 @@ fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
                             1,
                             SeccompCmpArgLen::Dword,
                             SeccompCmpOp::MaskedEq(0xf),
-                            kind as u64,
+                            u64::from(constant(kind)),
                         ),
                     ])
                     .expect("static seccomp rule"),
@@ -231,7 +256,7 @@ fn assemble(limits: SocketLimits, with_dispatch: bool) -> Result<BpfProgram, Str
             })
             .collect(),
     );
-    let listed: Vec<u32> = rules.keys().map(|nr| *nr as u32).collect();
+    let listed: Vec<u32> = rules.keys().map(|n| syscall_nr(*n)).collect();
     let filter = SeccompFilter::new(rules, SeccompAction::Allow, eperm, target_arch())
         .map_err(|e| format!("seccomp filter: {e}"))?;
     let mut program: BpfProgram = filter
@@ -243,33 +268,33 @@ fn assemble(limits: SocketLimits, with_dispatch: bool) -> Result<BpfProgram, Str
     // is refused as a whole. Both checks go right after the architecture check.
     let load_nr = program
         .iter()
-        .position(|i| i.code == (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16 && i.k == 0)
+        .position(|i| i.code == op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) && i.k == 0)
         .ok_or("seccomp filter: unexpected program layout")?;
     let ret = |errno: i32| libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        code: op(libc::BPF_RET | libc::BPF_K),
         jt: 0,
         jf: 0,
-        k: libc::SECCOMP_RET_ERRNO | errno as u32,
+        k: libc::SECCOMP_RET_ERRNO | constant(errno),
     };
     let prologue = [
         libc::sock_filter {
-            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            code: op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS),
             jt: 0,
             jf: 0,
             k: 0,
         },
         libc::sock_filter {
-            code: (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16,
+            code: op(libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K),
             jt: 0,
             jf: 1,
             k: X32_SYSCALL_BIT,
         },
         ret(libc::EPERM),
         libc::sock_filter {
-            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            code: op(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K),
             jt: 0,
             jf: 1,
-            k: libc::SYS_clone3 as u32,
+            k: syscall_nr(libc::SYS_clone3),
         },
         ret(libc::ENOSYS),
     ];
@@ -317,9 +342,9 @@ enum Target {
 /// chain's own (`tests::dispatch_keeps_every_verdict`).
 fn dispatch(listed: &[u32]) -> Result<Vec<libc::sock_filter>, String> {
     fn tree(values: &[u32], out: &mut Vec<(u16, u32, Target, Target)>) {
-        let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-        let jge = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
-        let ja = (libc::BPF_JMP | libc::BPF_JA) as u16;
+        let jeq = op(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K);
+        let jge = op(libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K);
+        let ja = op(libc::BPF_JMP | libc::BPF_JA);
         if values.len() <= 3 {
             for v in values {
                 out.push((jeq, *v, Target::Chain, Target::Next));
@@ -348,7 +373,7 @@ fn dispatch(listed: &[u32]) -> Result<Vec<libc::sock_filter>, String> {
     };
     let mut program = Vec::with_capacity(block.len() + 1);
     for (i, (code, k, jt, jf)) in block.iter().enumerate() {
-        let insn = if *code == (libc::BPF_JMP | libc::BPF_JA) as u16 {
+        let insn = if *code == op(libc::BPF_JMP | libc::BPF_JA) {
             let k = u32::try_from(offset(i, *jt)).map_err(|_| "seccomp dispatch: jump too far")?;
             libc::sock_filter {
                 code: *code,
@@ -369,7 +394,7 @@ fn dispatch(listed: &[u32]) -> Result<Vec<libc::sock_filter>, String> {
         program.push(insn);
     }
     program.push(libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        code: op(libc::BPF_RET | libc::BPF_K),
         jt: 0,
         jf: 0,
         k: libc::SECCOMP_RET_ALLOW,
@@ -492,11 +517,9 @@ mod tests {
             8 | 12 => Some(0),
             o if (16..64).contains(&o) && o % 4 == 0 => {
                 let arg = args[((o - 16) / 8) as usize];
-                Some(if (o - 16) % 8 == 0 {
-                    arg as u32
-                } else {
-                    (arg >> 32) as u32
-                })
+                // The low and high halves of a 64-bit argument.
+                let [lo, hi] = [arg & 0xffff_ffff, arg >> 32].map(|h| u32::try_from(h).unwrap());
+                Some(if (o - 16) % 8 == 0 { lo } else { hi })
             }
             _ => None,
         };
@@ -531,7 +554,14 @@ mod tests {
             libc::AF_VSOCK,
         ] {
             for proto in [0u64, 6, 262, 132] {
-                arg_sets.push([family as u64, libc::SOCK_STREAM as u64, proto, 0, 0, 0]);
+                arg_sets.push([
+                    u64::from(constant(family)),
+                    u64::from(constant(libc::SOCK_STREAM)),
+                    proto,
+                    0,
+                    0,
+                    0,
+                ]);
             }
             for kind in [
                 libc::SOCK_STREAM,
@@ -539,7 +569,14 @@ mod tests {
                 libc::SOCK_RAW,
                 libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
             ] {
-                arg_sets.push([family as u64, kind as u64, 0, 0, 0, 0]);
+                arg_sets.push([
+                    u64::from(constant(family)),
+                    u64::from(constant(kind)),
+                    0,
+                    0,
+                    0,
+                    0,
+                ]);
             }
         }
         for deny_unix in [false, true] {
@@ -563,39 +600,61 @@ mod tests {
                     }
                 }
                 // And the filter does deny: a sample of each kind of rule.
-                let errno = |e: i32| libc::SECCOMP_RET_ERRNO | e as u32;
+                let errno = |e: i32| libc::SECCOMP_RET_ERRNO | constant(e);
                 let clone_newuser = [libc::CLONE_NEWUSER as u64, 0, 0, 0, 0, 0];
                 assert_eq!(
-                    run(&fast, AUDIT_ARCH_X86_64, libc::SYS_mount as u32, [0; 6]),
+                    run(
+                        &fast,
+                        AUDIT_ARCH_X86_64,
+                        syscall_nr(libc::SYS_mount),
+                        [0; 6]
+                    ),
                     errno(libc::EPERM)
                 );
                 assert_eq!(
                     run(
                         &fast,
                         AUDIT_ARCH_X86_64,
-                        libc::SYS_clone as u32,
+                        syscall_nr(libc::SYS_clone),
                         clone_newuser
                     ),
                     errno(libc::EPERM)
                 );
                 assert_eq!(
-                    run(&fast, AUDIT_ARCH_X86_64, libc::SYS_clone as u32, [0; 6]),
+                    run(
+                        &fast,
+                        AUDIT_ARCH_X86_64,
+                        syscall_nr(libc::SYS_clone),
+                        [0; 6]
+                    ),
                     libc::SECCOMP_RET_ALLOW
                 );
                 assert_eq!(
-                    run(&fast, AUDIT_ARCH_X86_64, libc::SYS_clone3 as u32, [0; 6]),
+                    run(
+                        &fast,
+                        AUDIT_ARCH_X86_64,
+                        syscall_nr(libc::SYS_clone3),
+                        [0; 6]
+                    ),
                     errno(libc::ENOSYS)
                 );
                 assert_eq!(
-                    run(&fast, AUDIT_ARCH_X86_64, libc::SYS_read as u32, [0; 6]),
+                    run(&fast, AUDIT_ARCH_X86_64, syscall_nr(libc::SYS_read), [0; 6]),
                     libc::SECCOMP_RET_ALLOW
                 );
                 let socket = |family: i32, kind: i32, proto: u64| {
                     run(
                         &fast,
                         AUDIT_ARCH_X86_64,
-                        libc::SYS_socket as u32,
-                        [family as u64, kind as u64, proto, 0, 0, 0],
+                        syscall_nr(libc::SYS_socket),
+                        [
+                            u64::from(constant(family)),
+                            u64::from(constant(kind)),
+                            proto,
+                            0,
+                            0,
+                            0,
+                        ],
                     )
                 };
                 // vsock is not namespaced: refused in every mode.
@@ -631,7 +690,7 @@ mod tests {
         let program = build().unwrap();
         let inspected = [libc::SYS_clone, libc::SYS_ioctl, libc::SYS_socket];
         for nr in 0..462 {
-            let verdict = constant_verdict(&program, AUDIT_ARCH_X86_64, nr as u32);
+            let verdict = constant_verdict(&program, AUDIT_ARCH_X86_64, syscall_nr(nr));
             let expected = if DENIED.iter().any(|(_, d)| *d == nr) || nr == libc::SYS_clone3 {
                 Some(false)
             } else if inspected.contains(&nr) {

@@ -147,8 +147,9 @@ pub fn wait(
             return Ok(WaitEnd::TimedOut);
         }
         let ts = remaining.map(|r| libc::timespec {
-            tv_sec: r.as_secs() as _,
-            tv_nsec: r.subsec_nanos() as libc::c_long,
+            // Longer than a year: wake up after one and look again.
+            tv_sec: r.as_secs().try_into().unwrap_or(365 * 86_400),
+            tv_nsec: libc::c_long::from(r.subsec_nanos()),
         });
         let ts_ptr = ts
             .as_ref()
@@ -165,7 +166,9 @@ pub fn wait(
         }
         if fds[1].revents & libc::POLLIN != 0 {
             if let Ok(Some(info)) = signals.fd.read_signal() {
-                return Ok(WaitEnd::Signal(info.ssi_signo as i32));
+                return Ok(WaitEnd::Signal(
+                    i32::try_from(info.ssi_signo).unwrap_or(libc::SIGKILL),
+                ));
             }
         }
         if fds[0].revents & libc::POLLIN != 0 {
@@ -281,7 +284,7 @@ pub fn reap(pidfd: &OwnedFd) -> Result<InitStatus, SandboxError> {
         let ret = unsafe {
             libc::waitid(
                 libc::P_PIDFD,
-                pidfd.as_raw_fd() as libc::id_t,
+                pidfd.as_raw_fd().unsigned_abs(),
                 &mut info,
                 libc::WEXITED,
             )

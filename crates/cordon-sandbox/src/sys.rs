@@ -82,7 +82,7 @@ pub fn clone_process(namespace_flags: u64) -> io::Result<Forked> {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(Forked::Child),
         pid => Ok(Forked::Parent {
-            pid: pid as libc::pid_t,
+            pid: to_pid(pid),
             // SAFETY: the kernel returned a fresh pidfd that nothing else owns.
             pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
         }),
@@ -108,21 +108,18 @@ fn clone_legacy(namespace_flags: u64) -> io::Result<Forked> {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(Forked::Child),
         pid => {
-            let pidfd = match pidfd_open(pid as libc::pid_t) {
+            let pid = to_pid(pid);
+            let pidfd = match pidfd_open(pid) {
                 Ok(fd) => fd,
                 Err(e) => {
-                    // SAFETY: kill/waitpid on our own child so it does not linger.
-                    unsafe {
-                        libc::kill(pid as libc::pid_t, libc::SIGKILL);
-                        libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
-                    }
+                    // SAFETY: kill(2) of our own child so it does not linger.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    // SAFETY: reaping that child; a null status pointer is allowed.
+                    unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
                     return Err(e);
                 }
             };
-            Ok(Forked::Parent {
-                pid: pid as libc::pid_t,
-                pidfd,
-            })
+            Ok(Forked::Parent { pid, pidfd })
         }
     }
 }
@@ -176,6 +173,22 @@ pub fn close_at_exec_from(first: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// A pid the kernel returned in a wider integer (clone's and syscall(2)'s
+/// return values): pids fit `pid_t` by definition.
+fn to_pid(raw: impl TryInto<libc::pid_t>) -> libc::pid_t {
+    raw.try_into().unwrap_or(-1)
+}
+
+/// A descriptor syscall(2) returned (a `long`): descriptors fit `int`.
+fn to_fd(raw: libc::c_long) -> io::Result<RawFd> {
+    RawFd::try_from(raw).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))
+}
+
+/// The pid of a child started with `std::process::Command`.
+pub fn child_pid(child: &std::process::Child) -> libc::pid_t {
+    to_pid(child.id())
+}
+
 /// A pidfd of `pid` (which then cannot be confused with a reused pid).
 pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor.
@@ -183,8 +196,9 @@ pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    let fd = to_fd(fd)?;
     // SAFETY: a fresh descriptor from the kernel; nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// `struct mount_attr` of mount_setattr(2).
@@ -253,8 +267,9 @@ pub fn clone_tree(path: &CStr) -> io::Result<OwnedFd> {
     if fd == -1 {
         return Err(io::Error::last_os_error());
     }
+    let fd = to_fd(fd)?;
     // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Set `attr_set` on every mount of the detached tree `tree`, and map its file
@@ -262,7 +277,7 @@ pub fn clone_tree(path: &CStr) -> io::Result<OwnedFd> {
 pub fn idmap_tree(tree: &OwnedFd, userns: &OwnedFd, attr_set: u64) -> io::Result<()> {
     let attr = MountAttr {
         attr_set: attr_set | MOUNT_ATTR_IDMAP,
-        userns_fd: userns.as_raw_fd() as u64,
+        userns_fd: u64::from(userns.as_raw_fd().unsigned_abs()),
         ..Default::default()
     };
     // SAFETY: an empty path with AT_EMPTY_PATH names `tree` itself; `attr` is a
@@ -353,13 +368,12 @@ pub fn user_namespace(uid_map: &str, gid_map: &str) -> io::Result<(OwnedFd, Name
         // which is freed only after this child has been reaped.
         let [release_r, release_w] = unsafe { *(arg as *const [RawFd; 2]) };
         let mut byte = 0u8;
-        // SAFETY: plain system calls on this child's own descriptor table.
-        // (Sharing the parent's thread pointer, a failing call here would set
-        // the parent's errno; neither call can fail on these descriptors.)
-        unsafe {
-            libc::close(release_w);
-            libc::read(release_r, (&mut byte as *mut u8).cast(), 1);
-        }
+        // SAFETY: closing a descriptor of this child's own table. (Sharing
+        // the parent's thread pointer, a failing call here would set the
+        // parent's errno; neither call can fail on these descriptors.)
+        unsafe { libc::close(release_w) };
+        // SAFETY: reading one byte into a local.
+        unsafe { libc::read(release_r, (&mut byte as *mut u8).cast(), 1) };
         0
     }
     const STACK: usize = 16 * 1024;
@@ -373,7 +387,7 @@ pub fn user_namespace(uid_map: &str, gid_map: &str) -> io::Result<(OwnedFd, Name
     let pid = unsafe {
         libc::clone(
             hold,
-            stack.as_mut_ptr().add(STACK).cast(),
+            stack.as_mut_ptr().wrapping_add(STACK).cast(),
             libc::CLONE_VM | libc::CLONE_NEWUSER,
             fds.as_mut_ptr().cast(),
         )
@@ -430,8 +444,11 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: both descriptors were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    // SAFETY: just created by pipe2 and owned by nobody else.
+    let read = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+    // SAFETY: as above.
+    let write = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+    Ok((read, write))
 }
 
 /// Write all of `buf` to a raw descriptor (usable after fork, no allocation).
@@ -445,7 +462,7 @@ pub fn write_all(fd: RawFd, mut buf: &[u8]) {
             }
             return;
         }
-        buf = &buf[n as usize..];
+        buf = &buf[n.unsigned_abs()..];
     }
 }
 
@@ -555,9 +572,10 @@ pub fn loopback_up() -> io::Result<()> {
     // SAFETY: ifreq is plain data; zeroed is a valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
     for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
+        *dst = libc::c_char::from_ne_bytes([*src]);
     }
-    req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    req.ifr_ifru.ifru_flags = libc::c_short::try_from(libc::IFF_UP | libc::IFF_RUNNING)
+        .expect("interface flags fit a short");
     use std::os::fd::AsRawFd;
     // SAFETY: SIOCSIFFLAGS reads a valid ifreq that outlives the call.
     // The request's type differs between libcs (glibc: unsigned long, musl: int).
@@ -617,68 +635,98 @@ pub fn spawn_session(
     };
     // Nothing beyond the three standard descriptors reaches the command.
     close_at_exec_from(3)?;
-    // SAFETY: the attr and file-action objects are initialised before use and
-    // destroyed after; every pointer passed (paths, argv, envp) is
-    // NUL-terminated and outlives the posix_spawn call.
-    unsafe {
-        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
-        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-        check(libc::posix_spawnattr_init(&mut attr))?;
-        check(libc::posix_spawn_file_actions_init(&mut actions))?;
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        let result = (|| {
-            check(libc::posix_spawnattr_setflags(
-                &mut attr,
-                libc::POSIX_SPAWN_SETSID | libc::POSIX_SPAWN_SETSIGMASK as libc::c_short,
-            ))?;
-            check(libc::posix_spawnattr_setsigmask(&mut attr, &empty))?;
-            match stdio {
-                Stdio::Inherit => {}
-                Stdio::Fds(fds) => {
-                    for (target, fd) in fds.iter().enumerate() {
-                        check(libc::posix_spawn_file_actions_adddup2(
-                            &mut actions,
-                            *fd,
-                            target as libc::c_int,
-                        ))?;
-                    }
-                }
-                Stdio::Terminal(path) => {
-                    check(libc::posix_spawn_file_actions_addopen(
-                        &mut actions,
-                        0,
-                        path.as_ptr(),
-                        libc::O_RDWR,
-                        0,
-                    ))?;
-                    for target in [1, 2] {
-                        check(libc::posix_spawn_file_actions_adddup2(
-                            &mut actions,
-                            0,
-                            target,
-                        ))?;
-                    }
-                }
+    let mut spawn = SpawnObjects::new()?;
+    let (attr, actions) = (&mut spawn.attr, &mut spawn.actions);
+    // The flags' types differ between libcs (glibc: short and int; musl: int).
+    let short =
+        |flag: libc::c_int| libc::c_short::try_from(flag).expect("posix_spawn flags fit a short");
+    #[allow(
+        clippy::useless_conversion,
+        reason = "an identity conversion with one libc only"
+    )]
+    let flags = short(libc::c_int::from(libc::POSIX_SPAWN_SETSID))
+        | short(libc::c_int::from(libc::POSIX_SPAWN_SETSIGMASK));
+    // SAFETY: `attr` was initialised by SpawnObjects::new.
+    check(unsafe { libc::posix_spawnattr_setflags(attr, flags) })?;
+    // SAFETY: sigset_t is plain data; sigemptyset initialises it below.
+    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `empty` is a valid sigset_t.
+    unsafe { libc::sigemptyset(&mut empty) };
+    // SAFETY: `attr` is initialised; `empty` is a valid, initialised set.
+    check(unsafe { libc::posix_spawnattr_setsigmask(attr, &empty) })?;
+    match stdio {
+        Stdio::Inherit => {}
+        Stdio::Fds(fds) => {
+            for (target, fd) in (0..).zip(fds) {
+                // SAFETY: `actions` was initialised by SpawnObjects::new.
+                check(unsafe { libc::posix_spawn_file_actions_adddup2(actions, fd, target) })?;
             }
-            check(libc::posix_spawn_file_actions_addchdir_np(
-                &mut actions,
-                cwd.as_ptr(),
-            ))?;
-            let mut pid: libc::pid_t = 0;
-            check(libc::posix_spawn(
-                &mut pid,
-                program.as_ptr(),
-                &actions,
-                &attr,
-                argv_ptrs.as_ptr(),
-                envp_ptrs.as_ptr(),
-            ))?;
-            Ok(pid)
-        })();
-        libc::posix_spawn_file_actions_destroy(&mut actions);
-        libc::posix_spawnattr_destroy(&mut attr);
-        result
+        }
+        Stdio::Terminal(path) => {
+            // SAFETY: `actions` is initialised; `path` is NUL-terminated and
+            // outlives the spawn below.
+            check(unsafe {
+                libc::posix_spawn_file_actions_addopen(actions, 0, path.as_ptr(), libc::O_RDWR, 0)
+            })?;
+            for target in [1, 2] {
+                // SAFETY: `actions` was initialised by SpawnObjects::new.
+                check(unsafe { libc::posix_spawn_file_actions_adddup2(actions, 0, target) })?;
+            }
+        }
+    }
+    // SAFETY: `actions` is initialised; `cwd` is NUL-terminated and outlives
+    // the spawn below.
+    check(unsafe { libc::posix_spawn_file_actions_addchdir_np(actions, cwd.as_ptr()) })?;
+    let mut pid: libc::pid_t = 0;
+    // SAFETY: both objects are initialised; `program`, and every pointer of
+    // the NULL-terminated `argv_ptrs` and `envp_ptrs`, is NUL-terminated and
+    // outlives this call.
+    check(unsafe {
+        libc::posix_spawn(
+            &mut pid,
+            program.as_ptr(),
+            actions,
+            attr,
+            argv_ptrs.as_ptr(),
+            envp_ptrs.as_ptr(),
+        )
+    })?;
+    Ok(pid)
+}
+
+/// posix_spawn's attribute and file-action objects, initialised together and
+/// destroyed on drop.
+struct SpawnObjects {
+    attr: libc::posix_spawnattr_t,
+    actions: libc::posix_spawn_file_actions_t,
+}
+
+impl SpawnObjects {
+    fn new() -> io::Result<Box<SpawnObjects>> {
+        // SAFETY: both are plain data, initialised by the calls below before use.
+        let mut objects: Box<SpawnObjects> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: initialising an attribute object we own.
+        let rc = unsafe { libc::posix_spawnattr_init(&mut objects.attr) };
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        // SAFETY: initialising a file-actions object we own.
+        let rc = unsafe { libc::posix_spawn_file_actions_init(&mut objects.actions) };
+        if rc != 0 {
+            // SAFETY: the attribute object was initialised above.
+            unsafe { libc::posix_spawnattr_destroy(&mut objects.attr) };
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        Ok(objects)
+    }
+}
+
+impl Drop for SpawnObjects {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new` (a failed `new` returns no object).
+        unsafe { libc::posix_spawn_file_actions_destroy(&mut self.actions) };
+        // SAFETY: as above.
+        unsafe { libc::posix_spawnattr_destroy(&mut self.attr) };
     }
 }
 
@@ -750,8 +798,9 @@ pub fn open_no_symlinks(path: &Path) -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    let fd = to_fd(fd)?;
     // SAFETY: a fresh descriptor from the kernel.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// A new pseudo-terminal of the current devpts: (master, slave path), sized.
@@ -766,13 +815,13 @@ pub fn open_pty(rows: u16, cols: u16) -> io::Result<(OwnedFd, CString)> {
         .into();
     let unlock: libc::c_int = 0;
     let mut number: libc::c_uint = 0;
-    // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes one; both on our master.
-    unsafe {
-        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK as _, &unlock) != 0
-            || libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN as _, &mut number) != 0
-        {
-            return Err(io::Error::last_os_error());
-        }
+    // SAFETY: TIOCSPTLCK reads an int from a valid pointer, on our master.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK as _, &unlock) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: TIOCGPTN writes an int through a valid pointer, on our master.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN as _, &mut number) } != 0 {
+        return Err(io::Error::last_os_error());
     }
     set_window_size(master.as_raw_fd(), rows, cols);
     let path = CString::new(format!("/dev/pts/{number}")).map_err(io::Error::other)?;
@@ -814,11 +863,10 @@ impl RawMode {
             return RawMode(None);
         }
         let mut raw = saved;
-        // SAFETY: cfmakeraw edits a termios we own; tcsetattr reads it.
-        unsafe {
-            libc::cfmakeraw(&mut raw);
-            libc::tcsetattr(0, libc::TCSANOW, &raw);
-        }
+        // SAFETY: cfmakeraw edits a termios we own.
+        unsafe { libc::cfmakeraw(&mut raw) };
+        // SAFETY: tcsetattr reads a valid termios.
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &raw) };
         RawMode(Some(saved))
     }
 }

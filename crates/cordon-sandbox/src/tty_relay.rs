@@ -40,11 +40,10 @@ fn is_terminal(fd: RawFd) -> bool {
 }
 
 fn set_nonblocking(fd: RawFd) {
-    // SAFETY: fcntl flag changes on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
+    // SAFETY: reading the flags of a descriptor we own.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: setting them back with O_NONBLOCK.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) };
 }
 
 impl TtyRelay {
@@ -66,7 +65,7 @@ impl TtyRelay {
             } else {
                 (read, write)
             };
-            relay.passed[fd as usize] = theirs.as_raw_fd();
+            relay.passed[fd.unsigned_abs() as usize] = theirs.as_raw_fd();
             relay.theirs.push(theirs);
             if fd != 0 {
                 set_nonblocking(ours.as_raw_fd());
@@ -133,7 +132,7 @@ impl TtyRelay {
                 // SAFETY: reading into a valid buffer.
                 let got = unsafe { libc::read(from, buf.as_mut_ptr().cast(), buf.len()) };
                 match got {
-                    n if n > 0 => sys::write_all(to, &buf[..n as usize]),
+                    n if n > 0 => sys::write_all(to, &buf[..n.unsigned_abs()]),
                     n if n < 0
                         && std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN) => {
                     }
@@ -156,7 +155,7 @@ impl TtyRelay {
                 if got <= 0 {
                     break;
                 }
-                sys::write_all(r.caller, &buf[..got as usize]);
+                sys::write_all(r.caller, &buf[..got.unsigned_abs()]);
             }
         }
     }

@@ -71,6 +71,11 @@ impl Identity {
 /// Backends every policy test runs on.
 pub const BACKENDS: &[&str] = &["native", "bubblewrap"];
 
+/// The pid of a child the test started.
+pub fn pid_of(child: &std::process::Child) -> libc::pid_t {
+    libc::pid_t::try_from(child.id()).expect("pids fit pid_t")
+}
+
 pub fn current_uid() -> u32 {
     // SAFETY: geteuid has no failure mode.
     unsafe { libc::geteuid() }

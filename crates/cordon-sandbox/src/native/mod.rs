@@ -23,15 +23,14 @@ use cordon_policy::plan::{Access, Kind, Plan};
 
 use crate::backend::Backend;
 use crate::confine::{self, Grant, LandlockEnforced, LandlockRule};
-use crate::context::LongLived;
+use crate::context::{LongLived, Needs, RunContext};
 use crate::error::SandboxError;
 use crate::init_report::InitReport;
-use crate::janitor::Janitor;
 use crate::layout::{self, MountOp};
 use crate::outcome::{Outcome, RunOptions};
 use crate::owner_less::OwnerLessBaseline;
 use crate::sys::{self, Forked};
-use crate::{cgroups, context, net, placeholders, shell, supervisor, timing};
+use crate::{context, net, shell, supervisor, timing};
 
 /// Everything the sandbox init needs, computed before the clone so that the
 /// child only executes.
@@ -208,26 +207,22 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let pty_channel = Channel::open_if(opts.pty)?;
     prepared.pty_channel = pty_channel.as_ref().map(Channel::init_end);
-    // Before anything is made on the host: whatever happens to this process,
-    // what it makes is removed.
-    let janitor = Janitor::spawn_if_needed(plan)?;
-    let cgroup = cgroups::SandboxCgroup::create(
-        &plan.resources,
-        &cgroups::SandboxCgroup::unique_name(),
-        janitor.as_ref(),
+    let mut ctx = RunContext::open(
+        plan,
+        Needs {
+            janitor_always: false,
+            placeholders: true,
+        },
     )?;
     // With a cgroup, the init waits at this gate until it has been moved in.
-    let gate = match &cgroup {
+    let gate = match ctx.cgroup() {
         Some(_) => Some(sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?),
         None => None,
     };
-    let placeholders =
-        placeholders::Placeholders::create(&plan.filesystem.placeholders, janitor.as_ref())?;
-    let signals = supervisor::SignalWatch::install()?;
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let (life_r, life_w) = sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
-    let started = std::time::Instant::now();
+    ctx.start_clock();
 
     timing::phase("pre-clone");
     let forked = sys::clone_process(namespace_flags()).map_err(cannot_clone)?;
@@ -249,7 +244,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             drop(report_w);
             drop(life_r);
             // It holds the placeholders (its copy of our descriptors) until it is gone.
-            if let Some(janitor) = &janitor {
+            if let Some(janitor) = ctx.janitor() {
                 if let Err(e) = janitor.note_process(pid) {
                     supervisor::kill(&pidfd);
                     let _ = supervisor::reap(&pidfd);
@@ -259,7 +254,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             // Only the init keeps its end: EOF on ours then means it failed.
             let net_end = net_channel.map(Channel::supervisor_end);
             let pty_end = pty_channel.map(Channel::supervisor_end);
-            if let (Some(cg), Some((gate_r, gate_w))) = (&cgroup, gate) {
+            if let (Some(cg), Some((gate_r, gate_w))) = (ctx.cgroup(), gate) {
                 drop(gate_r);
                 if let Err(e) = cg.add(pid) {
                     supervisor::kill(&pidfd);
@@ -275,7 +270,6 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                     Err(e) => {
                         supervisor::kill(&pidfd);
                         let _ = supervisor::reap(&pidfd);
-                        signals.restore();
                         return Err(e);
                     }
                 },
@@ -290,19 +284,19 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 .and_then(|(_, master)| master)
                 .and_then(|master| crate::pty_relay::Relay::start(master).ok());
             timing::phase("network");
-            let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, &signals);
+            let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, ctx.signals());
             timing::phase("reaped");
             let network_report = network.map(|n| n.finish(opts.rule_hits));
             if let Some(terminal) = terminal {
                 terminal.finish();
             }
             drop(life_w);
-            signals.restore();
-            drop(placeholders);
             let mut report = result?;
             // The OOM killer may pick the sandbox's init: the whole sandbox
             // died of the memory limit, not of a setup error.
-            if let (supervisor::ChildStatus::SetupFailed(_), Some(cg)) = (&report.status, &cgroup) {
+            if let (supervisor::ChildStatus::SetupFailed(_), Some(cg)) =
+                (&report.status, ctx.cgroup())
+            {
                 if cg.hits().memory_oom_kills > 0 {
                     report.status = supervisor::ChildStatus::Signaled(libc::SIGKILL);
                 }
@@ -321,11 +315,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             let landlock = report
                 .landlock
                 .map_or("unknown", LandlockEnforced::describe);
-            let mut outcome =
-                Outcome::from_report(report, started.elapsed(), Backend::Native, opts);
-            outcome.note_limits(cgroup.as_ref());
-            outcome.network = network_report;
-            outcome.mechanisms = vec![
+            let mut mechanisms = vec![
                 "user, mount, pid, ipc, uts and cgroup namespaces".into(),
                 net::describe(&plan.network).into(),
                 format!("landlock filesystem layer: {landlock}"),
@@ -334,9 +324,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
                 "all capabilities dropped, no_new_privs".into(),
             ];
             if plan.filesystem.hide_root_only_files {
-                outcome.mechanisms.push(prepared.owner_less.mechanism());
+                mechanisms.push(prepared.owner_less.mechanism());
             }
-            Ok(outcome)
+            Ok(ctx.finish(report, Backend::Native, network_report, mechanisms))
         }
     }
 }

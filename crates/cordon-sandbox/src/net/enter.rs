@@ -70,34 +70,40 @@ impl Namespaces {
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
-        // SAFETY: the closure runs in the forked child before exec and only
-        // makes raw system calls (async-signal-safe).
-        unsafe {
-            cmd.pre_exec(move || {
-                enter(user, net)?;
-                if allow_ping {
-                    // The caller's group as the namespace just joined names
-                    // it: getgid() answers in the current user namespace.
-                    // (Reading an id map instead races with bwrap, which
-                    // may have moved its init into a nested namespace.)
-                    let mut line = [0u8; 32];
-                    let len = ping_range_line(libc::getgid(), &mut line);
-                    // /proc/sys/net shows the namespace of the process reading it.
-                    let fd = libc::open(
+        // Runs in the forked child before exec: raw system calls only
+        // (async-signal-safe, no allocation).
+        let hook = move || {
+            enter(user, net)?;
+            if allow_ping {
+                // The caller's group as the namespace just joined names
+                // it: getgid() answers in the current user namespace.
+                // (Reading an id map instead races with bwrap, which
+                // may have moved its init into a nested namespace.)
+                let mut line = [0u8; 32];
+                // SAFETY: getgid cannot fail and touches no memory.
+                let len = ping_range_line(unsafe { libc::getgid() }, &mut line);
+                // /proc/sys/net shows the namespace of the process reading it.
+                // SAFETY: open(2) of a NUL-terminated literal path.
+                let fd = unsafe {
+                    libc::open(
                         c"/proc/sys/net/ipv4/ping_group_range".as_ptr(),
                         libc::O_WRONLY | libc::O_CLOEXEC,
-                    );
-                    if fd < 0 || libc::write(fd, line.as_ptr().cast(), len) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    libc::close(fd);
+                    )
+                };
+                // SAFETY: writing `len` bytes of a local buffer to our descriptor.
+                if fd < 0 || unsafe { libc::write(fd, line.as_ptr().cast(), len) } < 0 {
+                    return Err(std::io::Error::last_os_error());
                 }
-                // After setns into the user namespace this process holds
-                // every capability there; an exec by a non-root uid would
-                // lose them. The program keeps exactly CAP_NET_ADMIN.
-                crate::sys::keep_capability_across_exec(CAP_NET_ADMIN)
-            })
+                // SAFETY: closing the descriptor opened above.
+                unsafe { libc::close(fd) };
+            }
+            // After setns into the user namespace this process holds
+            // every capability there; an exec by a non-root uid would
+            // lose them. The program keeps exactly CAP_NET_ADMIN.
+            crate::sys::keep_capability_across_exec(CAP_NET_ADMIN)
         };
+        // SAFETY: `hook` makes raw system calls only, as pre_exec requires.
+        unsafe { cmd.pre_exec(hook) };
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("starting {program}: {e}"))?;
@@ -237,16 +243,16 @@ impl Namespaces {
 
 /// Whether a datagram socket can be connected to `addr` (a route exists).
 fn routed(family: libc::c_int, addr: &SockaddrStorage) -> bool {
-    // SAFETY: a socket this function owns, a sockaddr of the given length.
-    unsafe {
-        let fd = libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return false;
-        }
-        let ok = libc::connect(fd, addr.as_ptr(), addr.len()) == 0;
-        libc::close(fd);
-        ok
+    // SAFETY: a plain socket call; the descriptor is closed below.
+    let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return false;
     }
+    // SAFETY: a socket this function owns, a sockaddr of the given length.
+    let ok = unsafe { libc::connect(fd, addr.as_ptr(), addr.len()) } == 0;
+    // SAFETY: closing the socket this function opened.
+    unsafe { libc::close(fd) };
+    ok
 }
 
 /// "G G" for `ping_group_range`, formatted into `buf` without allocating (it
@@ -277,18 +283,22 @@ fn enter(user: RawFd, net: RawFd) -> std::io::Result<()> {
 
 fn listen_raw(addr: std::net::SocketAddr) -> std::io::Result<RawFd> {
     let (family, storage) = sockaddr(addr);
-    // SAFETY: plain socket calls on a descriptor this function owns, with a
-    // sockaddr buffer of the length given.
-    unsafe {
-        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        if libc::bind(fd, storage.as_ptr(), storage.len()) != 0 || libc::listen(fd, 128) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(fd)
+    // SAFETY: a plain socket call; the descriptor is returned or closed.
+    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
     }
+    // SAFETY: binding our socket to a sockaddr buffer of the length given.
+    let bound = unsafe { libc::bind(fd, storage.as_ptr(), storage.len()) } == 0;
+    // SAFETY: listening on our bound socket.
+    if !bound || unsafe { libc::listen(fd, 128) } != 0 {
+        let e = std::io::Error::last_os_error();
+        // SAFETY: closing the socket this function opened (it ran in a child
+        // about to exit; closing it is still tidier).
+        unsafe { libc::close(fd) };
+        return Err(e);
+    }
+    Ok(fd)
 }
 
 /// A socket address in the kernel's layout, with its family.

@@ -92,13 +92,14 @@ impl Relay {
 /// the supervisor (splice(2) to a closed socket raises SIGPIPE, and cordon
 /// keeps SIGPIPE's default action).
 pub fn block_sigpipe() {
-    // SAFETY: sigset manipulation on a local set, then pthread_sigmask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGPIPE);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
+    // SAFETY: sigset_t is plain data; sigemptyset initialises it.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid sigset_t of ours.
+    unsafe { libc::sigemptyset(&mut set) };
+    // SAFETY: as above.
+    unsafe { libc::sigaddset(&mut set, libc::SIGPIPE) };
+    // SAFETY: blocking a valid set in this thread; no old set is asked for.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
 /// Copy both ways until each side closes (in two threads; returns at once).
@@ -150,7 +151,13 @@ fn splice_all(from: &TcpStream, to: &TcpStream) -> std::io::Result<()> {
     // A pipe as big as a chunk moves a megabyte per pair of splices (the
     // default 64 KiB capped the relay near 1.7 GB/s here).
     // SAFETY: F_SETPIPE_SZ on a pipe we own; refusal leaves the default.
-    unsafe { libc::fcntl(pipe_w.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int) };
+    unsafe {
+        libc::fcntl(
+            pipe_w.as_raw_fd(),
+            libc::F_SETPIPE_SZ,
+            libc::c_int::try_from(CHUNK).unwrap_or(libc::c_int::MAX),
+        )
+    };
     loop {
         let n = match splice(from.as_raw_fd(), pipe_w.as_raw_fd(), CHUNK) {
             Ok(0) => return Ok(()),
@@ -182,8 +189,8 @@ fn splice(from: RawFd, to: RawFd, len: usize) -> std::io::Result<usize> {
                 libc::SPLICE_F_MOVE,
             )
         };
-        if n >= 0 {
-            return Ok(n as usize);
+        if let Ok(n) = usize::try_from(n) {
+            return Ok(n);
         }
         let e = std::io::Error::last_os_error();
         if e.kind() != std::io::ErrorKind::Interrupted {

@@ -65,30 +65,33 @@ impl Uplink {
             .stderr(Stdio::piped())
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        // SAFETY: runs in the forked child before exec; raw system calls only.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Die with the supervisor, whatever kills it.
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+        // Runs in the forked child before exec: raw system calls only.
+        let hook = move || {
+            // Die with the supervisor, whatever kills it.
+            // SAFETY: prctl(2) with integer arguments.
+            if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Move the three descriptors to 3, 4, 5 without clobbering
+            // one another: first above 5, then into place.
+            let mut high = [0; 3];
+            for (slot, fd) in high.iter_mut().zip(fds.iter()) {
+                // SAFETY: duplicating a descriptor this process holds.
+                *slot = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 10) };
+                if *slot < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
-                // Move the three descriptors to 3, 4, 5 without clobbering
-                // one another: first above 5, then into place.
-                let mut high = [0; 3];
-                for (i, fd) in fds.iter().enumerate() {
-                    high[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 10);
-                    if high[i] < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
+            }
+            for (target, fd) in (3..).zip(high) {
+                // SAFETY: duplicating a descriptor this process holds.
+                if unsafe { libc::dup2(fd, target) } < 0 {
+                    return Err(std::io::Error::last_os_error());
                 }
-                for (i, fd) in high.iter().enumerate() {
-                    if libc::dup2(*fd, 3 + i as i32) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            })
+            }
+            Ok(())
         };
+        // SAFETY: `hook` makes raw system calls only, as pre_exec requires.
+        unsafe { cmd.pre_exec(hook) };
         let child = cmd.spawn().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 "network: rules and a private network stack need pasta on PATH (Debian package \
