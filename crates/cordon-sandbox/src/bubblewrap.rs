@@ -75,73 +75,12 @@ enum Payload<'a> {
     },
 }
 
-/// `owner_less`: host root's baseline trees, which the child lays over the
-/// host's directories before exec'ing bwrap (`prepare_child`), so that bwrap's
-/// binds of them carry no owners either.
-fn build(
-    plan: &Plan,
-    status_fd: RawFd,
-    payload: &Payload,
-    owner_less: &OwnerLessBaseline,
-) -> Result<Invocation, SandboxError> {
-    let caller = cordon_policy::Caller::current();
-    let mut inv = Invocation {
-        args: Vec::new(),
-        inherited: Vec::new(),
-    };
-    for flag in [
-        "--unshare-user",
-        "--disable-userns",
-        "--unshare-ipc",
-        "--unshare-pid",
-        "--unshare-uts",
-        "--unshare-cgroup-try",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
-        "--hostname",
-        "cordon",
-        "--clearenv",
-    ] {
-        inv.arg(flag);
-    }
-    // A one-shot sandbox dies with cordon. A long-lived one must outlive
-    // `cordon start` (its parent), whenever bwrap would arm the parent-death
-    // signal.
-    if let Payload::Command = payload {
-        inv.arg("--die-with-parent");
-    }
-    // The exec server is the sandbox's PID 1 itself (as the native init is):
-    // no bwrap reaper in the sandbox that a command could ptrace or take
-    // descriptors from. The server makes itself non-dumpable.
-    if let Payload::Server { .. } = payload {
-        inv.arg("--as-pid-1");
-    }
-    if !matches!(plan.network, NetworkPlan::HostShared { .. }) {
-        inv.arg("--unshare-net");
-    }
-    inv.arg("--json-status-fd");
-    inv.arg(status_fd.to_string());
-
+/// The bwrap arguments that realise `ops` in order, then seal read-only
+/// what must be (deepest first: mount points were created inside them; the
+/// root itself is a tmpfs of bwrap's and must not be writable either).
+fn mount_args(ops: Vec<MountOp>, inv: &mut Invocation) -> Result<(), SandboxError> {
     let mut remount_ro: Vec<PathBuf> = Vec::new();
-    let persistent_tmp = match payload {
-        Payload::Server { persistent_tmp, .. } => Some(*persistent_tmp),
-        Payload::Command => None,
-    };
-    if let Payload::Server { .. } = payload {
-        let exe = std::env::current_exe()
-            .map_err(|e| SandboxError::setup(format!("locating the cordon binary: {e}")))?;
-        inv.arg("--ro-bind");
-        inv.arg(exe);
-        inv.arg(SERVER_PATH);
-    }
-    let filesystem = owner_less.filesystem(&plan.filesystem)?;
-    for op in layout::mount_ops_sized(
-        &filesystem,
-        caller.is_root(),
-        persistent_tmp,
-        layout::tmp_cap(plan),
-    ) {
+    for op in ops {
         match op {
             MountOp::Bind {
                 src,
@@ -214,13 +153,81 @@ fn build(
             }
         }
     }
-    // Sealed last, deepest first: mount points were created inside them. The
-    // root itself is a tmpfs of bwrap's and must not be writable either.
     remount_ro.insert(0, PathBuf::from("/"));
     for dst in remount_ro.iter().rev() {
         inv.arg("--remount-ro");
         inv.arg(dst);
     }
+    Ok(())
+}
+
+/// `owner_less`: host root's baseline trees, which the child lays over the
+/// host's directories before exec'ing bwrap (`prepare_child`), so that bwrap's
+/// binds of them carry no owners either.
+fn build(
+    plan: &Plan,
+    status_fd: RawFd,
+    payload: &Payload,
+    owner_less: &OwnerLessBaseline,
+) -> Result<Invocation, SandboxError> {
+    let caller = cordon_policy::Caller::current();
+    let mut inv = Invocation {
+        args: Vec::new(),
+        inherited: Vec::new(),
+    };
+    for flag in [
+        "--unshare-user",
+        "--disable-userns",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "cordon",
+        "--clearenv",
+    ] {
+        inv.arg(flag);
+    }
+    // A one-shot sandbox dies with cordon. A long-lived one must outlive
+    // `cordon start` (its parent), whenever bwrap would arm the parent-death
+    // signal.
+    if let Payload::Command = payload {
+        inv.arg("--die-with-parent");
+    }
+    // The exec server is the sandbox's PID 1 itself (as the native init is):
+    // no bwrap reaper in the sandbox that a command could ptrace or take
+    // descriptors from. The server makes itself non-dumpable.
+    if let Payload::Server { .. } = payload {
+        inv.arg("--as-pid-1");
+    }
+    if !matches!(plan.network, NetworkPlan::HostShared { .. }) {
+        inv.arg("--unshare-net");
+    }
+    inv.arg("--json-status-fd");
+    inv.arg(status_fd.to_string());
+
+    let persistent_tmp = match payload {
+        Payload::Server { persistent_tmp, .. } => Some(*persistent_tmp),
+        Payload::Command => None,
+    };
+    if let Payload::Server { .. } = payload {
+        let exe = std::env::current_exe()
+            .map_err(|e| SandboxError::setup(format!("locating the cordon binary: {e}")))?;
+        inv.arg("--ro-bind");
+        inv.arg(exe);
+        inv.arg(SERVER_PATH);
+    }
+    let filesystem = owner_less.filesystem(&plan.filesystem)?;
+    let ops = layout::mount_ops_sized(
+        &filesystem,
+        caller.is_root(),
+        persistent_tmp,
+        layout::tmp_cap(plan),
+    );
+    mount_args(ops, &mut inv)?;
     for (k, v) in &plan.env {
         inv.arg("--setenv");
         inv.arg(k);
@@ -786,4 +793,39 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
         sys::send_byte(gate.as_raw_fd(), b'g');
     }
     Ok(pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_arguments_golden() {
+        let fs = crate::native::tests::sample();
+        let mut inv = Invocation {
+            args: Vec::new(),
+            inherited: Vec::new(),
+        };
+        mount_args(layout::mount_ops_sized(&fs, false, None, 1 << 20), &mut inv).unwrap();
+        // Descriptors passed to bwrap differ from run to run.
+        let passed: Vec<String> = inv
+            .inherited
+            .iter()
+            .map(|f| f.as_raw_fd().to_string())
+            .collect();
+        let text: String = inv
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .map(|a| {
+                if passed.contains(&a) {
+                    "<fd>".to_string()
+                } else {
+                    a
+                }
+            })
+            .map(|a| a + "\n")
+            .collect();
+        crate::golden::check("bwrap-mount-args.txt", &text);
+    }
 }

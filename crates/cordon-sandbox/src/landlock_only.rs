@@ -576,3 +576,17 @@ fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
     .send(fail_fd);
     sys::exit_now(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landlock_only_rules_golden() {
+        let rules = rules_for(&crate::native::tests::sample());
+        crate::golden::check(
+            "landlock-only-rules.txt",
+            &crate::native::tests::describe(&rules),
+        );
+    }
+}

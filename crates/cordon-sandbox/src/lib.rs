@@ -19,6 +19,8 @@ pub mod cgroups;
 pub mod confine;
 pub mod context;
 pub mod error;
+#[cfg(test)]
+mod golden;
 pub mod host;
 pub mod init_report;
 pub mod janitor;

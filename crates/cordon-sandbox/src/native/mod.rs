@@ -19,7 +19,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
-use cordon_policy::plan::{Access, Kind, Plan};
+use cordon_policy::plan::{Access, FsPlan, Kind, Plan};
 
 use crate::backend::Backend;
 use crate::confine::{self, Grant, LandlockEnforced, LandlockRule};
@@ -95,7 +95,7 @@ impl Prepared {
                 layout::tmp_cap(plan),
             ),
             owner_less,
-            landlock: landlock_rules(plan),
+            landlock: landlock_rules(&plan.filesystem),
             isolate_network: plan.network.private_stack(),
             net_channel: None,
             pty_channel: None,
@@ -113,7 +113,7 @@ impl Prepared {
 }
 
 /// The same allow-list as the mounts, as Landlock rules (second layer).
-fn landlock_rules(plan: &Plan) -> Vec<LandlockRule> {
+fn landlock_rules(fs: &FsPlan) -> Vec<LandlockRule> {
     let mut rules = vec![
         LandlockRule {
             path: PathBuf::from("/"),
@@ -132,13 +132,13 @@ fn landlock_rules(plan: &Plan) -> Vec<LandlockRule> {
             grant: Grant::Full,
         },
     ];
-    if plan.filesystem.private_tmp {
+    if fs.private_tmp {
         rules.push(LandlockRule {
             path: PathBuf::from("/tmp"),
             grant: Grant::Full,
         });
     }
-    for entry in &plan.filesystem.entries {
+    for entry in &fs.entries {
         let grant = match (entry.access, entry.kind) {
             (Access::Denied, _) | (_, Kind::Missing) => continue,
             (Access::ReadOnly, _) => Grant::ReadExec,
@@ -704,5 +704,64 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
             Err(failure
                 .unwrap_or_else(|| SandboxError::setup("the sandbox init died while starting")))
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use cordon_policy::plan::{FsEntry, Origin};
+
+    fn entry(path: &str, access: Access, kind: Kind) -> FsEntry {
+        FsEntry {
+            path: path.into(),
+            access,
+            kind,
+            origin: Origin::Listed,
+        }
+    }
+
+    /// One line per rule, as the init applies them.
+    pub(crate) fn describe(rules: &[LandlockRule]) -> String {
+        rules
+            .iter()
+            .map(|r| format!("{:?} {}\n", r.grant, r.path.display()))
+            .collect()
+    }
+
+    /// A plan over paths no host has (so nothing here depends on the
+    /// machine), and the baseline's top-level entries listed as missing (so
+    /// no merged-/usr symlink of the host is looked up).
+    pub(crate) fn sample() -> FsPlan {
+        let mut entries: Vec<FsEntry> = cordon_policy::resolve::BASELINE
+            .iter()
+            .map(|p| entry(p, Access::Denied, Kind::Missing))
+            .collect();
+        entries.extend([
+            entry("/cordon-golden/ro", Access::ReadOnly, Kind::Dir),
+            entry("/cordon-golden/work", Access::ReadWrite, Kind::Dir),
+            entry(
+                "/cordon-golden/work/.git/hooks",
+                Access::ReadOnly,
+                Kind::Dir,
+            ),
+            entry("/cordon-golden/work/secret", Access::Denied, Kind::File),
+            entry("/cordon-golden/work/out", Access::ReadWrite, Kind::Dir),
+            entry("/dev/kvm", Access::ReadWrite, Kind::File),
+        ]);
+        FsPlan {
+            entries,
+            private_tmp: true,
+            placeholders: vec![],
+            hide_root_only_files: false,
+        }
+    }
+
+    #[test]
+    fn landlock_rules_golden() {
+        crate::golden::check(
+            "native-landlock-rules.txt",
+            &describe(&landlock_rules(&sample())),
+        );
     }
 }

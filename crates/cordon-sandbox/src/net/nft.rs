@@ -265,6 +265,7 @@ mod tests {
             "ip daddr 10.0.0.0/8 ip daddr != { 10.9.0.0/16 } meta l4proto tcp th dport 80-90 counter accept comment \"a\""
         ));
         assert!(pos("comment \"a\"") < pos("counter goto refuse comment \"default\""));
+        crate::golden::check("nft-script.nft", &s);
     }
 
     #[test]
