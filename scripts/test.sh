@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+# Data flows one way: no source file imports from itself through others.
+python3 scripts/import_cycles.py
 cargo build --workspace --all-targets --locked
 # Root-only tests are marked `#[ignore = "needs root"]`: run them when root.
 ignored=()

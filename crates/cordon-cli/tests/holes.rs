@@ -80,11 +80,7 @@ impl Sandbox {
     fn start_with_env(who: Identity, config: &Value, env: &[(&str, &str)]) -> Sandbox {
         let state = Fixture::new(who);
         std::fs::set_permissions(&state.root, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let mut config = config.clone();
-        if let Some(b) = who.backend {
-            config["containment"] = json!(b);
-        }
-        let file = ConfigFile::new(&config);
+        let file = ConfigFile::new(&for_backend(who, config));
         let mut sb = Sandbox {
             who,
             state,

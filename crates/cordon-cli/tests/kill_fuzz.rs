@@ -149,14 +149,11 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
                     "deniedPaths": [fx.p("work/sub/gone"), fx.p("work/missing/deeper")]
                 }
             });
-            // Root can always make cgroups here; every other run has one.
-            if who.is_root() && run % 2 == 0 {
+            // Every other run has a cgroup, where cgroups work.
+            if cgroup_limits_work(who) && run % 2 == 0 {
                 config["resources"] = json!({"memoryMb": 512, "maxProcesses": 200});
             }
-            if let Some(b) = who.backend.filter(|b| *b != LOCKED_HOST) {
-                config["containment"] = json!(b);
-            }
-            let file = ConfigFile::new(&config);
+            let file = ConfigFile::new(&for_backend(who, &config));
             let mut cmd = command(who);
             cmd.args(["--config", file.path.to_str().unwrap()])
                 .stdin(Stdio::null())

@@ -176,8 +176,7 @@ fn probe_run(who: Identity, network: Value, probes: &[&str], extra: &[&str]) -> 
     for (k, v) in network.as_object().unwrap() {
         cfg[k] = v.clone();
     }
-    cfg["containment"] = json!(who.backend.unwrap());
-    let file = ConfigFile::new(&cfg);
+    let file = ConfigFile::new(&for_backend(who, &cfg));
     let mut args = vec!["--json"];
     args.extend_from_slice(extra);
     args.extend(["run", "--config", file.path.to_str().unwrap()]);
@@ -643,8 +642,7 @@ fn a_sandbox_cannot_exhaust_the_proxy() {
             "process": {"commandLine": format!("ulimit -n 4096; python3 {} a.test:8001 300", remote.dir.join("proxy_flood.py").display())},
             "filesystem": {"readonlyPaths": [remote.dir]}});
         cfg["network"] = domain_policy()["network"].clone();
-        cfg["containment"] = json!(who.backend.unwrap());
-        let file = ConfigFile::new(&cfg);
+        let file = ConfigFile::new(&for_backend(who, &cfg));
         let state = Fixture::new(who);
         let audit = state.path("audit.jsonl");
         let mut cmd = command(who);

@@ -38,10 +38,14 @@ fn cgroups_left() -> Vec<String> {
     found
 }
 
-/// Identities able to use cgroups here (v1 host: root only), on every
-/// backend, plus the locked host (Landlock-only mode).
+/// Identities able to use cgroups here, on every backend, plus the locked
+/// host (Landlock-only mode).
 fn cgroup_capable() -> Vec<Identity> {
-    let mut out: Vec<Identity> = identities().into_iter().filter(|i| i.is_root()).collect();
+    let mut out: Vec<Identity> = identities()
+        .into_iter()
+        .filter(|i| cgroup_limits_work(*i))
+        .collect();
+    assert!(!out.is_empty(), "no identity can use cgroups here");
     if let Some(first) = out.first() {
         out.push(Identity {
             user: first.user,
@@ -58,7 +62,7 @@ fn memory_bomb_is_killed_and_reported() {
             "process": {"commandLine": "python3 -c 'x = bytearray(400*1024*1024); print(\"survived\")'"},
             "resources": {"memoryMb": 64}
         });
-        let file = ConfigFile::new(&with_backend_config(who, &cfg));
+        let file = ConfigFile::new(&for_backend(who, &cfg));
         let run = cordon(
             who,
             &["--json", "--config", file.path.to_str().unwrap()],
@@ -129,8 +133,15 @@ fn limits_that_cannot_be_enforced_are_refused() {
         0,
         "run as root (scripts/test.sh passes --include-ignored then)"
     );
-    // This host has cgroup v1 controllers only root may use, and no v2 delegation.
-    for who in identities().into_iter().filter(|i| !i.is_root()) {
+    let refused: Vec<Identity> = identities()
+        .into_iter()
+        .filter(|i| !cgroup_limits_work(*i))
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "every identity can use cgroups on this host: this test needs one that cannot"
+    );
+    for who in refused {
         let run = run_config(
             who,
             &json!({"process": {"commandLine": "echo RAN"}, "resources": {"memoryMb": 64}}),
@@ -158,14 +169,6 @@ fn rlimits_apply_everywhere() {
             "file capped at 1 MiB\n{run}"
         );
     }
-}
-
-fn with_backend_config(who: Identity, cfg: &Value) -> Value {
-    let mut cfg = cfg.clone();
-    if let Some(b) = who.backend.filter(|b| *b != LOCKED_HOST) {
-        cfg["containment"] = json!(b);
-    }
-    cfg
 }
 
 #[test]

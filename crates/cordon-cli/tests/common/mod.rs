@@ -348,6 +348,46 @@ pub fn cordon(who: Identity, args: &[&str], stdin: Option<&str>) -> Run {
     Run::from(child.wait_with_output().expect("wait cordon"))
 }
 
+/// `config` on `who`'s backend (its `containment`), unless it names one
+/// itself; the locked host keeps the default (its wrapper locks the host).
+/// Every test that puts an identity's backend into a config does it here.
+pub fn for_backend(who: Identity, config: &Value) -> Value {
+    let mut config = config.clone();
+    let backend = who.backend.filter(|b| *b != LOCKED_HOST);
+    if let (Some(backend), Some(obj)) = (backend, config.as_object_mut()) {
+        obj.entry("containment")
+            .or_insert(Value::String(backend.into()));
+    }
+    config
+}
+
+/// Whether cgroup limits can work for `who` here, from the host's own facts
+/// (not cordon's answer): with cgroup v1 (or hybrid) controllers only root
+/// may use them; with cgroup v2 the cgroup the suite runs in must delegate
+/// the memory and pids controllers and be writable by `who`.
+pub fn cgroup_limits_work(who: Identity) -> bool {
+    if !Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return who.is_root();
+    }
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let Some(path) = own.lines().find_map(|l| l.strip_prefix("0::")) else {
+        return false;
+    };
+    let dir = Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+    let delegated = std::fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
+    let uid = match who.user {
+        User::Caller => current_uid(),
+        User::Unprivileged => test_user().0,
+    };
+    let writable = std::fs::metadata(&dir)
+        .map(|m| uid == 0 || std::os::unix::fs::MetadataExt::uid(&m) == uid)
+        .unwrap_or(false);
+    writable
+        && ["memory", "pids"]
+            .iter()
+            .all(|c| delegated.split_whitespace().any(|d| d == *c))
+}
+
 /// Run a one-shot config document (on `who`'s backend unless it names one).
 pub fn run_config(who: Identity, config: &Value) -> Run {
     run_config_with_env(who, &[], config)
@@ -355,13 +395,7 @@ pub fn run_config(who: Identity, config: &Value) -> Run {
 
 /// [`run_config`] with variables added to cordon's own environment.
 pub fn run_config_with_env(who: Identity, env: &[(&str, &str)], config: &Value) -> Run {
-    let mut config = config.clone();
-    let backend = who.backend.filter(|b| *b != LOCKED_HOST);
-    if let (Some(backend), Some(obj)) = (backend, config.as_object_mut()) {
-        obj.entry("containment")
-            .or_insert(Value::String(backend.into()));
-    }
-    let file = ConfigFile::new(&config);
+    let file = ConfigFile::new(&for_backend(who, config));
     let mut cmd = command(who);
     cmd.envs(env.iter().copied());
     Run::from(
