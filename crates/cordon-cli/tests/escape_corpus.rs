@@ -15,6 +15,48 @@ use std::path::Path;
 use common::*;
 use serde_json::json;
 
+/// What the probes attack on the host: a listener on loopback, an abstract
+/// unix socket and a process of the host (killed on drop).
+struct HostBait {
+    listener: TcpListener,
+    abstract_name: String,
+    _abstract: std::os::unix::net::UnixListener,
+    victim: std::process::Child,
+}
+
+impl HostBait {
+    fn new(tag: &str) -> Self {
+        use std::os::linux::net::SocketAddrExt;
+        let abstract_name = format!("cordon-{tag}-{}", std::process::id());
+        let addr =
+            std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes()).unwrap();
+        HostBait {
+            listener: TcpListener::bind("127.0.0.1:0").unwrap(),
+            _abstract: std::os::unix::net::UnixListener::bind_addr(&addr).unwrap(),
+            abstract_name,
+            victim: std::process::Command::new("sleep")
+                .arg("60")
+                .spawn()
+                .unwrap(),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.local_addr().unwrap().port()
+    }
+
+    fn victim_alive(&mut self) -> bool {
+        self.victim.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for HostBait {
+    fn drop(&mut self) {
+        let _ = self.victim.kill();
+        let _ = self.victim.wait();
+    }
+}
+
 /// Every probe's file name.
 fn corpus_names() -> Vec<String> {
     let corpus_src = corpus_src();
@@ -126,18 +168,7 @@ fn every_attack_with_a_control_works_on_the_host() {
     let agent = fx.p("rw/agent.sock");
     let _agent = listen(&agent);
     let audit_log = fx.file("rw/audit.jsonl", "{\"event\":\"spawn\"}\n");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let abstract_name = format!("cordon-control-{}", std::process::id());
-    let _abstract = {
-        use std::os::linux::net::SocketAddrExt;
-        let addr =
-            std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes()).unwrap();
-        std::os::unix::net::UnixListener::bind_addr(&addr).unwrap()
-    };
-    let mut victim = std::process::Command::new("sleep")
-        .arg("60")
-        .spawn()
-        .unwrap();
+    let bait = HostBait::new("control");
     // On the host the attacks work: a moved secret is put back, and each
     // probe has a mount namespace of its own (a tmpfs over /tmp would hide
     // the corpus from the next one).
@@ -154,18 +185,14 @@ fn every_attack_with_a_control_works_on_the_host() {
         .env("RW", &rw)
         .env("SECRET", &secret)
         .env("DENIED_DIR", &denied_dir)
-        .env("HOSTPID", victim.id().to_string())
-        .env(
-            "HOSTPORT",
-            listener.local_addr().unwrap().port().to_string(),
-        )
-        .env("ABSTRACT", &abstract_name)
+        .env("HOSTPID", bait.victim.id().to_string())
+        .env("HOSTPORT", bait.port().to_string())
+        .env("ABSTRACT", &bait.abstract_name)
         .env("AGENT_SOCK", &agent)
         .env("AUDIT_LOG", &audit_log)
         .output()
         .unwrap();
-    let _ = victim.kill();
-    let _ = victim.wait();
+    drop(bait);
     let stdout = String::from_utf8_lossy(&out.stdout);
     check_codes(&stdout, &names, 0, "control on the host");
 }
@@ -174,19 +201,9 @@ fn every_attack_with_a_control_works_on_the_host() {
 fn every_attack_in_the_corpus_fails_everywhere() {
     let names = corpus_names();
 
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let abstract_name = format!("cordon-corpus-{}", std::process::id());
-    let _abstract = {
-        use std::os::linux::net::SocketAddrExt;
-        let addr =
-            std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes()).unwrap();
-        std::os::unix::net::UnixListener::bind_addr(&addr).unwrap()
-    };
-    let mut victim = std::process::Command::new("sleep")
-        .arg("60")
-        .spawn()
-        .unwrap();
+    let mut bait = HostBait::new("corpus");
+    let port = bait.port();
+    let abstract_name = bait.abstract_name.clone();
 
     let targets = identities_and_locked_host();
     for who in targets {
@@ -211,7 +228,7 @@ fn every_attack_in_the_corpus_fails_everywhere() {
             format!("RW={rw}"),
             format!("SECRET={secret}"),
             format!("DENIED_DIR={denied_dir}"),
-            format!("HOSTPID={}", victim.id()),
+            format!("HOSTPID={}", bait.victim.id()),
             format!("HOSTPORT={port}"),
             format!("ABSTRACT={abstract_name}"),
             format!("AGENT_SOCK={agent}"),
@@ -241,10 +258,5 @@ fn every_attack_in_the_corpus_fails_everywhere() {
             "{who:?}: the audit log lost its records\n{log}"
         );
     }
-    assert!(
-        victim.try_wait().unwrap().is_none(),
-        "the host process was killed"
-    );
-    let _ = victim.kill();
-    let _ = victim.wait();
+    assert!(bait.victim_alive(), "the host process was killed");
 }

@@ -63,6 +63,20 @@ pub enum InitReport {
 }
 
 impl InitReport {
+    /// The report, and the exit code a shell would give, for a command that
+    /// could not be started (127 when it was not found, else 126).
+    pub fn exec_failed(e: &std::io::Error) -> (InitReport, i32) {
+        let code = match e.raw_os_error() {
+            Some(libc::ENOENT) => 127,
+            _ => 126,
+        };
+        let report = InitReport::ExecFailed {
+            code,
+            message: format!("cannot run /bin/sh in the sandbox: {e}"),
+        };
+        (report, code)
+    }
+
     /// The line written to the report pipe.
     pub fn encode(&self) -> Vec<u8> {
         let mut line = serde_json::to_vec(self).unwrap_or_default();

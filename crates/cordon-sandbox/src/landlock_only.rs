@@ -563,17 +563,8 @@ fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
     envp.push(std::ptr::null());
     // SAFETY: NULL-terminated arrays of NUL-terminated strings, alive until exec.
     unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
-    let e = std::io::Error::last_os_error();
-    let code = if e.raw_os_error() == Some(libc::ENOENT) {
-        127
-    } else {
-        126
-    };
-    InitReport::ExecFailed {
-        code,
-        message: format!("cannot run /bin/sh in the sandbox: {e}"),
-    }
-    .send(fail_fd);
+    let (report, code) = InitReport::exec_failed(&std::io::Error::last_os_error());
+    report.send(fail_fd);
     sys::exit_now(code)
 }
 

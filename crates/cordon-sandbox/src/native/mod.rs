@@ -441,16 +441,8 @@ fn init_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
     match spawned {
         Ok(workload) => reap_until(workload, report_fd),
         Err(e) => {
-            let code = if e.raw_os_error() == Some(libc::ENOENT) {
-                127
-            } else {
-                126
-            };
-            InitReport::ExecFailed {
-                code,
-                message: format!("cannot run /bin/sh in the sandbox: {e}"),
-            }
-            .send(report_fd);
+            let (report, code) = InitReport::exec_failed(&e);
+            report.send(report_fd);
             sys::exit_now(code)
         }
     }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# A change against the build before it, in the same run: spawn latency,
+# warm exec and proxy throughput of two cordon binaries, paired and
+# interleaved (bench/paired.py), with bare `sh -c true` as the baseline.
+# Usage: bench/compare.sh OLD_BINARY NEW_BINARY [ROUNDS]   (root; default 300)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+old="$1"
+new="$2"
+rounds="${3:-300}"
+work="$(mktemp -d)"
+state_old="$(mktemp -d)"
+state_new="$(mktemp -d)"
+cleanup() {
+  for s in old new; do
+    state="state_$s"
+    bin="$s"
+    [ -n "${id[$s]:-}" ] || continue
+    CORDON_STATE_DIR="${!state}" "${!bin}" stop "${id[$s]}" >/dev/null 2>&1 || true
+    CORDON_STATE_DIR="${!state}" "${!bin}" deprovision "${id[$s]}" >/dev/null 2>&1 || true
+  done
+  rm -rf "$work" "$state_old" "$state_new"
+}
+declare -A id
+trap cleanup EXIT
+mkdir -p "$work/rw"
+
+echo "## one-shot runs"
+bench/paired.py "$rounds" \
+  "bare=sh -c true" \
+  "old run -- true=$old run -- true" \
+  "new run -- true=$new run -- true" \
+  "old run -- /usr/bin/true=$old run -- /usr/bin/true" \
+  "new run -- /usr/bin/true=$new run -- /usr/bin/true" \
+  "old run --rw DIR -- true=$old run --rw $work/rw -- true" \
+  "new run --rw DIR -- true=$new run --rw $work/rw -- true" \
+  "old bubblewrap=$old run --backend bubblewrap -- /usr/bin/true" \
+  "new bubblewrap=$new run --backend bubblewrap -- /usr/bin/true"
+
+echo
+echo "## warm exec (each binary in a sandbox it started)"
+echo '{}' > "$work/sandbox.json"
+for s in old new; do
+  state="state_$s"
+  bin="$s"
+  id[$s]="$(CORDON_STATE_DIR="${!state}" "${!bin}" provision --config "$work/sandbox.json" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["sandboxId"])')"
+  CORDON_STATE_DIR="${!state}" "${!bin}" start "${id[$s]}" >/dev/null
+done
+bench/paired.py "$rounds" \
+  "bare=env CORDON_STATE_DIR=$state_old sh -c true" \
+  "old exec=env CORDON_STATE_DIR=$state_old $old exec ${id[old]} -- /usr/bin/true" \
+  "new exec=env CORDON_STATE_DIR=$state_new $new exec ${id[new]} -- /usr/bin/true"
+
+echo
+echo "## proxy throughput (bench/proxy_throughput.py, alternating binaries)"
+for turn in 1 2; do
+  for s in old new; do
+    bin="$s"
+    echo "### $s (turn $turn)"
+    python3 bench/proxy_throughput.py "${!bin}" 3 | tail -4
+  done
+done
