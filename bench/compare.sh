@@ -26,7 +26,7 @@ trap cleanup EXIT
 mkdir -p "$work/rw"
 
 echo "## one-shot runs"
-bench/paired.py "$rounds" \
+python3 bench/paired.py "$rounds" \
   "bare=sh -c true" \
   "old run -- true=$old run -- true" \
   "new run -- true=$new run -- true" \
@@ -47,7 +47,7 @@ for s in old new; do
     python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["sandboxId"])')"
   CORDON_STATE_DIR="${!state}" "${!bin}" start "${id[$s]}" >/dev/null
 done
-bench/paired.py "$rounds" \
+python3 bench/paired.py "$rounds" \
   "bare=env CORDON_STATE_DIR=$state_old sh -c true" \
   "old exec=env CORDON_STATE_DIR=$state_old $old exec ${id[old]} -- /usr/bin/true" \
   "new exec=env CORDON_STATE_DIR=$state_new $new exec ${id[new]} -- /usr/bin/true"

@@ -422,7 +422,8 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     for notice in &plan.notices {
         eprintln!("cordon: {notice}");
     }
-    let backend = match cordon_sandbox::select_backend(&plan.containment) {
+    // What the run will try first (cheap: nothing is started to find out).
+    let backend = match cordon_sandbox::planned_backend(&plan.containment) {
         Ok(b) => b,
         Err(e) => return fail_sandbox(&e, common),
     };

@@ -42,8 +42,9 @@ pub fn landlock_scoping() -> Result<(), String> {
     }
 }
 
-/// What the host's sysctls say about user namespaces (no namespace is made).
-fn userns_sysctls() -> Result<(), String> {
+/// What the host's sysctls say about user namespaces (no namespace is made;
+/// see [`user_namespaces`] for the whole answer).
+pub fn userns_sysctls() -> Result<(), String> {
     if let Ok(max) = std::fs::read_to_string("/proc/sys/user/max_user_namespaces") {
         if max.trim() == "0" {
             return Err("user namespaces are disabled (user.max_user_namespaces = 0)".into());

@@ -47,4 +47,4 @@ mod tty_relay;
 pub use backend::Backend;
 pub use error::{SandboxError, EXIT_CORDON_FAILED, EXIT_TIMEOUT};
 pub use outcome::{Outcome, RunOptions};
-pub use seam::{run, select as select_backend};
+pub use seam::{planned as planned_backend, run, select as select_backend};

@@ -32,17 +32,32 @@ pub fn chain(containment: &Containment) -> Result<&'static [Backend], SandboxErr
 }
 
 impl Backend {
-    /// Whether this backend can run here, and if not why. The one
-    /// definition, used by selection, by run-time fallback and by `probe`.
+    /// What this backend needs that the host says without starting anything
+    /// (sysctls, files, the Landlock ABI): cheap enough for every run.
+    pub fn prerequisites(self) -> Result<(), String> {
+        self.check(host::userns_sysctls)
+    }
+
+    /// Whether this backend can run here, and if not why: its prerequisites,
+    /// and for namespaces a real one made and used (LSMs such as AppArmor's
+    /// userns restriction only show their verdict then). The one definition,
+    /// used by selection (`validate`, `--debug`), run-time fallback and
+    /// `probe`; a run's first backend finds out by running instead.
     pub fn availability(self) -> Result<(), String> {
+        self.check(host::user_namespaces)
+    }
+
+    /// This backend's conditions, with `namespaces` answering whether user
+    /// namespaces can be used.
+    fn check(self, namespaces: fn() -> Result<(), String>) -> Result<(), String> {
         match self {
-            Backend::Native => host::user_namespaces(),
+            Backend::Native => namespaces(),
             Backend::Bubblewrap => {
                 let path = host::bwrap()?;
                 if host::bwrap_setuid() {
                     return Ok(());
                 }
-                host::user_namespaces().map_err(|why| {
+                namespaces().map_err(|why| {
                     format!(
                         "{} cannot create namespaces here (it is not setuid and {why})",
                         path.display()
@@ -101,6 +116,23 @@ pub fn select(containment: &Containment) -> Result<Backend, SandboxError> {
     let mut reasons = Vec::new();
     for backend in chain {
         match backend.availability() {
+            Ok(()) => return Ok(*backend),
+            Err(why) => reasons.push(backend.unavailable(&why)),
+        }
+    }
+    Err(none_available(reasons))
+}
+
+/// The backend a run of this containment will try first: the first of its
+/// [`chain`] whose prerequisites hold (nothing is started to find out; the
+/// run confirms, and falls back as [`run`] does). For the sandbox id and the
+/// audit record written before the run; [`Outcome::backend`] is the one
+/// that ran.
+pub fn planned(containment: &Containment) -> Result<Backend, SandboxError> {
+    let chain = chain(containment)?;
+    let mut reasons = Vec::new();
+    for backend in chain {
+        match backend.prerequisites() {
             Ok(()) => return Ok(*backend),
             Err(why) => reasons.push(backend.unavailable(&why)),
         }
