@@ -269,8 +269,10 @@ pub const LOCKED_HOST: &str = "locked-host";
 pub fn lock_script() -> &'static str {
     static PATH: OnceLock<String> = OnceLock::new();
     PATH.get_or_init(|| {
-        // One shared copy, replaced atomically (test binaries may run at once).
-        let path = "/tmp/cordon-it-lock.py".to_string();
+        // One shared copy per user running the suite (another user's copy in
+        // sticky /tmp cannot be replaced), replaced atomically (test binaries
+        // may run at once).
+        let path = format!("/tmp/cordon-it-lock-{}.py", current_uid());
         let staging = format!("{path}.{}", std::process::id());
         std::fs::write(&staging, include_str!("../support/lock_namespaces.py")).unwrap();
         std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o644)).unwrap();
