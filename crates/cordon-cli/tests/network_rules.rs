@@ -198,6 +198,7 @@ fn verdicts(run: &Run, expected: &[(&str, bool)]) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn cidr_port_and_protocol_rules_hold_for_ipv4_and_mapped_addresses() {
     let network = json!({"network": {"egress": {"default": "deny",
         "allow": [
@@ -247,6 +248,7 @@ fn cidr_port_and_protocol_rules_hold_for_ipv4_and_mapped_addresses() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ipv6_and_icmp_rules() {
     let network = json!({"network": {"egress": {"default": "deny",
         "allow": [
@@ -295,6 +297,7 @@ fn host_listener(addr: &str) -> (TcpListener, u16) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn default_allow_is_a_private_stack_without_the_host() {
     let (_lo, lo_port) = host_listener("127.0.0.1:0");
     let (_any, any_port) = host_listener("0.0.0.0:0");
@@ -337,6 +340,7 @@ fn default_allow_is_a_private_stack_without_the_host() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn legacy_host_lists_are_packet_rules() {
     for (network, a, b) in [
         (
@@ -364,6 +368,7 @@ fn legacy_host_lists_are_packet_rules() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_workload_cannot_change_the_rules_or_the_interface() {
     let network = json!({"network": {"egress": {"default": "deny",
         "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
@@ -387,6 +392,7 @@ fn the_workload_cannot_change_the_rules_or_the_interface() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn nothing_can_connect_into_the_sandbox() {
     // The sandbox listens on every address; the host cannot reach it through
     // its own addresses, its loopback, or the gateway side.
@@ -425,6 +431,7 @@ fn nothing_can_connect_into_the_sandbox() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn rule_hits_are_reported() {
     let network = json!({"network": {"egress": {"default": "deny",
         "allow": [{"to": [{"cidr": "10.203.0.2/32"}], "ports": [{"protocol": "tcp", "port": 8001}]}]}}});
@@ -464,6 +471,7 @@ fn domain_policy() -> Value {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
     let audit = std::env::temp_dir().join(format!("cordon-net-audit-{}", std::process::id()));
     for who in net_identities() {
@@ -606,6 +614,7 @@ fn orphaned_uplinks() -> Vec<u32> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killing_cordon_leaves_no_uplink_or_sandbox_behind() {
     remote();
     for who in net_identities() {
@@ -635,6 +644,7 @@ fn killing_cordon_leaves_no_uplink_or_sandbox_behind() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_sandbox_cannot_exhaust_the_proxy() {
     let remote = remote();
     for who in net_identities() {
@@ -748,6 +758,7 @@ impl Drop for LongLived {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_long_lived_sandbox_keeps_its_rules_and_leaves_nothing_after_stop() {
     let remote = remote();
     for who in net_identities() {
@@ -795,6 +806,7 @@ fn network_records(log: &str, sandbox_id: Option<&str>) -> Vec<Value> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn proxy_decisions_reach_the_audit_log_while_the_run_goes_on() {
     // Written as made, not at exit: a runner killed mid-run loses none.
     let remote = remote();
@@ -834,6 +846,7 @@ fn proxy_decisions_reach_the_audit_log_while_the_run_goes_on() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_long_lived_sandbox_audits_its_proxy_decisions_and_phases() {
     let remote = remote();
     for who in net_identities() {
@@ -926,6 +939,7 @@ print(out.decode(errors="replace"))
 /// judged, not a `Host` header the sandbox chose; names chosen by the
 /// sandbox reach the operator's terminal escaped under --debug.
 #[test]
+#[ignore = "needs root"]
 fn the_proxy_forwards_the_judged_host_and_escapes_what_it_prints() {
     host_echo();
     let remote = remote();
@@ -975,6 +989,7 @@ fn the_proxy_forwards_the_judged_host_and_escapes_what_it_prints() {
 /// filtering proxy (checked at each connection) and by packet rules ("the
 /// internet yes, the host no": the table's set follows the host's addresses).
 #[test]
+#[ignore = "needs root"]
 fn an_address_the_host_gains_during_the_run_is_still_the_hosts() {
     let remote = remote();
     let fx = Fixture::new(Identity::CALLER);

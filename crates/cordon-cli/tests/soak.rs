@@ -9,10 +9,12 @@ use common::*;
 
 #[test]
 fn mixed_runs_leave_nothing_behind() {
-    let script = "/tmp/it-soak-cordon.py";
+    // Per user running the suite: another user's copy in sticky /tmp cannot
+    // be replaced.
+    let script = format!("/tmp/it-soak-cordon-{}.py", current_uid());
     let staging = format!("{script}.{}", std::process::id());
     std::fs::write(&staging, include_str!("../../../bench/soak.py")).unwrap();
-    std::fs::rename(&staging, script).unwrap();
+    std::fs::rename(&staging, &script).unwrap();
     for who in identities()
         .into_iter()
         .filter(|i| i.backend == Some("native"))
@@ -22,7 +24,7 @@ fn mixed_runs_leave_nothing_behind() {
             User::Unprivileged => shared_bin(),
         };
         let out = as_user(who, "/usr/bin/python3")
-            .args([script, bin, "90"])
+            .args([script.as_str(), bin, "90"])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
