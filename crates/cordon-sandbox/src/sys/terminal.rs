@@ -4,30 +4,24 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{OwnedFd, RawFd};
 
+use nix::sys::termios::{self, SetArg, Termios};
+
 /// A new pseudo-terminal of the current devpts: (master, slave path), sized.
 pub fn open_pty(rows: u16, cols: u16) -> io::Result<(OwnedFd, CString)> {
+    use nix::fcntl::OFlag;
     use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
-    let master: OwnedFd = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open("/dev/ptmx")?
-        .into();
-    let unlock: libc::c_int = 0;
-    let mut number: libc::c_uint = 0;
-    // SAFETY: TIOCSPTLCK reads an int from a valid pointer, on our master.
-    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK as _, &unlock) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: TIOCGPTN writes an int through a valid pointer, on our master.
-    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN as _, &mut number) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)?;
+    nix::pty::unlockpt(&master)?;
+    let path = nix::pty::ptsname_r(&master)?;
     set_window_size(master.as_raw_fd(), rows, cols);
-    let path = CString::new(format!("/dev/pts/{number}")).map_err(io::Error::other)?;
+    let path = CString::new(path).map_err(io::Error::other)?;
+    // nix's PtyMaster has no conversion to OwnedFd: a duplicate, then the
+    // original closes.
+    let master = std::os::fd::AsFd::as_fd(&master).try_clone_to_owned()?;
     Ok((master, path))
 }
+
+// nix has no wrapper for the window-size ioctls: raw calls below.
 
 /// Rows and columns of the terminal on `fd`.
 pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
@@ -53,21 +47,17 @@ pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
 }
 
 /// Puts stdin in raw mode while alive, if it is a terminal.
-pub struct RawMode(Option<libc::termios>);
+pub struct RawMode(Option<Termios>);
 
 impl RawMode {
     pub fn enter() -> Self {
-        // SAFETY: termios is plain data; tcgetattr fills it on success.
-        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: fd 0 and a valid termios pointer.
-        if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
+        let stdin = std::io::stdin();
+        let Ok(saved) = termios::tcgetattr(&stdin) else {
             return RawMode(None);
-        }
-        let mut raw = saved;
-        // SAFETY: cfmakeraw edits a termios we own.
-        unsafe { libc::cfmakeraw(&mut raw) };
-        // SAFETY: tcsetattr reads a valid termios.
-        unsafe { libc::tcsetattr(0, libc::TCSANOW, &raw) };
+        };
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, &raw);
         RawMode(Some(saved))
     }
 }
@@ -75,8 +65,7 @@ impl RawMode {
 impl Drop for RawMode {
     fn drop(&mut self) {
         if let Some(saved) = &self.0 {
-            // SAFETY: restoring the attributes saved above.
-            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
+            let _ = termios::tcsetattr(std::io::stdin(), SetArg::TCSANOW, saved);
         }
     }
 }
