@@ -57,6 +57,43 @@ impl Drop for HostBait {
     }
 }
 
+/// The files the probes attack in a fixture: a writable tree with a
+/// secret (and a hard link to it), a denied directory, a read-only tree, a
+/// file no list names and an agent socket inside the writable tree.
+struct Targets {
+    rw: String,
+    secret: String,
+    denied_dir: String,
+    ro: String,
+    outside: String,
+    agent: String,
+    _agent: std::os::unix::net::UnixListener,
+}
+
+impl Targets {
+    fn new(fx: &Fixture) -> Self {
+        let rw = fx.dir("rw");
+        let secret = fx.file("rw/secret", "SECRET");
+        std::fs::hard_link(&secret, fx.path("rw/innocent")).unwrap();
+        let denied_dir = fx.dir("rw/secrets");
+        fx.file("rw/secrets/key", "KEY");
+        let ro = fx.dir("ro");
+        fx.file("ro/data", "RO");
+        let outside = fx.file("outside.txt", "OUTSIDE");
+        let agent = fx.p("rw/agent.sock");
+        let _agent = listen(&agent);
+        Targets {
+            rw,
+            secret,
+            denied_dir,
+            ro,
+            outside,
+            agent,
+            _agent,
+        }
+    }
+}
+
 /// Every probe's file name.
 fn corpus_names() -> Vec<String> {
     let corpus_src = corpus_src();
@@ -157,16 +194,15 @@ fn every_attack_with_a_control_works_on_the_host() {
             std::fs::remove_file(entry.path()).unwrap();
         }
     }
-    let rw = fx.dir("rw");
-    let secret = fx.file("rw/secret", "SECRET");
-    std::fs::hard_link(&secret, fx.path("rw/innocent")).unwrap();
-    let denied_dir = fx.dir("rw/secrets");
-    fx.file("rw/secrets/key", "KEY");
-    let ro = fx.dir("ro");
-    fx.file("ro/data", "RO");
-    let outside = fx.file("outside.txt", "OUTSIDE");
-    let agent = fx.p("rw/agent.sock");
-    let _agent = listen(&agent);
+    let Targets {
+        rw,
+        secret,
+        denied_dir,
+        ro,
+        outside,
+        agent,
+        _agent,
+    } = Targets::new(&fx);
     let audit_log = fx.file("rw/audit.jsonl", "{\"event\":\"spawn\"}\n");
     let bait = HostBait::new("control");
     // On the host the attacks work: a moved secret is put back, and each
@@ -209,16 +245,15 @@ fn every_attack_in_the_corpus_fails_everywhere() {
     for who in targets {
         let fx = Fixture::new(who);
         let corpus = install_corpus(&fx, &names);
-        let rw = fx.dir("rw");
-        let secret = fx.file("rw/secret", "SECRET");
-        std::fs::hard_link(&secret, fx.path("rw/innocent")).unwrap();
-        let denied_dir = fx.dir("rw/secrets");
-        fx.file("rw/secrets/key", "KEY");
-        let ro = fx.dir("ro");
-        fx.file("ro/data", "RO");
-        let outside = fx.file("outside.txt", "OUTSIDE");
-        let agent = fx.p("rw/agent.sock");
-        let _agent = listen(&agent);
+        let Targets {
+            rw,
+            secret,
+            denied_dir,
+            ro,
+            outside,
+            agent,
+            _agent,
+        } = Targets::new(&fx);
         let audit_log = fx.p("rw/audit.jsonl");
         let script = corpus_loop(&corpus, "", "");
         let env = [
