@@ -146,7 +146,10 @@ impl Placeholders {
                     )?;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if !is_placeholder(path) {
+                    // Another run's placeholder is adopted below; one its
+                    // last user removed since our attempt is tried again
+                    // (adopting fails); anything else is refused.
+                    if !is_placeholder(path) && std::fs::symlink_metadata(path).is_ok() {
                         return Err(SandboxError::setup(format!(
                             "denied path {} appeared while the sandbox was being prepared; \
                              refusing",
