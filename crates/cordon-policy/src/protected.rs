@@ -187,34 +187,61 @@ pub fn find(writable: &[PathBuf], home: Option<&Path>, lifted: &[Class]) -> Vec<
 /// missing one whose parent exists. `None` when neither (the parent is
 /// missing too, or a symlink leads nowhere).
 fn inspect(path: &Path, class: Class) -> Option<Found> {
+    // Another run's placeholder may vanish while it is looked at (its last
+    // user removes it): look again, so that the path is then protected as
+    // missing instead of dropped from the plan.
+    for _ in 0..4 {
+        match inspect_once(path, class) {
+            Look::Found(found) => return Some(found),
+            Look::Nothing => return None,
+            Look::Vanished => continue,
+        }
+    }
+    None
+}
+
+/// `path` as missing, if its parent exists.
+fn missing(path: &Path, class: Class) -> Option<Found> {
+    let parent = std::fs::canonicalize(path.parent()?).ok()?;
+    let name = path.file_name()?;
+    parent.is_dir().then(|| Found {
+        path: parent.join(name),
+        kind: Kind::Missing,
+        class,
+    })
+}
+
+/// One look at `path`.
+enum Look {
+    Found(Found),
+    Nothing,
+    /// It existed, then did not while it was looked at.
+    Vanished,
+}
+
+fn inspect_once(path: &Path, class: Class) -> Look {
+    let found = |f: Option<Found>| f.map_or(Look::Nothing, Look::Found);
+    let gone = || std::fs::symlink_metadata(path).is_err();
     match std::fs::symlink_metadata(path) {
         // Another run's placeholder stands for a missing path: this run
         // holds it too (it may be removed as soon as that run ends).
-        Ok(_) if crate::plan::is_placeholder(path) => Some(Found {
-            path: std::fs::canonicalize(path.parent()?)
-                .ok()?
-                .join(path.file_name()?),
-            kind: Kind::Missing,
-            class,
-        }),
+        Ok(_) if crate::plan::is_placeholder(path) => found(missing(path, class)),
         Ok(_) => {
-            let canonical = std::fs::canonicalize(path).ok()?;
-            let meta = std::fs::metadata(&canonical).ok()?;
-            Some(Found {
-                path: canonical,
-                kind: if meta.is_dir() { Kind::Dir } else { Kind::File },
-                class,
-            })
+            let existing = std::fs::canonicalize(path).ok().and_then(|canonical| {
+                let meta = std::fs::metadata(&canonical).ok()?;
+                Some(Found {
+                    path: canonical,
+                    kind: if meta.is_dir() { Kind::Dir } else { Kind::File },
+                    class,
+                })
+            });
+            match existing {
+                Some(f) => Look::Found(f),
+                None if gone() => Look::Vanished,
+                None => Look::Nothing,
+            }
         }
-        Err(_) => {
-            let parent = std::fs::canonicalize(path.parent()?).ok()?;
-            let name = path.file_name()?;
-            parent.is_dir().then(|| Found {
-                path: parent.join(name),
-                kind: Kind::Missing,
-                class,
-            })
-        }
+        Err(_) => found(missing(path, class)),
     }
 }
 
