@@ -30,16 +30,6 @@ pub struct HostReport {
     pub backends: Vec<BackendReport>,
 }
 
-/// Really try to create and use a user namespace (see [`host::user_namespaces`]).
-pub fn user_namespaces_usable() -> Result<(), String> {
-    host::user_namespaces()
-}
-
-/// The Landlock ABI version of the running kernel, if Landlock is enabled.
-pub fn landlock_abi() -> Option<u32> {
-    host::landlock_abi()
-}
-
 fn cgroup_mode() -> &'static str {
     match nix::sys::statfs::statfs("/sys/fs/cgroup") {
         Ok(s) if s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC => "v2",
@@ -121,7 +111,7 @@ pub fn probe() -> HostReport {
     let user_namespaces = Backend::Native.availability();
     let kvm = kvm_usable();
     let network_rules = network_rules_usable();
-    let landlock = landlock_abi();
+    let landlock = host::landlock_abi();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();

@@ -112,15 +112,7 @@ impl Backend {
 /// running anything (for `validate`, `--debug` and `probe`): the first of its
 /// [`chain`] that is available.
 pub fn select(containment: &Containment) -> Result<Backend, SandboxError> {
-    let chain = chain(containment)?;
-    let mut reasons = Vec::new();
-    for backend in chain {
-        match backend.availability() {
-            Ok(()) => return Ok(*backend),
-            Err(why) => reasons.push(backend.unavailable(&why)),
-        }
-    }
-    Err(none_available(reasons))
+    first_of(containment, Backend::availability)
 }
 
 /// The backend a run of this containment will try first: the first of its
@@ -129,10 +121,18 @@ pub fn select(containment: &Containment) -> Result<Backend, SandboxError> {
 /// audit record written before the run; [`Outcome::backend`] is the one
 /// that ran.
 pub fn planned(containment: &Containment) -> Result<Backend, SandboxError> {
-    let chain = chain(containment)?;
+    first_of(containment, Backend::prerequisites)
+}
+
+/// The first backend of `containment`'s chain that `check` accepts, or why
+/// none did.
+fn first_of(
+    containment: &Containment,
+    check: fn(Backend) -> Result<(), String>,
+) -> Result<Backend, SandboxError> {
     let mut reasons = Vec::new();
-    for backend in chain {
-        match backend.prerequisites() {
+    for backend in chain(containment)? {
+        match check(*backend) {
             Ok(()) => return Ok(*backend),
             Err(why) => reasons.push(backend.unavailable(&why)),
         }
