@@ -174,11 +174,7 @@ pub fn list(as_json: bool) -> i32 {
         Ok(s) => s,
         Err(e) => return envelope_err(&e),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let now = u64::try_from(now).unwrap_or(u64::MAX);
+    let now = cordon_sandbox::lifecycle::record::now_ms();
     let sandboxes = store.list();
     if as_json {
         let items: Vec<Value> = sandboxes
