@@ -212,6 +212,18 @@ pub fn shared_bin() -> &'static str {
                 let _ = std::fs::remove_dir_all(&staging);
             }
         }
+        // A process another test thread forked while the copy was being
+        // written holds the write descriptor until it execs, and until then
+        // executing the copy fails with ETXTBSY: wait until it can be run.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::process::Command::new(&bin)
+            .arg("--version")
+            .output()
+            .is_err_and(|e| e.raw_os_error() == Some(libc::ETXTBSY))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         bin.to_string_lossy().into_owned()
     })
 }
