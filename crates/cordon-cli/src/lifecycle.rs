@@ -116,6 +116,8 @@ pub fn exec(args: &ExecArgs, audit: &AuditLog) -> i32 {
         cwd: args.cwd.clone(),
         env: Some(args.env.clone()),
         timeout,
+        // `--env` adds to the default environment.
+        inherit_default_env: Some(true),
     };
     let exec = Exec {
         words: Some(&args.command),
@@ -144,6 +146,9 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
     let outcome =
         with_store(|s| s.prepare_exec(id, process, audit.path())).and_then(|(socket, mut plan)| {
             plan.words = words.map(<[String]>::to_vec);
+            for warning in &plan.warnings {
+                eprintln!("cordon: {warning}");
+            }
             audit.exec(id, process.command_line.as_deref())?;
             lifecycle::exec(&socket, &plan, pty)
         });
@@ -225,6 +230,12 @@ pub fn wire(phase_name: &str, raw: &Value, audit: &AuditLog) -> i32 {
             })
         })
     };
+    // Version and field set first, as for any request (an unknown phase
+    // passes through to be refused below).
+    let config = match cordon_policy::config_from_value(raw.clone()) {
+        Ok(c) => c,
+        Err(e) => return envelope_err(&e.into()),
+    };
     match phase_name {
         "provision" => provision_value(raw),
         "start" | "stop" | "deprovision" => match need_id() {
@@ -236,10 +247,17 @@ pub fn wire(phase_name: &str, raw: &Value, audit: &AuditLog) -> i32 {
                 Ok(id) => id,
                 Err(code) => return code,
             };
-            let process: Process = match cordon_policy::config_from_value(raw.clone()) {
-                Ok(c) => c.process.unwrap_or_default(),
-                Err(e) => return envelope_err(&e.into()),
-            };
+            if let Some(field) = per_exec_network(&config) {
+                return envelope_err(&LifecycleError {
+                    code: ErrorCode::PolicyValidation,
+                    message: format!(
+                        "{field}: per-exec network settings are not supported; a sandbox's \
+                         network is fixed when it is provisioned (remove {field} from the exec \
+                         request)"
+                    ),
+                });
+            }
+            let process: Process = config.process.unwrap_or_default();
             let exec = Exec {
                 words: None,
                 envelope: true,
@@ -253,5 +271,16 @@ pub fn wire(phase_name: &str, raw: &Value, audit: &AuditLog) -> i32 {
                 "phase: unknown phase {other:?}; expected provision, start, exec, stop or deprovision"
             ),
         }),
+    }
+}
+
+/// The field of an exec request that asks for its own network, if any.
+fn per_exec_network(config: &cordon_policy::Config) -> Option<&'static str> {
+    if config.network.is_some() {
+        Some("network")
+    } else if config.runtime_config.is_some() {
+        Some("runtimeConfig")
+    } else {
+        None
     }
 }

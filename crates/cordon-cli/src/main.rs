@@ -13,6 +13,7 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 mod audit;
 mod flags;
 mod lifecycle;
+mod mxc;
 mod probe;
 
 use std::io::Write;
@@ -57,6 +58,9 @@ struct MxcArgs {
     /// Accepted for MXC compatibility; cordon has no separate experimental mode.
     #[arg(long)]
     experimental: bool,
+    /// Print the backends that can run here as MXC's discovery JSON and exit.
+    #[arg(long, conflicts_with_all = ["config", "config_base64", "file"])]
+    available_backends: bool,
     /// Accepted for MXC compatibility.
     #[arg(long, hide = true)]
     allow_testing_features: bool,
@@ -101,6 +105,15 @@ struct CommonArgs {
     /// Append JSON audit records to FILE (also CORDON_AUDIT_LOG).
     #[arg(long, value_name = "FILE", global = true, env = "CORDON_AUDIT_LOG")]
     audit_log: Option<PathBuf>,
+    /// Validate and resolve the config, print the effective policy, run nothing.
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// Append diagnostic JSON lines (policy, outcome, errors) to FILE.
+    #[arg(long, value_name = "FILE", global = true)]
+    log_file: Option<PathBuf>,
+    /// MXC's invocation: a refusal also prints MXC's error envelope on stderr.
+    #[arg(skip)]
+    error_line: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,8 +127,13 @@ enum Command {
     },
     /// Report which backends and kernel features this host offers.
     Probe,
-    /// Print the JSON Schema of the config (for editors).
-    Schema,
+    /// Print the JSON Schema of the config (for editors): every version at
+    /// once, or one version's.
+    Schema {
+        /// A schema version (e.g. 0.8.0, 1.0.0, 1.1.0-alpha).
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+    },
     /// Create a long-lived sandbox from a config; prints its id.
     Provision {
         /// The config (its `process` section is optional).
@@ -144,7 +162,7 @@ impl Command {
             Command::Run(_) => "run",
             Command::Validate { .. } => "validate",
             Command::Probe => "probe",
-            Command::Schema => "schema",
+            Command::Schema { .. } => "schema",
             Command::Provision { .. } => "provision",
             Command::Start { .. } => "start",
             Command::Exec(_) => "exec",
@@ -189,12 +207,19 @@ fn main() -> ExitCode {
         }
         Some(Command::Validate { file }) => validate(&file, &cli.mxc.common),
         Some(Command::Probe) => probe::print(cli.mxc.common.json),
-        Some(Command::Schema) => {
-            println!(
-                "{}",
-                include_str!("../../../schema/cordon-config.schema.json").trim_end()
-            );
-            0
+        Some(Command::Schema { version }) => {
+            match version
+                .as_deref()
+                .map(cordon_policy::SchemaVersion::parse)
+                .transpose()
+            {
+                Ok(version) => {
+                    let doc = cordon_policy::schema::document(version);
+                    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                    0
+                }
+                Err(e) => fail(&e, &cli.mxc.common),
+            }
         }
         Some(Command::Provision { config }) => lifecycle::provision(&config),
         Some(Command::Start { id }) => with_audit(&cli.mxc.common, true, |audit| {
@@ -211,6 +236,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
         Some(Command::Serve { fd }) => cordon_sandbox::lifecycle::server::serve_inherited(fd),
+        None if cli.mxc.available_backends => mxc::available_backends(),
         None => mxc_invocation(&cli.mxc),
     };
     exit_code(code)
@@ -268,7 +294,9 @@ fn with_audit(common: &CommonArgs, envelope: bool, f: impl FnOnce(&audit::AuditL
 
 /// `cordon --config FILE`, `--config-base64`, `cordon FILE`.
 fn mxc_invocation(args: &MxcArgs) -> i32 {
-    let common = &args.common;
+    let mut common = args.common.clone();
+    common.error_line = true;
+    let common = &common;
     let bytes = if let Some(path) = args.config.as_ref().or(args.file.as_ref()) {
         match std::fs::read(path) {
             Ok(b) => b,
@@ -297,6 +325,16 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
     // A state-aware request is routed by its phase before one-shot parsing.
     if let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&bytes) {
         if let Some(phase) = raw.get("phase").and_then(|p| p.as_str()) {
+            if common.dry_run {
+                return lifecycle::envelope_err(&cordon_sandbox::lifecycle::LifecycleError {
+                    code: cordon_policy::ErrorCode::MalformedRequest,
+                    message: format!(
+                        "--dry-run: checks one-shot configs only; this is a state-aware \
+                         {phase:?} request (drop --dry-run, or use `cordon validate` on the \
+                         provision config)"
+                    ),
+                });
+            }
             return with_audit(common, true, |audit| lifecycle::wire(phase, &raw, audit));
         }
     }
@@ -422,6 +460,21 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     for notice in &plan.notices {
         eprintln!("cordon: {notice}");
     }
+    if common.dry_run || common.log_file.is_some() {
+        let backend = cordon_sandbox::select_backend(&plan.containment);
+        let doc = plan_json(&plan, backend.as_ref().ok().map(|b| b.name()));
+        mxc::log(common.log_file.as_deref(), "policy", doc.clone());
+        if common.dry_run {
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            return match backend {
+                Ok(_) => {
+                    eprintln!("cordon: dry run: the config is valid; nothing was run");
+                    0
+                }
+                Err(e) => fail_sandbox(&e, common),
+            };
+        }
+    }
     // What the run will try first (cheap: nothing is started to find out).
     let backend = match cordon_sandbox::planned_backend(&plan.containment) {
         Ok(b) => b,
@@ -447,6 +500,13 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     let result = cordon_sandbox::run(&plan, &opts);
     match result {
         Ok(outcome) => {
+            mxc::log(
+                common.log_file.as_deref(),
+                "exit",
+                json!({"exitCode": outcome.exit_code, "backend": outcome.backend,
+                    "timedOut": outcome.timed_out,
+                    "durationMs": outcome.duration.as_secs_f64() * 1000.0}),
+            );
             audit.rule_hits(&sandbox_id, &outcome);
             audit.exit(&sandbox_id, &outcome);
             report_outcome(&outcome, &plan, common)
@@ -530,7 +590,16 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
 }
 
 fn fail(e: &PolicyError, common: &CommonArgs) -> i32 {
+    let e = &mxc::with_linux_alternatives(e);
     eprintln!("cordon: {}", e.message);
+    mxc::log(
+        common.log_file.as_deref(),
+        "error",
+        json!({"code": e.code.as_str(), "message": e.message}),
+    );
+    if common.error_line {
+        mxc::error_line(e);
+    }
     if common.json {
         println!(
             "{}",

@@ -62,10 +62,6 @@ fn refusals_exit_125_with_a_reason_naming_the_field() {
             "process.env",
         ),
         (
-            json!({"process": {"commandLine": "true", "env": ["NOEQ"]}}),
-            "process.env[0]",
-        ),
-        (
             json!({"version": "0.5.0", "process": {"commandLine": "true"}}),
             "older than supported",
         ),
@@ -74,8 +70,24 @@ fn refusals_exit_125_with_a_reason_naming_the_field() {
             "newer than supported",
         ),
         (
-            json!({"version": "1.0.0", "process": {"commandLine": "true"}}),
+            json!({"version": "2.0.0", "process": {"commandLine": "true"}}),
             "newer than supported",
+        ),
+        (
+            json!({"version": "1.0.1", "process": {"commandLine": "true"}}),
+            "not a registered contract version",
+        ),
+        (
+            json!({"version": "0.8", "process": {"commandLine": "true"}}),
+            "not a full semantic version",
+        ),
+        (
+            json!({"version": "1.0.0", "process": {"commandLine": "true"}, "network": {"allowedHosts": ["10.0.0.0/8"]}}),
+            "network.allowedHosts: the legacy network shape was removed",
+        ),
+        (
+            json!({"version": "1.0.0", "process": {"commandLine": "true"}, "experimental": {}}),
+            "no experimental section",
         ),
         (
             json!({"version": "0.7.0", "process": {"commandLine": "true"}, "network": {"egress": {"default": "deny"}}}),
@@ -126,8 +138,8 @@ fn refusals_exit_125_with_a_reason_naming_the_field() {
             "network.egress.allow[0].to[0].cidr",
         ),
         (
-            json!({"version": "0.8.0", "process": {"commandLine": "true"}, "network": {"defaultPolicy": "block", "enforcementMode": "firewall"}}),
-            "enforcementMode='firewall' and 'both' are not supported",
+            json!({"version": "0.7.0", "process": {"commandLine": "true"}, "network": {"defaultPolicy": "block", "proxy": {"localhost": 8080}}}),
+            "network.proxy: cannot be combined with defaultPolicy",
         ),
         (
             json!({"process": {"commandLine": "true"}, "runtimeConfig": {"networkProxy": "http://u:p@127.0.0.1:8080"}}),
@@ -149,7 +161,20 @@ fn refusals_exit_125_with_a_reason_naming_the_field() {
             run.stdout.is_empty(),
             "nothing ran and nothing on stdout\n{run}"
         );
-        assert_eq!(run.stderr.lines().count(), 1, "one-line reason\n{run}");
+        // One human line, then MXC's error envelope (which MXC's SDK turns
+        // into an MxcError) carrying the same message.
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "one-line reason and the envelope\n{run}");
+        let envelope: Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(
+            Some(lines[0]),
+            envelope["error"]["message"]
+                .as_str()
+                .map(|m| format!("cordon: {m}"))
+                .as_deref(),
+            "{run}"
+        );
+        assert!(envelope["error"]["code"].is_string(), "{run}");
     }
 }
 

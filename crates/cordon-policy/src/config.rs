@@ -45,6 +45,19 @@ pub struct Config {
     pub macos_sandbox: Option<Value>,
     /// Per-backend experimental settings (`wslc`, `telemetry`, `test`, ...).
     pub experimental: Option<BTreeMap<String, Value>>,
+    /// MXC's telemetry switch (0.9 on; before: `experimental.telemetry`).
+    /// Accepted and ignored: cordon sends no telemetry anywhere.
+    pub telemetry: Option<Telemetry>,
+    /// Sections of Windows and VM backends: present only so that the
+    /// contract check refuses them as `unsupported_containment`.
+    pub wslc: Option<Value>,
+    #[serde(rename = "isolationSession")]
+    pub isolation_session: Option<Value>,
+    #[serde(rename = "windowsSandbox")]
+    pub windows_sandbox: Option<Value>,
+    pub hyperlight: Option<Value>,
+    /// Schema 1.1's test feature (`message`); accepted and ignored.
+    pub test: Option<Value>,
     /// State-aware lifecycle phase (SPEC §4).
     pub phase: Option<String>,
     #[serde(rename = "sandboxId")]
@@ -62,6 +75,10 @@ pub struct Process {
     pub env: Option<Vec<String>>,
     /// Milliseconds; 0 or absent means no timeout.
     pub timeout: Option<u32>,
+    /// Schema 1.0: layer `env` over the default environment instead of
+    /// replacing it.
+    #[serde(rename = "inheritDefaultEnv")]
+    pub inherit_default_env: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -212,6 +229,12 @@ pub struct Lifecycle {
     pub destroy_on_exit: Option<bool>,
     #[serde(rename = "preservePolicy")]
     pub preserve_policy: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

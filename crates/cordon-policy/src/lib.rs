@@ -8,6 +8,7 @@
 pub mod aliases;
 pub mod caller;
 pub mod config;
+pub mod contract;
 pub mod error;
 pub mod host_sockets;
 pub mod netrules;
@@ -15,6 +16,7 @@ pub mod parse;
 pub mod plan;
 pub mod protected;
 pub mod resolve;
+pub mod schema;
 pub mod validate;
 pub mod version;
 

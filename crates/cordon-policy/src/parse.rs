@@ -3,7 +3,9 @@
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::contract;
 use crate::error::{PolicyError, Result};
+use crate::version::SchemaVersion;
 
 /// Fields that the runtime sets and a caller must not.
 const RUNTIME_ONLY_FIELDS: &[&str] = &["correlationVector"];
@@ -31,7 +33,13 @@ pub fn config_from_value(value: Value) -> Result<Config> {
             )));
         }
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    // The version first: it decides which fields the rest may carry.
+    let version = match map.get("version") {
+        Some(Value::String(raw)) => SchemaVersion::parse(raw)?,
+        _ => SchemaVersion::CURRENT,
+    };
+    contract::check(map, version)?;
+    let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {
@@ -39,7 +47,15 @@ pub fn config_from_value(value: Value) -> Result<Config> {
         } else {
             PolicyError::malformed(format!("{path}: {inner}"))
         }
-    })
+    })?;
+    // Before schema 1.0, `process.env` always added to the default
+    // environment; 1.0 replaces it unless `inheritDefaultEnv` says otherwise.
+    if version < SchemaVersion::V1_0 {
+        if let Some(process) = &mut config.process {
+            process.inherit_default_env = Some(true);
+        }
+    }
+    Ok(config)
 }
 
 fn json_kind(value: &Value) -> &'static str {

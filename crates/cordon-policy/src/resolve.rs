@@ -41,11 +41,11 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
     }
     let containment = validate::containment(config, version)?;
     let process = config.process.clone().unwrap_or_default();
-    let command_line = process.command_line.ok_or_else(|| {
+    let command_line = process.command_line.clone().ok_or_else(|| {
         PolicyError::malformed("process.commandLine: required for a one-shot run")
     })?;
     validate::check_text("process.commandLine", &command_line)?;
-    let user_env = validate::environment(process.env.as_deref().unwrap_or_default())?;
+    let (user_env, env_warnings) = user_environment(&process)?;
     if let Some(cwd) = &process.cwd {
         validate::check_path("process.cwd", cwd)?;
         if Path::new(cwd)
@@ -63,7 +63,8 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         .map(|ms| Duration::from_millis(ms.into()));
     validate::ui(config)?;
     let resources = validate::resources(config)?;
-    let (network, notices) = validate::network(config, version)?;
+    let (network, mut notices) = validate::network(config, version)?;
+    notices.extend(env_warnings);
     let filesystem = resolve_filesystem(config, caller)?;
 
     let (cwd, cwd_defaulted) = match &process.cwd {
@@ -102,6 +103,8 @@ pub struct ProcessPlan {
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
     pub timeout: Option<Duration>,
+    /// Entries of `process.env` that were skipped, to say on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Resolve only the `process` part of a config for a sandbox whose policy was
@@ -116,7 +119,7 @@ pub fn resolve_process(
         .clone()
         .ok_or_else(|| PolicyError::malformed("process.commandLine: required for exec"))?;
     validate::check_text("process.commandLine", &command_line)?;
-    let user_env = validate::environment(process.env.as_deref().unwrap_or_default())?;
+    let (user_env, warnings) = user_environment(process)?;
     let cwd = match &process.cwd {
         Some(cwd) => {
             validate::check_path("process.cwd", cwd)?;
@@ -134,7 +137,23 @@ pub fn resolve_process(
             .timeout
             .filter(|ms| *ms > 0)
             .map(|ms| Duration::from_millis(ms.into())),
+        warnings,
     })
+}
+
+/// The caller's part of the environment: `None` when the default
+/// environment applies, else the entries (see [`final_environment`]).
+type UserEnv = (Option<Vec<(String, String)>>, bool);
+
+fn user_environment(process: &crate::config::Process) -> Result<(UserEnv, Vec<String>)> {
+    let Some(entries) = &process.env else {
+        return Ok(((None, true), Vec::new()));
+    };
+    let (env, warnings) = validate::environment(entries)?;
+    Ok((
+        (Some(env), process.inherit_default_env == Some(true)),
+        warnings,
+    ))
 }
 
 /// Validate and resolve a config that provisions a sandbox: like a one-shot
@@ -170,10 +189,13 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
     PathBuf::from("/tmp")
 }
 
-/// SPEC §2.4: cleared environment plus PATH, HOME, LANG, proxy variables and
-/// exactly the `process.env` entries. `proxy_url` is the network plan's.
+/// SPEC §2.4: a cleared environment. Without `process.env`: PATH, HOME and
+/// LANG defaults. With it: exactly its entries, over those defaults when
+/// `inherit` (schema 1.0's `inheritDefaultEnv`, and always before 1.0).
+/// The proxy variables of the network plan (`proxy_url`) replace any the
+/// caller set, in every case.
 fn final_environment(
-    user_env: Vec<(String, String)>,
+    (user_env, inherit): UserEnv,
     cwd: &Path,
     proxy_url: Option<&str>,
 ) -> Vec<(String, String)> {
@@ -185,7 +207,8 @@ fn final_environment(
         "https_proxy",
         "all_proxy",
     ];
-    let mut env = user_env;
+    let defaults_apply = user_env.is_none() || inherit;
+    let mut env = user_env.unwrap_or_default();
     let has = |env: &[(String, String)], key: &str| env.iter().any(|(k, _)| k == key);
     if let Some(url) = proxy_url {
         env.retain(|(k, _)| {
@@ -194,6 +217,9 @@ fn final_environment(
         for var in PROXY_VARS {
             env.push((var.to_string(), url.to_string()));
         }
+    }
+    if !defaults_apply {
+        return env;
     }
     let mut defaults = Vec::new();
     if !has(&env, "PATH") {

@@ -1,6 +1,8 @@
 //! The schema version and the backend sections: which containment a config
 //! asks for, and what it says to backends cordon does not run.
 
+use serde_json::Value;
+
 use crate::config::Config;
 use crate::error::{ErrorCode, PolicyError, Result};
 use crate::plan::Containment;
@@ -50,10 +52,7 @@ pub fn containment(config: &Config, version: SchemaVersion) -> Result<Containmen
     if let Some((_, platform)) = FOREIGN_BACKENDS.iter().find(|(n, _)| *n == selected) {
         return Err(PolicyError::new(
             ErrorCode::UnsupportedContainment,
-            format!(
-                "containment: {requested:?} needs {platform}; on Linux use \"process\" (native \
-                 namespaces + Landlock), \"bubblewrap\", \"lxc\" or \"microvm\""
-            ),
+            format!("containment: {requested:?} needs {platform}; cordon runs Linux backends only"),
         ));
     }
     if !LINUX_BACKENDS.contains(&selected.as_str()) {
@@ -63,6 +62,17 @@ pub fn containment(config: &Config, version: SchemaVersion) -> Result<Containmen
         )));
     }
 
+    for section in [&config.process_container, &config.app_container] {
+        let Some(Value::Object(pc)) = section else {
+            continue;
+        };
+        if pc.contains_key("captureDenials") {
+            return Err(PolicyError::policy(
+                "processContainer.captureDenials: cordon's own denial report (`cordon learn`) is \
+                 not built yet, so denials cannot be captured; remove captureDenials",
+            ));
+        }
+    }
     // Every backend section present in the config, by the backend it configures.
     let mut sections: Vec<(&str, &str)> = Vec::new();
     if config.lxc.is_some() {

@@ -35,9 +35,16 @@ pub fn check_path(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// `process.env` entries as (key, value), checked.
-pub fn environment(entries: &[String]) -> Result<Vec<(String, String)>> {
+/// Environment variables as (name, value), in order.
+pub type EnvPairs = Vec<(String, String)>;
+
+/// `process.env` entries as (key, value), and a warning for each entry that
+/// is skipped. Like MXC's runners, an entry that is not `KEY=VALUE` (no `=`,
+/// empty name) is skipped with a warning rather than failing the run; a NUL
+/// cannot be passed in an environment at all and is refused.
+pub fn environment(entries: &[String]) -> Result<(EnvPairs, Vec<String>)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(entries.len());
+    let mut warnings = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let field = format!("process.env[{i}]");
         if entry.contains('\0') {
@@ -45,21 +52,18 @@ pub fn environment(entries: &[String]) -> Result<Vec<(String, String)>> {
                 "{field}: must not contain a NUL character"
             )));
         }
-        let Some((key, value)) = entry.split_once('=') else {
-            return Err(PolicyError::malformed(format!(
-                "{field}: {entry:?} is not of the form KEY=VALUE"
-            )));
+        let pair = entry.split_once('=').filter(|(key, _)| !key.is_empty());
+        let Some((key, value)) = pair else {
+            warnings.push(format!(
+                "warning: {field}: {entry:?} is not of the form KEY=VALUE; skipped"
+            ));
+            continue;
         };
-        if key.is_empty() {
-            return Err(PolicyError::malformed(format!(
-                "{field}: {entry:?} has an empty variable name"
-            )));
-        }
         // A later entry for the same key replaces the earlier one.
         out.retain(|(k, _)| k != key);
         out.push((key.to_string(), value.to_string()));
     }
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// Linux never gives the sandbox a display; asking for one is refused (SPEC §2.3).

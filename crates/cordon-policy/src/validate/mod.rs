@@ -131,14 +131,38 @@ mod tests {
     }
 
     #[test]
-    fn firewall_mode_is_refused_on_08_only() {
-        let v08 = r#"{"version":"0.8.0","network":{"defaultPolicy":"block","enforcementMode":"firewall"}}"#;
-        assert!(net(v08)
+    fn firewall_mode_enforces_the_lists_with_cordon_rules() {
+        for version in ["0.6.0", "0.8.0"] {
+            let block = format!(
+                r#"{{"version":"{version}","network":{{"defaultPolicy":"block","enforcementMode":"firewall"}}}}"#
+            );
+            assert_eq!(net(&block).unwrap(), NetworkPlan::Isolated);
+            let lists = format!(
+                r#"{{"version":"{version}","network":{{"defaultPolicy":"block","enforcementMode":"both","allowedHosts":["10.1.0.0/16"]}}}}"#
+            );
+            let NetworkPlan::Filtered(rules) = net(&lists).unwrap() else {
+                panic!("packet rules expected")
+            };
+            assert_eq!((rules.default, rules.rules.len()), (Verdict::Deny, 1));
+        }
+    }
+
+    #[test]
+    fn a_caller_proxy_excludes_block_and_firewall() {
+        let block =
+            r#"{"version":"0.7.0","network":{"defaultPolicy":"block","proxy":{"localhost":8080}}}"#;
+        assert!(net(block).unwrap_err().message.contains("defaultPolicy"));
+        let firewall = r#"{"version":"0.7.0","network":{"enforcementMode":"firewall","proxy":{"localhost":8080}}}"#;
+        assert!(net(firewall)
             .unwrap_err()
             .message
-            .contains("enforcementMode='firewall' and 'both' are not supported"));
-        let v06 = r#"{"version":"0.6.0","network":{"defaultPolicy":"block","enforcementMode":"firewall"}}"#;
-        assert_eq!(net(v06).unwrap(), NetworkPlan::Isolated);
+            .contains("enforcementMode"));
+        let allow =
+            r#"{"version":"0.7.0","network":{"defaultPolicy":"allow","proxy":{"localhost":8080}}}"#;
+        assert!(matches!(
+            net(allow).unwrap(),
+            NetworkPlan::HostShared { .. }
+        ));
     }
 
     fn containment_of(json: &str) -> Result<Containment> {
@@ -157,7 +181,7 @@ mod tests {
         ] {
             let err = containment_of(&format!(r#"{{"containment":"{name}"}}"#)).unwrap_err();
             assert_eq!(err.code, ErrorCode::UnsupportedContainment, "{name}");
-            assert!(err.message.contains("on Linux use"), "{err}");
+            assert!(err.message.contains("Linux backends only"), "{err}");
         }
     }
 
@@ -197,12 +221,12 @@ mod tests {
 
     #[test]
     fn env_entries_are_checked() {
-        assert!(environment(&["NOEQUALS".into()])
-            .unwrap_err()
-            .message
-            .contains("process.env[0]"));
-        assert!(environment(&["=x".into()]).is_err());
-        let env = environment(&["A=1".into(), "B=x=y".into(), "A=2".into()]).unwrap();
+        let (env, warnings) = environment(&["NOEQUALS".into(), "=x".into(), "A=1".into()]).unwrap();
+        assert_eq!(env, vec![("A".into(), "1".into())]);
+        assert!(warnings[0].contains("process.env[0]"), "{warnings:?}");
+        assert!(warnings[1].contains("process.env[1]"), "{warnings:?}");
+        assert!(environment(&["A=\0".into()]).is_err());
+        let (env, _) = environment(&["A=1".into(), "B=x=y".into(), "A=2".into()]).unwrap();
         assert_eq!(
             env,
             vec![("B".into(), "x=y".into()), ("A".into(), "2".into())]

@@ -81,17 +81,13 @@ fn legacy_network(
     notices: &mut Vec<String>,
 ) -> Result<NetworkPlan> {
     let modern = version >= SchemaVersion::V0_8;
-    if modern
-        && matches!(
-            net.enforcement_mode,
-            Some(EnforcementMode::Firewall | EnforcementMode::Both)
-        )
-    {
-        return Err(PolicyError::policy(
-            "network.enforcementMode: enforcementMode='firewall' and 'both' are not supported on \
-             schema 0.8+; rules are enforced inside the sandbox's own network stack",
-        ));
-    }
+    // `enforcementMode` chose how MXC enforced host lists (capabilities,
+    // firewall or both); cordon enforces them one way, inside the sandbox's
+    // own network stack, whichever is named.
+    let firewall = matches!(
+        net.enforcement_mode,
+        Some(EnforcementMode::Firewall | EnforcementMode::Both)
+    );
     let allowed = net.allowed_hosts.as_deref().unwrap_or_default();
     let blocked = net.blocked_hosts.as_deref().unwrap_or_default();
     for (field, hosts) in [
@@ -108,6 +104,19 @@ fn legacy_network(
             return Err(PolicyError::policy(
                 "network.proxy: cannot be combined with allowedHosts/blockedHosts; the proxy and \
                  packet-rule models are exclusive",
+            ));
+        }
+        if net.default_policy == Some(LegacyDefault::Block) {
+            return Err(PolicyError::policy(
+                "network.proxy: cannot be combined with defaultPolicy \"block\"; a caller's proxy \
+                 enforces its own host policy (drop defaultPolicy, or use cordon's filtering \
+                 proxy with host names in allowedHosts instead of a proxy)",
+            ));
+        }
+        if firewall {
+            return Err(PolicyError::policy(
+                "network.proxy: cannot be combined with enforcementMode \"firewall\" or \"both\"; \
+                 the proxy and packet-rule models are exclusive (drop enforcementMode)",
             ));
         }
         if modern {
