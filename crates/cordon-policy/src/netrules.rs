@@ -180,6 +180,18 @@ impl NetRules {
         }
     }
 
+    /// Whether an allow rule names `addr` through a network narrower than
+    /// everything (`10.77.0.0/24`, not `0.0.0.0/0` or a rule without `to`):
+    /// the policy asks for that address on purpose.
+    pub fn allows_specifically(&self, addr: IpAddr) -> bool {
+        let addr = unmap_addr(addr);
+        self.rules.iter().any(|r| {
+            r.verdict == Verdict::Allow
+                && matches!(&r.peers, Peers::Nets(nets)
+                    if nets.iter().any(|n| n.net.prefix_len() > 0 && n.matches(addr)))
+        })
+    }
+
     /// Whether any rule names hosts (then cordon's filtering proxy enforces the policy).
     pub fn names_hosts(&self) -> bool {
         self.rules

@@ -8,7 +8,7 @@ use cordon_policy::plan::{NetworkPlan, FILTERING_PROXY_ENDPOINT};
 
 use super::decisions::{DecisionLog, NetworkReport};
 use super::enter::Namespaces;
-use super::{host_watch, nft, proxy, relay, uplink};
+use super::{host_watch, nft, proxy, relay, template, uplink};
 
 /// The running network of one sandbox.
 pub struct ActiveNetwork {
@@ -16,6 +16,8 @@ pub struct ActiveNetwork {
     /// Model 1: keeps the table's host addresses current (dropped before `ns`).
     host_watch: Option<host_watch::HostWatch>,
     uplink: Option<uplink::Uplink>,
+    /// Model 1: the packet rules are installed (their counters can be read).
+    filtered: bool,
     proxy: Option<proxy::FilteringProxy>,
     relay: Option<relay::Relay>,
 }
@@ -26,31 +28,6 @@ pub fn needs_supervisor(plan: &NetworkPlan) -> bool {
         plan,
         NetworkPlan::Filtered(_) | NetworkPlan::ProxyOnly { .. } | NetworkPlan::FilteringProxy(_)
     )
-}
-
-/// Whether the host has an IPv4 and an IPv6 default route (pasta gives the
-/// sandbox those it finds).
-fn host_default_routes() -> (bool, bool) {
-    let v4 = std::fs::read_to_string("/proc/net/route")
-        .map(|table| {
-            table.lines().skip(1).any(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() >= 8 && f[1] == "00000000" && f[7] == "00000000" && f[0] != "lo"
-            })
-        })
-        .unwrap_or(false);
-    let v6 = std::fs::read_to_string("/proc/net/ipv6_route")
-        .map(|table| {
-            table.lines().any(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() >= 10
-                    && f[0] == "00000000000000000000000000000000"
-                    && f[1] == "00"
-                    && f[9] != "lo"
-            })
-        })
-        .unwrap_or(false);
-    (v4, v6)
 }
 
 /// How the sandbox's network is isolated, in words (for `--debug`).
@@ -85,15 +62,35 @@ impl ActiveNetwork {
             ns,
             host_watch: None,
             uplink: None,
+            filtered: false,
             proxy: None,
             relay: None,
         };
         match plan {
             NetworkPlan::Filtered(rules) => {
-                // pasta takes longest: start it first, install the rules meanwhile.
-                let mut uplink = uplink::Uplink::spawn(&active.ns)?;
+                // pasta takes longest: start it first, install the rules
+                // meanwhile. A host with nothing to reach gets no uplink.
+                let template = template::choose();
+                let uplink = match &template {
+                    Some(t) => Some(uplink::Uplink::spawn(&active.ns, &t.args)?),
+                    None => None,
+                };
+                if debug {
+                    match &template {
+                        Some(t) if !t.args.is_empty() => eprintln!(
+                            "cordon: network: the host has no default route; the uplink copies \
+                             {:?}",
+                            t.args
+                        ),
+                        Some(_) => {}
+                        None => eprintln!(
+                            "cordon: network: the host has no default route and no address \
+                             beyond loopback; the sandbox gets no uplink"
+                        ),
+                    }
+                }
                 crate::timing::phase("uplink-spawned");
-                let host_addrs = nft::host_addresses();
+                let host_addrs = nft::denied_host_addresses(rules);
                 let script = nft::script(rules, &host_addrs);
                 if debug {
                     eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
@@ -111,20 +108,26 @@ impl ActiveNetwork {
                             format!("network: installing the packet rules: {e}")
                         }
                     })?;
-                active.host_watch = Some(host_watch::HostWatch::start(&active.ns, host_addrs)?);
+                active.filtered = true;
+                active.host_watch = Some(host_watch::HostWatch::start(
+                    &active.ns,
+                    host_addrs,
+                    rules.clone(),
+                )?);
                 crate::timing::phase("rules-installed");
                 // pasta configures the interface well before it is done
                 // starting; packets sent meanwhile wait in its tap queue. So
                 // the workload may start once the routes exist.
-                let timeout = std::time::Duration::from_secs(2);
-                let (v4, v6) = host_default_routes();
-                if active.ns.wait_for_routes(v4, v6, timeout) {
-                    uplink.finish_readiness_in_background(debug);
-                } else {
-                    uplink.wait_ready()?;
+                if let (Some(mut uplink), Some(t)) = (uplink, template) {
+                    let timeout = std::time::Duration::from_secs(2);
+                    if active.ns.wait_for_routes(t.ipv4, t.ipv6, timeout) {
+                        uplink.finish_readiness_in_background(debug);
+                    } else {
+                        uplink.wait_ready()?;
+                    }
+                    crate::timing::phase("uplink-ready");
+                    active.uplink = Some(uplink);
                 }
-                crate::timing::phase("uplink-ready");
-                active.uplink = Some(uplink);
             }
             NetworkPlan::ProxyOnly {
                 endpoint, upstream, ..
@@ -156,8 +159,8 @@ impl ActiveNetwork {
             (report.decisions, report.decisions_not_kept) = proxy.finish();
         }
         drop(self.relay.take());
-        // Only model 1 has an uplink, and packet rules with it.
-        if self.uplink.is_some() && rule_hits {
+        // Only model 1 has packet rules.
+        if self.filtered && rule_hits {
             if let Ok(json) =
                 self.ns
                     .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", false)

@@ -14,6 +14,8 @@ use nix::sys::socket::{
     bind, socket, AddressFamily, NetlinkAddr, SockFlag, SockProtocol, SockType,
 };
 
+use cordon_policy::netrules::NetRules;
+
 use super::enter::Namespaces;
 use super::nft;
 
@@ -31,7 +33,7 @@ impl HostWatch {
     /// Watch the host's addresses for the table in `ns`, which already denies
     /// `known`. Subscribes before it re-reads the addresses, so none that
     /// appears from now on is missed.
-    pub fn start(ns: &Namespaces, known: Vec<IpAddr>) -> Result<Self, String> {
+    pub fn start(ns: &Namespaces, known: Vec<IpAddr>, rules: NetRules) -> Result<Self, String> {
         let events = socket(
             AddressFamily::Netlink,
             SockType::Raw,
@@ -53,7 +55,7 @@ impl HostWatch {
         let thread = std::thread::Builder::new()
             .name("cordon-host-addrs".into())
             .stack_size(128 * 1024)
-            .spawn(move || watch(events, stop_r, ns, known))
+            .spawn(move || watch(events, stop_r, ns, known, rules))
             .map_err(|e| format!("network: watching the host's addresses: {e}"))?;
         Ok(HostWatch {
             stop: stop_w,
@@ -71,9 +73,9 @@ impl Drop for HostWatch {
     }
 }
 
-fn watch(events: OwnedFd, stop: OwnedFd, ns: Namespaces, mut known: Vec<IpAddr>) {
+fn watch(events: OwnedFd, stop: OwnedFd, ns: Namespaces, mut known: Vec<IpAddr>, rules: NetRules) {
     // Anything that appeared between the table's install and the subscription.
-    add_new(&ns, &mut known);
+    add_new(&ns, &mut known, &rules);
     let mut buf = [0u8; 8192];
     loop {
         let mut fds = [
@@ -110,14 +112,14 @@ fn watch(events: OwnedFd, stop: OwnedFd, ns: Namespaces, mut known: Vec<IpAddr>)
             if n == 0 {
                 return;
             }
-            add_new(&ns, &mut known);
+            add_new(&ns, &mut known, &rules);
         }
     }
 }
 
 /// Add the host's addresses not in `known` to the sandbox's sets.
-fn add_new(ns: &Namespaces, known: &mut Vec<IpAddr>) {
-    let fresh: Vec<IpAddr> = nft::host_addresses()
+fn add_new(ns: &Namespaces, known: &mut Vec<IpAddr>, rules: &NetRules) {
+    let fresh: Vec<IpAddr> = nft::denied_host_addresses(rules)
         .into_iter()
         .filter(|a| !known.contains(a))
         .collect();

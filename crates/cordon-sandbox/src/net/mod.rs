@@ -16,6 +16,7 @@ pub mod keeper;
 pub mod nft;
 pub mod proxy;
 pub mod relay;
+mod template;
 pub mod uplink;
 
 pub use active::{describe, needs_supervisor, ActiveNetwork};

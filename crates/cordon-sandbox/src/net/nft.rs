@@ -186,6 +186,42 @@ pub fn counters(json: &str) -> Vec<(String, u64)> {
     out
 }
 
+/// The host's addresses model 1 denies under `rules`: all of
+/// [`host_addresses`] except lab addresses — those configured on the
+/// loopback device outside 127.0.0.0/8 and ::1 — that an allow rule names
+/// specifically (a network narrower than everything). Such an address is
+/// how a host without a network offers local services to sandboxes; a rule
+/// allowing "everywhere" does not open it.
+pub fn denied_host_addresses(rules: &NetRules) -> Vec<IpAddr> {
+    let lab = loopback_device_addresses();
+    host_addresses()
+        .into_iter()
+        .filter(|a| !(lab.contains(a) && rules.allows_specifically(*a)))
+        .collect()
+}
+
+/// Addresses on loopback devices other than 127.0.0.0/8 and ::1.
+fn loopback_device_addresses() -> Vec<IpAddr> {
+    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    addrs
+        .filter(|ifa| {
+            ifa.flags
+                .contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK)
+        })
+        .filter_map(|ifa| {
+            let addr = ifa.address?;
+            let ip = match (addr.as_sockaddr_in(), addr.as_sockaddr_in6()) {
+                (Some(v4), _) => IpAddr::V4(v4.ip()),
+                (_, Some(v6)) => IpAddr::V6(v6.ip()),
+                _ => return None,
+            };
+            (!ip.is_loopback()).then_some(ip)
+        })
+        .collect()
+}
+
 /// The host's own addresses except loopback and link-local ones.
 pub fn host_addresses() -> Vec<IpAddr> {
     let Ok(addrs) = nix::ifaddrs::getifaddrs() else {

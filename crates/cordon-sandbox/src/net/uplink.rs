@@ -23,7 +23,9 @@ const PASTA: &str = "pasta";
 impl Uplink {
     /// Start pasta on the sandbox's namespaces; [`Uplink::wait_ready`] waits
     /// until it has configured the interface.
-    pub fn spawn(ns: &Namespaces) -> Result<Uplink, String> {
+    /// `template_args` name the host interface to copy when the host has
+    /// no default route (see `template`).
+    pub fn spawn(ns: &Namespaces, template_args: &[String]) -> Result<Uplink, String> {
         let (ready_r, ready_w) =
             crate::sys::pipe().map_err(|e| format!("network uplink: pipe: {e}"))?;
         // Descriptors 3-5 in pasta: user namespace, network namespace, readiness pipe.
@@ -55,6 +57,7 @@ impl Uplink {
             "--log-file",
             "/dev/null",
         ]);
+        cmd.args(template_args);
         // pasta started as root drops to "nobody", which may not enter a
         // user namespace that root owns: it keeps the caller's identity.
         if caller.is_root() {

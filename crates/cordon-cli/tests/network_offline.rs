@@ -1,0 +1,258 @@
+//! Network model 1 (egress rules) on hosts without a default route: an
+//! offline laptop, air-gapped CI, a network namespace holding only local
+//! services. cordon runs inside network namespaces these tests create:
+//!
+//! - `cordon-lonly`: only the loopback device, with lab addresses on it
+//!   (10.204.0.1/32, fd04::1/128) and listeners on TCP 9001 and 9003;
+//! - `cordon-bridge`: loopback plus a veth pair to `cordon-bpeer` (host side
+//!   10.204.1.1/24 and fd04:1::1/64, peer .2 and ::2, listeners on TCP 9001,
+//!   9002 and 9005 on both ends); no default route anywhere.
+//!
+//! The sandbox must start there and reach what the host's routing reaches
+//! under the rules, and nothing else. Each blocked probe has a control: the
+//! same probe under a policy that allows it (or, for the host's own address,
+//! from the namespace itself) must succeed.
+
+mod common;
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::*;
+use serde_json::{json, Value};
+
+const LONLY: &str = "cordon-lonly";
+const BRIDGE: &str = "cordon-bridge";
+const PEER: &str = "cordon-bpeer";
+
+fn sh(script: &str) {
+    let out = Command::new("sh").args(["-ec", script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+extern "C" fn remove_namespaces() {
+    let _ = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ip netns del {LONLY}; ip netns del {BRIDGE}; ip netns del {PEER}; rm -rf {}",
+                support_dir().display()
+            ),
+        ])
+        .output();
+}
+
+fn support_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("cordon-offline-{}", std::process::id()))
+}
+
+/// `python3 ARGS` in namespace `ns`, returning once it printed "ready"; it
+/// dies with the test process (PDEATHSIG of a thread that lives as long).
+fn serve_in(ns: &'static str, args: Vec<String>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut server = Command::new("ip");
+        server
+            .args(["netns", "exec", ns, "python3"])
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let hook = || {
+            // SAFETY: prctl(2) with integer arguments, in the child before exec.
+            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+            Ok(())
+        };
+        // SAFETY: `hook` makes one raw system call, as pre_exec requires.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut server, hook) };
+        let mut server = server.spawn().unwrap();
+        let mut ready = [0u8; 5];
+        std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
+        tx.send(ready).unwrap();
+        let _ = server.wait();
+    });
+    assert_eq!(&rx.recv().unwrap(), b"ready");
+}
+
+/// The namespaces, made once per test process and removed at exit.
+fn lab() -> &'static std::path::Path {
+    static LAB: OnceLock<std::path::PathBuf> = OnceLock::new();
+    LAB.get_or_init(|| {
+        assert_eq!(
+            current_uid(),
+            0,
+            "the offline network tests create network namespaces: run them as root"
+        );
+        remove_namespaces();
+        sh(&format!(
+            "ip netns add {LONLY}
+             ip -n {LONLY} link set lo up
+             ip -n {LONLY} addr add 10.204.0.1/32 dev lo
+             ip -n {LONLY} -6 addr add fd04::1/128 dev lo
+             ip netns add {BRIDGE}
+             ip netns add {PEER}
+             ip -n {BRIDGE} link set lo up
+             ip -n {PEER} link set lo up
+             ip -n {BRIDGE} link add co-host type veth peer name co-peer netns {PEER}
+             ip -n {BRIDGE} addr add 10.204.1.1/24 dev co-host
+             ip -n {BRIDGE} -6 addr add fd04:1::1/64 dev co-host nodad
+             ip -n {BRIDGE} link set co-host up
+             ip -n {PEER} addr add 10.204.1.2/24 dev co-peer
+             ip -n {PEER} -6 addr add fd04:1::2/64 dev co-peer nodad
+             ip -n {PEER} link set co-peer up"
+        ));
+        // SAFETY: registering a plain extern "C" function to run at exit.
+        unsafe { libc::atexit(remove_namespaces) };
+        let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support");
+        let server = format!("{support}/remote_server.py");
+        for (ns, ports) in [
+            (LONLY, &["tcp:9001", "tcp:9003"][..]),
+            (BRIDGE, &["tcp:9001"][..]),
+            (PEER, &["tcp:9002", "tcp:9005"][..]),
+        ] {
+            let mut args = vec![server.clone()];
+            args.extend(ports.iter().map(|p| p.to_string()));
+            serve_in(ns, args);
+        }
+        // The host side of the veth needs its link-local address (pasta
+        // copies IPv6 only from an interface that has one).
+        sh(&format!(
+            "for i in $(seq 50); do ip -n {BRIDGE} -6 addr show dev co-host scope link \
+             | grep -q 'fe80' && ! ip -n {BRIDGE} -6 addr show dev co-host | grep -q tentative \
+             && exit 0; sleep 0.1; done; exit 1"
+        ));
+        let dir = support_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            format!("{support}/net_client.py"),
+            dir.join("net_client.py"),
+        )
+        .unwrap();
+        sh(&format!("chmod -R a+rX {}", dir.display()));
+        dir
+    })
+}
+
+/// `cordon` as `who`, inside namespace `ns`.
+fn in_namespace(ns: &str, who: Identity) -> Command {
+    let inner = command(who);
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", ns]).arg(inner.get_program());
+    cmd.args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd
+}
+
+/// Run the probe client in a sandbox in `ns` under `egress` rules.
+fn probe(ns: &str, who: Identity, egress: Value, probes: &[&str]) -> Run {
+    let dir = lab();
+    let cfg = json!({
+        "version": "1.0.0",
+        "process": {"commandLine": format!("python3 {}/net_client.py {}", dir.display(), probes.join(" "))},
+        "filesystem": {"readonlyPaths": [dir]},
+        "network": {"egress": egress},
+    });
+    let file = ConfigFile::new(&for_backend(who, &cfg));
+    let run = Run::from(
+        in_namespace(ns, who)
+            .args(["--config", file.path.to_str().unwrap()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{who:?} in {ns}\n{run}");
+    run
+}
+
+fn verdicts(run: &Run, expected: &[(&str, bool)]) {
+    for (label, ok) in expected {
+        let want = format!("{label}={}", if *ok { "ok" } else { "blocked" });
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(&want)),
+            "expected {want}\n{run}"
+        );
+    }
+}
+
+/// Identities with a backend that runs model 1.
+fn net_identities() -> Vec<Identity> {
+    identities()
+        .into_iter()
+        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs root"]
+fn rules_start_and_hold_with_only_loopback_lab_addresses() {
+    for who in net_identities() {
+        let narrow = json!({"default": "deny", "allow": [
+            {"to": [{"cidr": "10.204.0.1/32"}], "ports": [{"protocol": "tcp", "port": 9001}]}]});
+        let run = probe(
+            LONLY,
+            who,
+            narrow,
+            &["lab=tcp:10.204.0.1:9001", "port=tcp:10.204.0.1:9003"],
+        );
+        verdicts(&run, &[("lab", true), ("port", false)]);
+        // Control: the refused port answers when a rule allows it.
+        let wide = json!({"default": "deny", "allow": [{"to": [{"cidr": "10.204.0.0/24"}]}]});
+        let run = probe(LONLY, who, wide, &["port=tcp:10.204.0.1:9003"]);
+        verdicts(&run, &[("port", true)]);
+        // A rule allowing everything does not open the host's lab addresses:
+        // only a rule naming them does.
+        let everything = json!({"default": "allow"});
+        let run = probe(LONLY, who, everything, &["lab=tcp:10.204.0.1:9001"]);
+        verdicts(&run, &[("lab", false)]);
+    }
+}
+
+#[test]
+#[ignore = "needs root"]
+fn rules_start_and_hold_behind_a_local_bridge_for_both_families() {
+    let rules = json!({"default": "deny", "allow": [
+        {"to": [{"cidr": "10.204.1.0/24"}, {"cidr": "fd04:1::/64"}],
+         "ports": [{"protocol": "tcp", "port": 9001, "endPort": 9002}]}]});
+    for who in net_identities() {
+        let run = probe(
+            BRIDGE,
+            who,
+            rules.clone(),
+            &[
+                "peer4=tcp:10.204.1.2:9002",
+                "peer6=tcp:[fd04:1::2]:9002",
+                "port=tcp:10.204.1.2:9005",
+                "host=tcp:10.204.1.1:9001",
+            ],
+        );
+        verdicts(
+            &run,
+            &[
+                ("peer4", true),
+                ("peer6", true),
+                ("port", false),
+                ("host", false),
+            ],
+        );
+        let wide = json!({"default": "allow"});
+        let run = probe(BRIDGE, who, wide, &["port=tcp:10.204.1.2:9005"]);
+        verdicts(&run, &[("port", true)]);
+    }
+    // Control for the host's own address: it answers from the namespace itself.
+    let dir = lab();
+    let out = Command::new("ip")
+        .args(["netns", "exec", BRIDGE, "python3"])
+        .arg(dir.join("net_client.py"))
+        .arg("host=tcp:10.204.1.1:9001")
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    verdicts(&run, &[("host", true)]);
+}
