@@ -6,7 +6,10 @@
 //!   (10.204.0.1/32, fd04::1/128) and listeners on TCP 9001 and 9003;
 //! - `cordon-bridge`: loopback plus a veth pair to `cordon-bpeer` (host side
 //!   10.204.1.1/24 and fd04:1::1/64, peer .2 and ::2, listeners on TCP 9001,
-//!   9002 and 9005 on both ends); no default route anywhere.
+//!   9002 and 9005 on both ends); no default route anywhere;
+//! - `cordon-v4` / `cordon-v6` (peers `cordon-v4peer`, `cordon-v6peer`):
+//!   single-family hosts (10.204.4.0/24, fd04:6::/64), run once without and
+//!   once with a default route through the peer.
 //!
 //! The sandbox must start there and reach what the host's routing reaches
 //! under the rules, and nothing else. Each blocked probe has a control: the
@@ -24,6 +27,17 @@ use serde_json::{json, Value};
 const LONLY: &str = "cordon-lonly";
 const BRIDGE: &str = "cordon-bridge";
 const PEER: &str = "cordon-bpeer";
+/// Single-family hosts: (namespace, peer, host address, peer address, prefix).
+const SINGLE: [(&str, &str, &str, &str, &str); 2] = [
+    (
+        "cordon-v4",
+        "cordon-v4peer",
+        "10.204.4.1",
+        "10.204.4.2",
+        "24",
+    ),
+    ("cordon-v6", "cordon-v6peer", "fd04:6::1", "fd04:6::2", "64"),
+];
 
 fn sh(script: &str) {
     let out = Command::new("sh").args(["-ec", script]).output().unwrap();
@@ -39,7 +53,8 @@ extern "C" fn remove_namespaces() {
         .args([
             "-c",
             &format!(
-                "ip netns del {LONLY}; ip netns del {BRIDGE}; ip netns del {PEER}; rm -rf {}",
+                "for ns in {LONLY} {BRIDGE} {PEER} cordon-v4 cordon-v4peer cordon-v6 \
+                 cordon-v6peer; do ip netns del $ns; done; rm -rf {}",
                 support_dir().display()
             ),
         ])
@@ -104,6 +119,24 @@ fn lab() -> &'static std::path::Path {
              ip -n {PEER} -6 addr add fd04:1::2/64 dev co-peer nodad
              ip -n {PEER} link set co-peer up"
         ));
+        for (ns, peer, host, remote, prefix) in SINGLE {
+            let (family, nodad) = if host.contains(':') {
+                ("-6", "nodad")
+            } else {
+                ("-4", "")
+            };
+            sh(&format!(
+                "ip netns add {ns}
+                 ip netns add {peer}
+                 ip -n {ns} link set lo up
+                 ip -n {peer} link set lo up
+                 ip -n {ns} link add eth9 type veth peer name eth9 netns {peer}
+                 ip -n {ns} {family} addr add {host}/{prefix} dev eth9 {nodad}
+                 ip -n {peer} {family} addr add {remote}/{prefix} dev eth9 {nodad}
+                 ip -n {ns} link set eth9 up
+                 ip -n {peer} link set eth9 up"
+            ));
+        }
         // SAFETY: registering a plain extern "C" function to run at exit.
         unsafe { libc::atexit(remove_namespaces) };
         let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support");
@@ -112,6 +145,8 @@ fn lab() -> &'static std::path::Path {
             (LONLY, &["tcp:9001", "tcp:9003"][..]),
             (BRIDGE, &["tcp:9001"][..]),
             (PEER, &["tcp:9002", "tcp:9005"][..]),
+            ("cordon-v4peer", &["tcp:9002"][..]),
+            ("cordon-v6peer", &["tcp:9002"][..]),
         ] {
             let mut args = vec![server.clone()];
             args.extend(ports.iter().map(|p| p.to_string()));
@@ -119,11 +154,13 @@ fn lab() -> &'static std::path::Path {
         }
         // The host side of the veth needs its link-local address (pasta
         // copies IPv6 only from an interface that has one).
-        sh(&format!(
-            "for i in $(seq 50); do ip -n {BRIDGE} -6 addr show dev co-host scope link \
-             | grep -q 'fe80' && ! ip -n {BRIDGE} -6 addr show dev co-host | grep -q tentative \
-             && exit 0; sleep 0.1; done; exit 1"
-        ));
+        for (ns, dev) in [(BRIDGE, "co-host"), ("cordon-v6", "eth9")] {
+            sh(&format!(
+                "for i in $(seq 50); do ip -n {ns} -6 addr show dev {dev} scope link \
+                 | grep -q 'fe80' && ! ip -n {ns} -6 addr show dev {dev} | grep -q tentative \
+                 && exit 0; sleep 0.1; done; exit 1"
+            ));
+        }
         let dir = support_dir();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(
@@ -255,4 +292,34 @@ fn rules_start_and_hold_behind_a_local_bridge_for_both_families() {
         .unwrap();
     let run = Run::from(out);
     verdicts(&run, &[("host", true)]);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn single_family_hosts_with_and_without_a_default_route() {
+    lab();
+    for (ns, _, _, remote, prefix) in SINGLE {
+        let target = if remote.contains(':') {
+            format!("peer=tcp:[{remote}]:9002")
+        } else {
+            format!("peer=tcp:{remote}:9002")
+        };
+        let net = format!("{remote}/{prefix}");
+        for default_route in [false, true] {
+            if default_route {
+                sh(&format!("ip -n {ns} route add default via {remote}"));
+            }
+            for who in net_identities() {
+                let allow = json!({"default": "deny", "allow": [
+                    {"to": [{"cidr": net}], "ports": [{"protocol": "tcp", "port": 9002}]}]});
+                let run = probe(ns, who, allow, &[&target]);
+                verdicts(&run, &[("peer", true)]);
+                // Control of the rule: refused when not allowed.
+                let deny = json!({"default": "deny", "allow": [
+                    {"to": [{"cidr": net}], "ports": [{"protocol": "tcp", "port": 9003}]}]});
+                let run = probe(ns, who, deny, &[&target]);
+                verdicts(&run, &[("peer", false)]);
+            }
+        }
+    }
 }
