@@ -37,6 +37,24 @@ if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ] && [ "$(id -u)
   chmod 0666 /dev/net/tun
 fi
 
+# MXC's own SDKs (0.8 and 1.0) and MXC 1.0.1's runner (lxc-exec, shipped in
+# the npm package) for the side-by-side tests: compat/mxc, pinned by its lock.
+if ! command -v npm >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing nodejs and npm" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+compat="$(dirname "$0")/../compat/mxc"
+if [ ! -x "$compat/node_modules/mxc-sdk-1/bin/x64/lxc-exec" ] ||
+  [ "$compat/package-lock.json" -nt "$compat/node_modules/.package-lock.json" ]; then
+  echo "setup: installing MXC's SDKs into compat/mxc (npm ci)" >&2
+  # No install scripts: node-pty ships prebuilt binaries for linux-x64, and
+  # MXC 1.0's native library (koffi) is not what these tests drive.
+  (cd "$compat" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   for dir in "$HOME/.cargo/bin" /usr/local/cargo/bin; do
     [ -x "$dir/cargo" ] && export PATH="$dir:$PATH"

@@ -75,7 +75,7 @@ pub struct Process {
     pub env: Option<Vec<String>>,
     /// Milliseconds; 0 or absent means no timeout.
     pub timeout: Option<u32>,
-    /// Schema 1.0: layer `env` over the default environment instead of
+    /// Schema 0.9 on: layer `env` over the default environment instead of
     /// replacing it.
     #[serde(rename = "inheritDefaultEnv")]
     pub inherit_default_env: Option<bool>,

@@ -199,13 +199,6 @@ pub fn check(map: &Map<String, Value>, version: SchemaVersion) -> Result<()> {
             }
         }
     }
-    if let Some(Value::Object(process)) = map.get("process") {
-        if process.contains_key("inheritDefaultEnv") && version < SchemaVersion::V1_0 {
-            return Err(PolicyError::malformed(format!(
-                "process.inheritDefaultEnv: needs schema 1.0.0 or later, config declares {marker}"
-            )));
-        }
-    }
     if let Some(Value::Object(lxc)) = map.get("lxc") {
         for field in ["distribution", "release"] {
             if !lxc.contains_key(field) {
@@ -236,7 +229,8 @@ fn check_pre_contract(map: &Map<String, Value>, version: SchemaVersion) -> Resul
     if let Some(Value::Object(process)) = map.get("process") {
         if process.contains_key("inheritDefaultEnv") {
             return Err(PolicyError::malformed(format!(
-                "process.inheritDefaultEnv: needs schema 1.0.0 or later, config declares {version}"
+                "process.inheritDefaultEnv: needs schema 0.9.0-alpha or later, config declares \
+                 {version}"
             )));
         }
     }
@@ -322,9 +316,12 @@ mod tests {
     #[test]
     fn later_fields_are_refused_on_older_versions() {
         let inherit = json!({"version": "0.9.0-alpha", "process": {"inheritDefaultEnv": true}});
-        assert!(check_json(inherit).unwrap_err().message.contains("1.0.0"));
+        assert!(check_json(inherit).is_ok());
         let inherit = json!({"version": "0.8.0", "process": {"inheritDefaultEnv": true}});
-        assert!(check_json(inherit).unwrap_err().message.contains("1.0.0"));
+        assert!(check_json(inherit)
+            .unwrap_err()
+            .message
+            .contains("0.9.0-alpha"));
         let telemetry = json!({"version": "0.8.0", "telemetry": {}});
         assert!(check_json(telemetry)
             .unwrap_err()

@@ -48,9 +48,10 @@ pub fn config_from_value(value: Value) -> Result<Config> {
             PolicyError::malformed(format!("{path}: {inner}"))
         }
     })?;
-    // Before schema 1.0, `process.env` always added to the default
-    // environment; 1.0 replaces it unless `inheritDefaultEnv` says otherwise.
-    if version < SchemaVersion::V1_0 {
+    // Before MXC's contracts (0.9), `process.env` always added to the
+    // default environment; from 0.9 on it replaces it unless
+    // `inheritDefaultEnv` says otherwise.
+    if !version.is_contract() {
         if let Some(process) = &mut config.process {
             process.inherit_default_env = Some(true);
         }

@@ -191,7 +191,7 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
 
 /// SPEC §2.4: a cleared environment. Without `process.env`: PATH, HOME and
 /// LANG defaults. With it: exactly its entries, over those defaults when
-/// `inherit` (schema 1.0's `inheritDefaultEnv`, and always before 1.0).
+/// `inherit` (`inheritDefaultEnv` from schema 0.9 on, and always before 0.9).
 /// The proxy variables of the network plan (`proxy_url`) replace any the
 /// caller set, in every case.
 fn final_environment(

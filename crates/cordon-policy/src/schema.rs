@@ -85,7 +85,7 @@ pub fn document(version: Option<SchemaVersion>) -> Value {
             }
         }
     }
-    if version < SchemaVersion::V1_0 {
+    if !version.is_contract() {
         if let Some(process) = props
             .get_mut("process")
             .and_then(|p| p["properties"].as_object_mut())

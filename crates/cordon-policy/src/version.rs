@@ -27,9 +27,10 @@ impl SchemaVersion {
     /// Directional network, `runtimeConfig`, `experimental.test`.
     pub const V0_8: SchemaVersion = SchemaVersion { major: 0, minor: 8 };
     /// MXC's generated contracts begin: no legacy network, no `experimental`,
-    /// `telemetry` and `wslc` at the top level.
+    /// `telemetry` and `wslc` at the top level, `process.inheritDefaultEnv`
+    /// (and `process.env` replaces the default environment).
     pub const V0_9: SchemaVersion = SchemaVersion { major: 0, minor: 9 };
-    /// `process.inheritDefaultEnv`; the `appContainer`/`macos_sandbox` aliases gone.
+    /// The `appContainer`/`macos_sandbox` aliases gone.
     pub const V1_0: SchemaVersion = SchemaVersion { major: 1, minor: 0 };
     /// Sections of the Windows and VM backends (`hyperlight`,
     /// `windowsSandbox`) and the top-level `test` feature.
