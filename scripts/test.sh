@@ -24,5 +24,9 @@ cargo test --workspace --locked "${ignored[@]}"
 release="$(./scripts/build-release.sh)"
 echo "test: the integration suites against $release" >&2
 CORDON_TEST_BIN="$release" cargo test -p cordon --tests --locked "${ignored[@]}"
+# MXC's own TypeScript SDKs (0.8.0, 1.0.1) driving the release build as
+# their Linux runner (compat/mxc, installed by setup.sh).
+echo "test: MXC's SDKs driving $release" >&2
+(cd compat/mxc && CORDON_BIN="$(realpath "$release")" node --test test/*.test.mjs)
 # The parsers of hostile bytes under the fuzzer, for a bounded time each.
 ./scripts/fuzz.sh 15
