@@ -213,7 +213,115 @@ fn foreign_backends_are_unsupported_containment_with_the_alternative() {
         let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
         assert_eq!(doc["error"]["code"], "unsupported_containment", "{run}");
         assert!(run.stderr.contains("on Linux use"), "{run}");
+        // Only backends this host can run are suggested (cordon's probe
+        // reports lxc and microvm unavailable in this version).
+        let probe: Value =
+            serde_json::from_str(&cordon(me(), &["probe", "--json"], None).stdout).unwrap();
+        for backend in probe["backends"].as_array().unwrap() {
+            let name = backend["name"].as_str().unwrap();
+            let suggested = run.stderr.contains(&format!("\"{name}\""));
+            assert_eq!(
+                suggested,
+                backend["available"].as_bool().unwrap(),
+                "{name}: {run}"
+            );
+        }
     }
+}
+
+#[test]
+fn the_runner_flags_mxc_sdks_pass() {
+    // --available-backends: MXC's discovery shape, one entry per backend
+    // that can run here, as `cordon probe` reports them.
+    let run = cordon(me(), &["--available-backends"], None);
+    assert_eq!(run.code, 0, "{run}");
+    let entries: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let probe: Value =
+        serde_json::from_str(&cordon(me(), &["probe", "--json"], None).stdout).unwrap();
+    let available: Vec<&str> = probe["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["available"] == true)
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    let listed: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, available, "{run}");
+    assert!(entries[0]["capabilities"].is_array(), "{run}");
+
+    // --dry-run: the effective policy on stdout, nothing run.
+    let fx = Fixture::new(me());
+    let rw = fx.dir("rw");
+    let marker = fx.path("rw/ran");
+    let cfg = ConfigFile::new(&json!({"version": "1.0.0",
+        "process": {"commandLine": format!("touch {}", marker.display())},
+        "filesystem": {"readwritePaths": [rw]}}));
+    let run = cordon(me(), &["--dry-run", cfg.path.to_str().unwrap()], None);
+    assert_eq!(run.code, 0, "{run}");
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["schemaVersion"], "1.0", "{run}");
+    assert!(!marker.exists(), "a dry run ran the command");
+    // A phase request is not dry-run (it would act): refused.
+    let phase = ConfigFile::new(
+        &json!({"version": "1.0.0", "phase": "provision", "containment": "process"}),
+    );
+    let run = cordon(me(), &["--dry-run", phase.path.to_str().unwrap()], None);
+    assert_eq!(run.code, 125, "{run}");
+    assert!(run.stderr.contains("--dry-run"), "{run}");
+
+    // --log-file: JSON lines appended, for runs and for refusals.
+    let log = fx.path("diag.log");
+    let ok = ConfigFile::new(&json!({"version": "1.0.0", "process": {"commandLine": "true"}}));
+    let bad = ConfigFile::new(&json!({"version": "1.0.1", "process": {"commandLine": "true"}}));
+    for (file, code) in [(&ok, 0), (&bad, 125)] {
+        let run = cordon(
+            me(),
+            &[
+                "--log-file",
+                log.to_str().unwrap(),
+                "--config",
+                file.path.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(run.code, code, "{run}");
+    }
+    let events: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["policy", "exit", "error"], "{events:?}");
+    assert_eq!(events[2]["detail"]["code"], "malformed_request");
+}
+
+#[test]
+fn schema_describes_each_version() {
+    for (version, has, lacks) in [
+        ("0.7.0", "experimental", "runtimeConfig"),
+        ("0.8.0", "runtimeConfig", "telemetry"),
+        ("0.9.0-alpha", "appContainer", "experimental"),
+        ("1.0.0", "telemetry", "appContainer"),
+        ("1.1.0-alpha", "test", "experimental"),
+    ] {
+        let run = cordon(me(), &["schema", "--version", version], None);
+        assert_eq!(run.code, 0, "{version}\n{run}");
+        let schema: Value = serde_json::from_str(&run.stdout).unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        assert!(props.contains_key(has), "{version} lacks {has}");
+        assert!(!props.contains_key(lacks), "{version} has {lacks}");
+    }
+    let run = cordon(me(), &["schema", "--version", "1.0.1"], None);
+    assert_eq!(run.code, 125, "{run}");
 }
 
 #[test]
