@@ -31,6 +31,11 @@ pub fn print(as_json: bool) -> i32 {
                 "rootOnlyFiles": report.root_only_files,
             },
             "backends": backends,
+            // The config versions this binary reads (`cordon schema --version V`).
+            "schemaVersions": cordon_policy::SchemaVersion::ALL
+                .iter()
+                .map(|v| v.marker())
+                .collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return 0;

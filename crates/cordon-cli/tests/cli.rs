@@ -252,6 +252,17 @@ fn the_runner_flags_mxc_sdks_pass() {
         .map(|e| e["backend"].as_str().unwrap())
         .collect();
     assert_eq!(listed, available, "{run}");
+    assert_eq!(
+        probe["schemaVersions"],
+        json!([
+            "0.6.0",
+            "0.7.0",
+            "0.8.0",
+            "0.9.0-alpha",
+            "1.0.0",
+            "1.1.0-alpha"
+        ])
+    );
     assert!(entries[0]["capabilities"].is_array(), "{run}");
 
     // --dry-run: the effective policy on stdout, nothing run.
