@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use cordon_policy::{Config, PolicyError};
+use cordon_policy::{Config, PolicyError, SchemaVersion};
 use serde_json::{json, Map, Value};
 
 #[derive(Args, Debug, Default)]
@@ -161,6 +161,13 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     if args.config.is_none() && args.net == Some(NetMode::Host) {
         root.insert("version".into(), json!("0.8.0"));
     }
+    // From schema 0.9 on the legacy network shape is gone and `process.env`
+    // replaces the default environment: the flags say the same in that
+    // version's terms.
+    let contract = match root.get("version") {
+        Some(Value::String(v)) => SchemaVersion::parse(v).is_ok_and(SchemaVersion::is_contract),
+        _ => false,
+    };
     if let Some(backend) = &args.backend {
         root.insert("containment".into(), json!(backend));
     }
@@ -178,6 +185,15 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or(cwd);
             process.insert("cwd".into(), json!(cwd));
+        }
+        // `--env` adds to the environment the config gives; on a contract
+        // version without an env of its own, that is the default one.
+        if contract
+            && !args.env.is_empty()
+            && !process.contains_key("env")
+            && !process.contains_key("inheritDefaultEnv")
+        {
+            process.insert("inheritDefaultEnv".into(), json!(true));
         }
         append(process, "env", &args.env)?;
         if let Some(t) = &args.timeout {
@@ -203,6 +219,12 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
         append(fs, "deniedPaths", &all_absolute("--deny", &args.denied)?)?;
     }
     match args.net {
+        Some(NetMode::Host) if contract => {
+            return Err(PolicyError::policy(
+                "--net host: the config's schema (0.9 or later) has no network shared with the \
+                 host; use network.egress rules in the config, or a 0.8 config",
+            ));
+        }
         Some(NetMode::Host) => {
             let net = object(root, "network")?;
             net.insert("defaultPolicy".into(), json!("allow"));
@@ -213,7 +235,27 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
         }
         None => {}
     }
-    if !args.allow_host.is_empty() {
+    if !args.allow_host.is_empty() && contract {
+        // The directional shape: one allow rule per host, address or CIDR.
+        let rules: Vec<Value> = args
+            .allow_host
+            .iter()
+            .map(|host| {
+                let address = host.split('/').next().unwrap_or(host);
+                if address.parse::<std::net::IpAddr>().is_ok() {
+                    json!({"to": [{"cidr": host}]})
+                } else {
+                    json!({"to": [{"host": host}]})
+                }
+            })
+            .collect();
+        let egress = object(object(root, "network")?, "egress")?;
+        egress.entry("default").or_insert(json!("deny"));
+        let list = egress.entry("allow").or_insert_with(|| json!([]));
+        list.as_array_mut()
+            .ok_or_else(|| PolicyError::malformed("network.egress.allow: must be an array"))?
+            .extend(rules);
+    } else if !args.allow_host.is_empty() {
         let net = object(root, "network")?;
         net.entry("defaultPolicy").or_insert(json!("block"));
         append(net, "allowedHosts", &args.allow_host)?;
@@ -232,6 +274,44 @@ mod tests {
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    /// Flags over a config of schema 0.9 or later speak that schema: rules
+    /// in the directional shape, `--env` over the default environment.
+    #[test]
+    fn flags_follow_a_contract_config() {
+        let dir = std::env::temp_dir().join(format!("cordon-flags-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.json");
+        std::fs::write(
+            &file,
+            r#"{"version":"1.0.0","process":{"commandLine":"true"}}"#,
+        )
+        .unwrap();
+        let args = RunArgs {
+            config: Some(file.clone()),
+            allow_host: vec!["192.0.2.0/24".into(), "pkg.test".into()],
+            env: vec!["X=1".into()],
+            ..Default::default()
+        };
+        let config = config_from_run_args(&args).unwrap();
+        let process = config.process.unwrap();
+        assert_eq!(process.inherit_default_env, Some(true));
+        let egress = config.network.unwrap().egress.unwrap();
+        let allow = egress.allow.unwrap();
+        assert_eq!(allow.len(), 2);
+        assert_eq!(
+            allow[1].to.as_ref().unwrap()[0].host.as_deref(),
+            Some("pkg.test")
+        );
+        let host = RunArgs {
+            config: Some(file),
+            net: Some(NetMode::Host),
+            ..Default::default()
+        };
+        let err = config_from_run_args(&host).unwrap_err();
+        assert!(err.message.starts_with("--net host"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
