@@ -21,6 +21,7 @@ mod common;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use common::netns::{net_identities, serve_in, sh, verdicts};
 use common::*;
 use serde_json::{json, Value};
 
@@ -39,15 +40,6 @@ const SINGLE: [(&str, &str, &str, &str, &str); 2] = [
     ("cordon-v6", "cordon-v6peer", "fd04:6::1", "fd04:6::2", "64"),
 ];
 
-fn sh(script: &str) {
-    let out = Command::new("sh").args(["-ec", script]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 extern "C" fn remove_namespaces() {
     let _ = Command::new("sh")
         .args([
@@ -63,33 +55,6 @@ extern "C" fn remove_namespaces() {
 
 fn support_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("cordon-offline-{}", std::process::id()))
-}
-
-/// `python3 ARGS` in namespace `ns`, returning once it printed "ready"; it
-/// dies with the test process (PDEATHSIG of a thread that lives as long).
-fn serve_in(ns: &'static str, args: Vec<String>) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut server = Command::new("ip");
-        server
-            .args(["netns", "exec", ns, "python3"])
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
-        let hook = || {
-            // SAFETY: prctl(2) with integer arguments, in the child before exec.
-            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-            Ok(())
-        };
-        // SAFETY: `hook` makes one raw system call, as pre_exec requires.
-        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut server, hook) };
-        let mut server = server.spawn().unwrap();
-        let mut ready = [0u8; 5];
-        std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
-        tx.send(ready).unwrap();
-        let _ = server.wait();
-    });
-    assert_eq!(&rx.recv().unwrap(), b"ready");
 }
 
 /// The namespaces, made once per test process and removed at exit.
@@ -206,24 +171,6 @@ fn probe(ns: &str, who: Identity, egress: Value, probes: &[&str]) -> Run {
     );
     assert_eq!(run.code, 0, "{who:?} in {ns}\n{run}");
     run
-}
-
-fn verdicts(run: &Run, expected: &[(&str, bool)]) {
-    for (label, ok) in expected {
-        let want = format!("{label}={}", if *ok { "ok" } else { "blocked" });
-        assert!(
-            run.stdout.lines().any(|l| l.starts_with(&want)),
-            "expected {want}\n{run}"
-        );
-    }
-}
-
-/// Identities with a backend that runs model 1.
-fn net_identities() -> Vec<Identity> {
-    identities()
-        .into_iter()
-        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
-        .collect()
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
+use common::netns::net_identities;
 use common::*;
 use serde_json::json;
 
@@ -40,19 +41,12 @@ fn proxy_stand_in(ip: &str, answer: fn(&mut std::net::TcpStream)) -> u16 {
 
 const CLIENT: &str = r#"python3 -c 'import urllib.request as u; print(u.urlopen("http://example.invalid/").read().decode())'"#;
 
-fn native_and_bwrap() -> Vec<Identity> {
-    identities()
-        .into_iter()
-        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
-        .collect()
-}
-
 #[test]
 fn only_the_callers_proxy_is_reachable() {
     let proxy = stub_proxy();
     let other = TcpListener::bind("127.0.0.1:0").unwrap();
     let other_port = other.local_addr().unwrap().port();
-    for who in native_and_bwrap() {
+    for who in net_identities() {
         let script = format!(
             "{CLIENT}; \
              timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{other_port}' 2>/dev/null && echo other=reached || echo other=blocked; \
@@ -93,7 +87,7 @@ fn only_the_callers_proxy_is_reachable() {
 #[test]
 fn inherited_proxy_variables_are_replaced() {
     let proxy = stub_proxy();
-    for who in native_and_bwrap() {
+    for who in net_identities() {
         let run = run_config(
             who,
             &json!({
@@ -144,7 +138,7 @@ fn a_proxy_off_the_hosts_loopback_is_relayed_at_127_0_0_1() {
     let proxy = stub_proxy_on(&ip);
     let other = TcpListener::bind((ip.as_str(), 0)).unwrap();
     let other_port = other.local_addr().unwrap().port();
-    for who in native_and_bwrap() {
+    for who in net_identities() {
         let script = format!(
             "{CLIENT}; \
              timeout 2 bash -c 'exec 3<>/dev/tcp/{ip}/{other_port}' 2>/dev/null && echo other=reached || echo other=blocked; \
@@ -179,7 +173,7 @@ fn a_client_leaving_mid_transfer_does_not_take_the_supervisor_down() {
     let client = format!(
         r#"python3 -c 'import socket,time; c=socket.create_connection(("127.0.0.1",{proxy})); c.sendall(b"GET / HTTP/1.0\r\n\r\n"); c.recv(10); c.close(); time.sleep(0.5); print("alive")'"#
     );
-    for who in native_and_bwrap() {
+    for who in net_identities() {
         let cfg = json!({"version": "0.8.0", "process": {"commandLine": client},
             "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")}});
         let run = run_config(who, &cfg);

@@ -17,6 +17,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use common::netns::{net_identities, serve_in, sh, verdicts};
 use common::*;
 use serde_json::{json, Value};
 
@@ -26,15 +27,6 @@ const HOST_VETH: &str = "cr-host";
 struct Remote {
     /// Directory (readable by every identity) with the probe client and hosts file.
     dir: std::path::PathBuf,
-}
-
-fn sh(script: &str) {
-    let out = Command::new("sh").args(["-ec", script]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 extern "C" fn remove_remote() {
@@ -62,34 +54,9 @@ fn saved_ping_range() -> String {
     format!("/tmp/cordon-ping-range-{}", std::process::id())
 }
 
-/// Run `python3 ARGS` in the remote namespace, returning once it printed
-/// "ready". PDEATHSIG follows the thread that spawned the server, so a thread
-/// that lives as long as this process spawns it: the server dies with the
-/// test process, however that ends.
+/// Run `python3 ARGS` in the remote namespace (see `netns::serve_in`).
 fn serve_in_remote(args: Vec<String>) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut server = Command::new("ip");
-        server
-            .args(["netns", "exec", REMOTE_NS, "python3"])
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
-        let hook = || {
-            // SAFETY: prctl(2) with integer arguments, in the child before exec.
-            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-            Ok(())
-        };
-        // SAFETY: `hook` makes one raw system call, as pre_exec requires.
-        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut server, hook) };
-        let mut server = server.spawn().unwrap();
-        let mut ready = [0u8; 5];
-        std::io::Read::read_exact(server.stdout.as_mut().unwrap(), &mut ready).unwrap();
-        tx.send(ready).unwrap();
-        // Lives (and waits) as long as the test process.
-        let _ = server.wait();
-    });
-    assert_eq!(&rx.recv().unwrap(), b"ready");
+    serve_in(REMOTE_NS, args);
 }
 
 /// The remote namespace, created once per test process and removed at exit.
@@ -156,14 +123,6 @@ fn remote() -> &'static Remote {
     })
 }
 
-/// Identities with a backend that supports these network models.
-fn net_identities() -> Vec<Identity> {
-    identities()
-        .into_iter()
-        .filter(|i| matches!(i.backend, Some("native" | "bubblewrap")))
-        .collect()
-}
-
 /// Run the probe client with `probes` ("label=mode:target") under `network`.
 fn probe_run(who: Identity, network: Value, probes: &[&str], extra: &[&str]) -> Run {
     let remote = remote();
@@ -184,17 +143,6 @@ fn probe_run(who: Identity, network: Value, probes: &[&str], extra: &[&str]) -> 
     cmd.env("CORDON_PROXY_HOSTS", remote.dir.join("hosts"));
     cmd.args(&args);
     Run::from(cmd.output().unwrap())
-}
-
-/// Assert each label's verdict: "label=ok" or "label=blocked".
-fn verdicts(run: &Run, expected: &[(&str, bool)]) {
-    for (label, ok) in expected {
-        let want = format!("{label}={}", if *ok { "ok" } else { "blocked" });
-        assert!(
-            run.stdout.lines().any(|l| l.starts_with(&want)),
-            "expected {want}\n{run}"
-        );
-    }
 }
 
 #[test]

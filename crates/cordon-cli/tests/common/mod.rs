@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::io::Write;
 use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
