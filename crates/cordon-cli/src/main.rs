@@ -335,7 +335,13 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
                     ),
                 });
             }
-            return with_audit(common, true, |audit| lifecycle::wire(phase, &raw, audit));
+            let code = with_audit(common, true, |audit| lifecycle::wire(phase, &raw, audit));
+            mxc::log(
+                common.log_file.as_deref(),
+                "phase",
+                json!({"phase": phase, "sandboxId": raw.get("sandboxId"), "exitCode": code}),
+            );
+            return code;
         }
     }
     let config = match cordon_policy::parse_config(&bytes) {

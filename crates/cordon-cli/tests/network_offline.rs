@@ -270,3 +270,57 @@ fn single_family_hosts_with_and_without_a_default_route() {
         }
     }
 }
+
+/// The same boundary for a long-lived sandbox started in the namespace with
+/// only loopback: commands run through lifecycle `exec` (the wire form, schema
+/// 1.0.0) reach the lab address on the allowed port and nothing else.
+#[test]
+#[ignore = "needs root"]
+fn a_long_lived_sandbox_keeps_its_rules_offline() {
+    let dir = lab();
+    for who in net_identities() {
+        let state = Fixture::new(who);
+        std::fs::set_permissions(
+            &state.root,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let send = |request: Value| -> Run {
+            let file = ConfigFile::new(&request);
+            Run::from(
+                in_namespace(LONLY, who)
+                    .env("CORDON_STATE_DIR", &state.root)
+                    .args(["--config", file.path.to_str().unwrap()])
+                    .output()
+                    .unwrap(),
+            )
+        };
+        let provision = for_backend(
+            who,
+            &json!({"version": "1.0.0", "phase": "provision", "containment": "process",
+                "filesystem": {"readonlyPaths": [dir]},
+                "network": {"egress": {"default": "deny", "allow": [
+                    {"to": [{"cidr": "10.204.0.1/32"}], "ports": [{"protocol": "tcp", "port": 9001}]}]}}}),
+        );
+        let run = send(provision);
+        let doc: Value =
+            serde_json::from_str(run.stdout.trim()).unwrap_or_else(|_| panic!("{run}"));
+        let id = doc["result"]["sandboxId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{run}"))
+            .to_string();
+        let started = send(json!({"version": "1.0.0", "phase": "start", "sandboxId": id}));
+        let probes = format!(
+            "python3 {}/net_client.py lab=tcp:10.204.0.1:9001 port=tcp:10.204.0.1:9003",
+            dir.display()
+        );
+        let exec = send(json!({"version": "1.0.0", "phase": "exec", "sandboxId": id,
+            "process": {"commandLine": probes}}));
+        send(json!({"version": "1.0.0", "phase": "stop", "sandboxId": id}));
+        let gone = send(json!({"version": "1.0.0", "phase": "deprovision", "sandboxId": id}));
+        assert_eq!(started.code, 0, "{who:?}\n{started}");
+        assert_eq!(exec.code, 0, "{who:?}\n{exec}");
+        verdicts(&exec, &[("lab", true), ("port", false)]);
+        assert_eq!(gone.code, 0, "{who:?}\n{gone}");
+    }
+}
