@@ -95,6 +95,7 @@ for name, network in [("net-sigkill", {"egress": {"default": "allow"}}),
 before = dict(ns=namespaces(), tmp=tmp_entries(), mounts=mounts(), cgroups=cgroups(), fds=my_fds(),
               uplinks=uplinks())
 counts = {}
+failures = []
 start = time.time()
 for i in range(runs):
     mode = MODES[i % len(MODES)]
@@ -125,12 +126,19 @@ for i in range(runs):
         args = [cordon, "--config", config]
     else:
         args += ["--", "sh", "-c", script]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if mode in ("sigterm", "sigkill", "net-sigkill"):
-        time.sleep(0.05 if mode != "net-sigkill" else 0.1)
-        proc.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGKILL)
-    code = proc.wait()
+    # stderr to a file, not a pipe: a daemon of the run may hold it open.
+    with open(f"{work}/stderr", "w+") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        if mode in ("sigterm", "sigkill", "net-sigkill"):
+            time.sleep(0.05 if mode != "net-sigkill" else 0.1)
+            proc.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGKILL)
+        code = proc.wait()
+        err.seek(0)
+        said = err.read().strip()
     counts[(mode, code)] = counts.get((mode, code), 0) + 1
+    if code == 125:
+        # cordon itself failed: keep what it said (the first few).
+        failures.append(f"run {i} ({mode}, {backend}): {said[:300]}")
 
 # A runner killed by SIGKILL leaves its sandbox to die asynchronously (PDEATHSIG);
 # give teardown a bounded moment before judging.
@@ -163,6 +171,7 @@ expected = {"ok": 0, "fail": 3, "timeout": 124, "sigterm": 143, "sigkill": -9, "
 for (mode, code), n in sorted(counts.items()):
     if code != expected[mode]:
         problems.append(f"{n} {mode} runs exited {code}, expected {expected[mode]}")
+problems.extend(failures[:5])
 subprocess.run(["rm", "-rf", work])
 print(f"{runs} runs in {time.time() - start:.1f} s on {', '.join(BACKENDS)}: "
       + ", ".join(f"{m}={sum(n for (mm, _), n in counts.items() if mm == m)}" for m in MODES))
