@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 #[derive(Args, Debug, Default)]
 pub struct RunArgs {
-    /// Start from this config file; flags add to it.
+    /// Start from this config file (`-`: standard input); flags add to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Readable, not writable (repeatable).
@@ -138,6 +138,16 @@ fn all_absolute(flag: &str, paths: &[String]) -> Result<Vec<String>, PolicyError
     paths.iter().map(|p| absolute(flag, p)).collect()
 }
 
+/// A config file's bytes; `-` is standard input (`--config -`).
+pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        return Ok(bytes);
+    }
+    std::fs::read(path)
+}
+
 /// Build the config a `cordon run` invocation describes.
 pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     if args.command.is_empty() && args.config.is_none() {
@@ -147,7 +157,7 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     }
     let mut doc = match &args.config {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
+            let bytes = read_config(path).map_err(|e| {
                 PolicyError::malformed(format!("cannot read config {}: {e}", path.display()))
             })?;
             serde_json::from_slice::<Value>(&bytes)

@@ -2,7 +2,6 @@
 //! (`cordon --config req.json` with `"phase"`). Non-exec phases print one JSON
 //! envelope on stdout: `{"result": {...}}` or `{"error": {"code", "message"}}`.
 
-use std::path::PathBuf;
 
 use clap::Args;
 use cordon_policy::config::Process;
@@ -52,8 +51,8 @@ fn with_store<T>(f: impl FnOnce(&Store) -> Result<T, LifecycleError>) -> Result<
     f(&Store::open()?)
 }
 
-pub fn provision(config_file: &PathBuf) -> i32 {
-    let value = match std::fs::read(config_file)
+pub fn provision(config_file: &std::path::Path) -> i32 {
+    let value = match crate::flags::read_config(config_file)
         .map_err(|e| format!("cannot read config {}: {e}", config_file.display()))
         .and_then(|b| {
             serde_json::from_slice::<Value>(&b)
@@ -143,6 +142,7 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
         envelope,
         pty,
     } = exec;
+    let started = std::time::Instant::now();
     let outcome =
         with_store(|s| s.prepare_exec(id, process, audit.path())).and_then(|(socket, mut plan)| {
             plan.words = words.map(<[String]>::to_vec);
@@ -164,11 +164,15 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
             if o.timed_out {
                 eprintln!("cordon: the command timed out and was killed with its session");
             }
+            if crate::report::wanted() && !envelope {
+                crate::report::emit(&crate::report::exec_document(id, &o, started.elapsed()));
+            }
             o.exit_code
         }
         Err(e) if envelope => envelope_err(&e),
         Err(e) => {
             eprintln!("cordon: {}", e.message);
+            crate::report::emit(&json!({"error": {"code": e.code.as_str(), "message": e.message}}));
             EXIT_CORDON_FAILED
         }
     }

@@ -15,15 +15,14 @@ mod flags;
 mod lifecycle;
 mod mxc;
 mod probe;
+mod report;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use cordon_policy::{Caller, Config, Plan, PolicyError};
-use cordon_sandbox::net::NetEvent;
 use cordon_sandbox::{Outcome, RunOptions, SandboxError, EXIT_CORDON_FAILED};
 use serde_json::json;
 
@@ -44,7 +43,7 @@ struct Cli {
 /// MXC's own invocation: `cordon --config FILE`, `--config-base64 B64`, `cordon FILE`.
 #[derive(Args, Debug, Default)]
 struct MxcArgs {
-    /// Config file (one-shot or state-aware request).
+    /// Config file (one-shot or state-aware request; `-`: standard input).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Config as base64-encoded JSON.
@@ -99,9 +98,18 @@ struct CommonArgs {
     /// Print what cordon decided and did on stderr.
     #[arg(long, global = true)]
     debug: bool,
-    /// Print a machine-readable outcome (JSON) as the last line on stdout.
+    /// Print a machine-readable outcome (JSON) as the last line on stdout,
+    /// always on a line of its own.
     #[arg(long, global = true)]
     json: bool,
+    /// Write the outcome (JSON) to this open descriptor instead of mixing it
+    /// with the workload's output (e.g. `--outcome-fd 3 3>outcome.json`).
+    #[arg(long, value_name = "N", global = true)]
+    outcome_fd: Option<i32>,
+    /// Write the outcome (JSON) to FILE (created or overwritten; kept out of
+    /// the sandbox).
+    #[arg(long, value_name = "FILE", global = true)]
+    outcome_file: Option<PathBuf>,
     /// Append JSON audit records to FILE (also CORDON_AUDIT_LOG).
     #[arg(long, value_name = "FILE", global = true, env = "CORDON_AUDIT_LOG")]
     audit_log: Option<PathBuf>,
@@ -192,6 +200,14 @@ fn main() -> ExitCode {
         return exit_code(code);
     }
     let cli = Cli::parse();
+    let common = &cli.mxc.common;
+    if let Err(e) = report::open(
+        common.json,
+        common.outcome_fd,
+        common.outcome_file.as_deref(),
+    ) {
+        return exit_code(fail(&e, common));
+    }
     if let Some(command) = &cli.command {
         if let Err(e) = cli.mxc.check_unused_before(command) {
             return exit_code(fail(&e, &cli.mxc.common));
@@ -298,7 +314,7 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
     common.error_line = true;
     let common = &common;
     let bytes = if let Some(path) = args.config.as_ref().or(args.file.as_ref()) {
-        match std::fs::read(path) {
+        match flags::read_config(path) {
             Ok(b) => b,
             Err(e) => {
                 return fail(
@@ -351,8 +367,8 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
     run_config(config, None, common, false)
 }
 
-fn validate(file: &PathBuf, common: &CommonArgs) -> i32 {
-    let bytes = match std::fs::read(file) {
+fn validate(file: &std::path::Path, common: &CommonArgs) -> i32 {
+    let bytes = match flags::read_config(file) {
         Ok(b) => b,
         Err(e) => {
             return fail(
@@ -458,6 +474,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     if let Err(e) = cordon_sandbox::lifecycle::protect_cordon_files(
         &mut plan.filesystem,
         common.audit_log.as_deref(),
+        report::outcome_file().as_deref(),
     ) {
         return fail(&e, common);
     }
@@ -500,7 +517,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     let opts = RunOptions {
         debug: common.debug,
         pty,
-        rule_hits: common.debug || common.json || common.audit_log.is_some(),
+        rule_hits: common.debug || report::wanted() || common.audit_log.is_some(),
         decision_log: audit.decision_log(&sandbox_id).map(Arc::new),
     };
     let result = cordon_sandbox::run(&plan, &opts);
@@ -571,26 +588,12 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
                 .unwrap_or_default()
         );
     }
-    if common.json {
-        let doc = json!({
-            "exitCode": outcome.exit_code,
-            "code": outcome.code,
-            "signal": outcome.signal,
-            "timedOut": outcome.timed_out,
-            "interruptedBy": outcome.interrupted,
-            "durationMs": outcome.duration.as_secs_f64() * 1000.0,
-            "backend": outcome.backend,
-            "limitsHit": outcome.limits_hit,
-            "network": outcome.network.as_ref().map(|n| json!({
-                "decisions": n.decisions.iter().map(NetEvent::to_json).collect::<Vec<_>>(),
-                "decisionsNotKept": n.decisions_not_kept,
-                "ruleHits": audit::rule_hits_json(n),
-            })),
-            "containerId": plan.container_id,
-            "policyHash": plan.policy_hash,
-        });
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{doc}");
+    if report::wanted() {
+        report::emit(&report::run_document(
+            outcome,
+            plan.container_id.as_deref(),
+            &plan.policy_hash,
+        ));
     }
     outcome.exit_code
 }
@@ -606,11 +609,12 @@ fn fail(e: &PolicyError, common: &CommonArgs) -> i32 {
     if common.error_line {
         mxc::error_line(e);
     }
-    if common.json {
-        println!(
-            "{}",
-            json!({"error": {"code": e.code.as_str(), "message": e.message}})
-        );
+    let doc = json!({"error": {"code": e.code.as_str(), "message": e.message}});
+    if report::wanted() {
+        report::emit(&doc);
+    } else if common.json {
+        // The flags could not be read as far as the sinks.
+        println!("{doc}");
     }
     EXIT_CORDON_FAILED
 }

@@ -720,3 +720,131 @@ fn schema_lists_exactly_the_fields_the_parser_accepts() {
         );
     }
 }
+
+/// `cordon` as `who` with `file` open for writing as descriptor 7.
+fn with_fd7(who: Identity, args: &[String], file: &std::path::Path) -> Run {
+    let out = std::fs::File::create(file).unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&out);
+    let mut cmd = command(who);
+    cmd.args(args).stdin(std::process::Stdio::null());
+    let hook = move || {
+        // SAFETY: dup2(2) of a descriptor this process holds, in the child
+        // before exec.
+        if unsafe { libc::dup2(fd, 7) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // SAFETY: `hook` makes one raw system call, as pre_exec requires.
+    unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, hook) };
+    let run = Run::from(cmd.output().unwrap());
+    drop(out);
+    run
+}
+
+/// The outcome document never mixes with the workload's bytes: `--json` is
+/// always a line of its own, `--outcome-fd` and `--outcome-file` carry it
+/// apart (and no sandbox inherits or reaches them), `exec` reports too.
+#[test]
+fn the_outcome_is_machine_readable_whatever_the_workload_prints() {
+    let garbage = "import sys; sys.stdout.buffer.write(bytes(range(256)) + b'{\"exitCode\": 99'); sys.stdout.flush()";
+    for who in identities() {
+        let fx = Fixture::new(who);
+        // --json after output without a final newline.
+        let run = cordon(who, &["--json", "run", "--", "printf", "x"], None);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        assert!(run.stdout.starts_with('x'), "{run}");
+        let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(doc["exitCode"], 0, "{run}");
+        assert!(doc["durationMs"].is_u64(), "{run}");
+        assert!(doc.get("code").is_none(), "one exit-code field\n{run}");
+
+        // --outcome-fd after binary garbage without a newline; the sandbox
+        // does not hold descriptor 7.
+        let outcome = fx.path("outcome.json");
+        let args = with_backend(
+            who,
+            &[
+                "--outcome-fd",
+                "7",
+                "run",
+                "--",
+                "sh",
+                "-c",
+                &format!(
+                    "[ -e /proc/self/fd/7 ] && echo HAS_FD7; python3 -c \"{garbage}\"; exit 5"
+                ),
+            ],
+        );
+        let run = with_fd7(who, &args, &outcome);
+        assert_eq!(run.code, 5, "{who:?}\n{run}");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&outcome).unwrap()).unwrap();
+        assert_eq!(
+            (doc["exitCode"].as_i64(), doc["timedOut"].as_bool()),
+            (Some(5), Some(false))
+        );
+        assert!(
+            !run.stdout.contains("HAS_FD7"),
+            "the sandbox inherited the outcome descriptor\n{run}"
+        );
+        // Control: the same probe sees a descriptor it was given.
+        let probe = "[ -e /proc/self/fd/7 ] && echo HAS_FD7 || echo NO_FD7";
+        let control = std::process::Command::new("sh")
+            .args(["-c", probe])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&control.stdout).contains("NO_FD7"));
+        let control = std::process::Command::new("sh")
+            .args(["-c", &format!("exec 7>/dev/null; {probe}")])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&control.stdout).contains("HAS_FD7"));
+
+        // --outcome-file inside a writable tree: the workload cannot write
+        // it; what is left is cordon's document.
+        let rw = fx.dir("rw");
+        let file = format!("{rw}/outcome.json");
+        let run = cordon(
+            who,
+            &[
+                "--outcome-file",
+                &file,
+                "run",
+                "--rw",
+                &rw,
+                "--",
+                "sh",
+                "-c",
+                &format!("echo forged > {file} 2>/dev/null && echo WROTE; echo ok > {rw}/other"),
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        assert!(!run.stdout.contains("WROTE"), "{run}");
+        assert_eq!(
+            std::fs::read_to_string(fx.path("rw/other")).unwrap(),
+            "ok\n"
+        );
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(doc["exitCode"], 0);
+
+        // A descriptor that is not open, or one the workload shares, is refused.
+        for fd in ["1", "9"] {
+            let run = cordon(who, &["--outcome-fd", fd, "run", "--", "true"], None);
+            assert_eq!(run.code, 125, "{run}");
+            assert!(run.stderr.contains(&format!("--outcome-fd {fd}")), "{run}");
+        }
+
+        // --config - reads the config from standard input.
+        let run = cordon(
+            who,
+            &["--config", "-"],
+            Some(r#"{"version": "1.0.0", "process": {"commandLine": "echo from-stdin"}}"#),
+        );
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (0, "from-stdin\n"),
+            "{run}"
+        );
+    }
+}

@@ -411,6 +411,32 @@ fn schema_1_0_requests_drive_every_phase() {
     }
 }
 
+/// `exec --json` reports like `run --json`: a line of its own after the
+/// command's output, one exit-code field, integer milliseconds.
+#[test]
+fn exec_reports_its_outcome_with_json() {
+    for who in users() {
+        let env = Env::new(who);
+        let id = env.provision(&json!({}));
+        assert_eq!(env.envelope(&["start", &id])["result"]["state"], "running");
+        let run = env.run(&[
+            "exec",
+            &id,
+            "--json",
+            "--",
+            "sh",
+            "-c",
+            "printf partial; exit 6",
+        ]);
+        assert_eq!(run.code, 6, "{run}");
+        assert!(run.stdout.starts_with("partial\n"), "{run}");
+        let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(doc["exitCode"], 6, "{run}");
+        assert_eq!(doc["sandboxId"], id.as_str(), "{run}");
+        assert!(doc["durationMs"].is_u64(), "{run}");
+    }
+}
+
 #[test]
 fn twenty_concurrent_execs() {
     for who in users() {

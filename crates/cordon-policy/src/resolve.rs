@@ -490,6 +490,9 @@ pub enum Protected {
     /// The lifecycle state root: records, locks and exec sockets of the
     /// user's long-lived sandboxes.
     StateRoot,
+    /// The file the outcome of the run goes to (`--outcome-file`): the
+    /// workload must not write what its caller reads as cordon's report.
+    OutcomeFile,
 }
 
 impl Protected {
@@ -499,6 +502,7 @@ impl Protected {
             Protected::StateRoot => {
                 "cordon's lifecycle state (records, locks and exec sockets of long-lived sandboxes)"
             }
+            Protected::OutcomeFile => "the file cordon reports the run's outcome to",
         }
     }
 }

@@ -56,6 +56,11 @@ impl Outcome {
             let mib = limits.memory_bytes.unwrap_or(0) / (1024 * 1024);
             self.limits_hit
                 .push(format!("killed: memory limit {mib} MiB"));
+            // The kernel killed the workload with SIGKILL; a shell between
+            // it and cordon reports that as exit 137, not as a signal.
+            if self.signal.is_none() && self.exit_code == 128 + libc::SIGKILL {
+                self.signal = Some(libc::SIGKILL);
+            }
         }
         if hits.process_limit_hits > 0 {
             self.limits_hit.push(format!(

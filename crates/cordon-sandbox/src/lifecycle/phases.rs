@@ -39,7 +39,7 @@ impl Store {
         }
         let config: Config = cordon_policy::config_from_value(record.config.clone())?;
         let mut plan = cordon_policy::resolve_sandbox(&config, Caller::current())?;
-        protect_cordon_files(&mut plan.filesystem, audit_log)?;
+        protect_cordon_files(&mut plan.filesystem, audit_log, None)?;
         let socket_path = dir.join("sock");
         let _ = std::fs::remove_file(&socket_path);
         let listener = socket(

@@ -50,6 +50,7 @@ fn state_roots() -> Vec<PathBuf> {
 pub fn protect_cordon_files(
     fs: &mut cordon_policy::FsPlan,
     audit_log: Option<&Path>,
+    outcome_file: Option<&Path>,
 ) -> std::result::Result<(), cordon_policy::PolicyError> {
     use cordon_policy::resolve::{protect_path, Protected};
     for root in state_roots() {
@@ -64,6 +65,9 @@ pub fn protect_cordon_files(
     }
     if let Some(log) = audit_log {
         protect_path(fs, log, Protected::AuditLog)?;
+    }
+    if let Some(file) = outcome_file {
+        protect_path(fs, file, Protected::OutcomeFile)?;
     }
     Ok(())
 }
