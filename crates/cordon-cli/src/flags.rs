@@ -32,16 +32,28 @@ pub struct RunArgs {
     /// Allow outbound connections to this host name, IP or CIDR (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
-    /// Kill the whole sandbox after this long (e.g. 500ms, 10s, 2m; a bare number is ms).
+    /// Kill the whole sandbox after this long (e.g. 500ms, 10s, 2m; a bare
+    /// number is ms; 0: no timeout).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Memory limit (e.g. 512M, 2G; a bare number is MiB): resources.memoryMb.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// CPU limit in cores (e.g. 1, 0.5, 2): resources.cpuPercent.
+    #[arg(long, value_name = "CORES")]
+    pub cpus: Option<String>,
+    /// Maximum number of processes: resources.maxProcesses.
+    #[arg(long, value_name = "N")]
+    pub pids: Option<u64>,
     /// Set an environment variable (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
     /// Working directory inside the sandbox.
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<String>,
-    /// Backend or intent: process, native, bubblewrap, lxc, microvm.
+    /// Backend: process (the best available: native, else bubblewrap),
+    /// native or bubblewrap (`cordon probe` says which run here; lxc and
+    /// microvm are recognised and reported unavailable).
     #[arg(long, value_name = "NAME")]
     pub backend: Option<String>,
     /// Give the command a terminal.
@@ -148,8 +160,93 @@ pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
+/// `--memory`: MiB from `512`, `512M`, `512MiB`, `2G`, `2GiB`.
+fn parse_memory_mb(text: &str) -> Result<u64, PolicyError> {
+    let bad = || {
+        PolicyError::malformed(format!(
+            "--memory: {text:?} is not a size (e.g. 512M, 2G; a bare number is MiB)"
+        ))
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    let (number, scale) = if let Some(n) = lower
+        .strip_suffix("gib")
+        .or_else(|| lower.strip_suffix("gb"))
+        .or_else(|| lower.strip_suffix('g'))
+    {
+        (n, 1024)
+    } else if let Some(n) = lower
+        .strip_suffix("mib")
+        .or_else(|| lower.strip_suffix("mb"))
+        .or_else(|| lower.strip_suffix('m'))
+    {
+        (n, 1)
+    } else {
+        (lower.as_str(), 1)
+    };
+    let value: u64 = number.trim().parse().map_err(|_| bad())?;
+    value.checked_mul(scale).filter(|v| *v > 0).ok_or_else(bad)
+}
+
+/// `--cpus`: cores as a percentage of one core (`1.5` → 150).
+fn parse_cpus(text: &str) -> Result<u64, PolicyError> {
+    let bad = || {
+        PolicyError::malformed(format!(
+            "--cpus: {text:?} is not a number of cores (e.g. 1, 0.5, 2)"
+        ))
+    };
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let hundredths: u64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(hundredths))
+        .filter(|p| *p > 0)
+        .ok_or_else(bad)
+}
+
+/// Flags that say opposite things are refused, never settled silently.
+fn check_contradictions(args: &RunArgs) -> Result<(), PolicyError> {
+    if args.net == Some(NetMode::None) && !args.allow_host.is_empty() {
+        return Err(PolicyError::malformed(format!(
+            "--net none and --allow-host {} contradict: no network, or these hosts; drop one",
+            args.allow_host[0]
+        )));
+    }
+    let lists = [
+        ("--ro", &args.readonly),
+        ("--rw", &args.readwrite),
+        ("--deny", &args.denied),
+    ];
+    for (i, (flag, paths)) in lists.iter().enumerate() {
+        for (other, other_paths) in &lists[i + 1..] {
+            for path in paths.iter() {
+                let same = |p: &String| {
+                    absolute(flag, p).ok() == absolute(flag, path).ok()
+                        || matches!((std::fs::canonicalize(p), std::fs::canonicalize(path)),
+                            (Ok(a), Ok(b)) if a == b)
+                };
+                if other_paths.iter().any(same) {
+                    return Err(PolicyError::malformed(format!(
+                        "{flag} {path} and {other} {path}: the same path twice with different \
+                         access; give it once"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Build the config a `cordon run` invocation describes.
 pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
+    check_contradictions(args)?;
     if args.command.is_empty() && args.config.is_none() {
         return Err(PolicyError::malformed(
             "no command given: cordon run [FLAGS] -- CMD [ARGS...] (or --config FILE)",
@@ -211,6 +308,21 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
             let ms = u32::try_from(ms)
                 .map_err(|_| PolicyError::malformed("--timeout: longer than 49 days"))?;
             process.insert("timeout".into(), json!(ms));
+        }
+    }
+    if args.memory.is_some() || args.cpus.is_some() || args.pids.is_some() {
+        let resources = object(root, "resources")?;
+        if let Some(memory) = &args.memory {
+            resources.insert("memoryMb".into(), json!(parse_memory_mb(memory)?));
+        }
+        if let Some(cpus) = &args.cpus {
+            resources.insert("cpuPercent".into(), json!(parse_cpus(cpus)?));
+        }
+        if let Some(pids) = args.pids {
+            if pids == 0 {
+                return Err(PolicyError::malformed("--pids: must be at least 1"));
+            }
+            resources.insert("maxProcesses".into(), json!(pids));
         }
     }
     if !args.readonly.is_empty()
@@ -322,6 +434,43 @@ mod tests {
         let err = config_from_run_args(&host).unwrap_err();
         assert!(err.message.starts_with("--net host"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn sizes_and_cores() {
+        assert_eq!(parse_memory_mb("512").unwrap(), 512);
+        assert_eq!(parse_memory_mb("512M").unwrap(), 512);
+        assert_eq!(parse_memory_mb("2G").unwrap(), 2048);
+        assert_eq!(parse_memory_mb("1GiB").unwrap(), 1024);
+        assert!(parse_memory_mb("0").is_err() && parse_memory_mb("lots").is_err());
+        assert_eq!(parse_cpus("1").unwrap(), 100);
+        assert_eq!(parse_cpus("0.5").unwrap(), 50);
+        assert_eq!(parse_cpus("1.25").unwrap(), 125);
+        assert!(
+            parse_cpus("0").is_err() && parse_cpus("1.234").is_err() && parse_cpus("x").is_err()
+        );
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        let args = RunArgs {
+            net: Some(NetMode::None),
+            allow_host: vec!["a.test".into()],
+            command: vec!["true".into()],
+            ..Default::default()
+        };
+        assert!(config_from_run_args(&args)
+            .unwrap_err()
+            .message
+            .contains("contradict"));
+        let args = RunArgs {
+            readonly: vec!["/tmp".into()],
+            readwrite: vec!["/tmp/".into()],
+            command: vec!["true".into()],
+            ..Default::default()
+        };
+        let err = config_from_run_args(&args).unwrap_err().message;
+        assert!(err.contains("--ro") && err.contains("--rw"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! (`cordon --config req.json` with `"phase"`). Non-exec phases print one JSON
 //! envelope on stdout: `{"result": {...}}` or `{"error": {"code", "message"}}`.
 
-
 use clap::Args;
 use cordon_policy::config::Process;
 use cordon_policy::ErrorCode;
@@ -14,7 +13,7 @@ use crate::audit::AuditLog;
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// The sandbox.
+    /// The sandbox's id, as `provision` printed it (`cordon ls` lists them).
     pub id: String,
     /// Set an environment variable (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
@@ -22,7 +21,8 @@ pub struct ExecArgs {
     /// Working directory inside the sandbox.
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<String>,
-    /// Kill the command (and its session) after this long.
+    /// Kill the command (and its session) after this long (e.g. 500ms, 10s,
+    /// 2m; a bare number is ms; 0: no timeout).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
     /// Give the command a terminal.

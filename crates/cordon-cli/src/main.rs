@@ -149,13 +149,22 @@ enum Command {
         config: PathBuf,
     },
     /// Start a provisioned sandbox.
-    Start { id: String },
+    Start {
+        /// The sandbox's id, as `provision` printed it (`cordon ls` lists them).
+        id: String,
+    },
     /// Run a command in a running sandbox.
     Exec(Box<lifecycle::ExecArgs>),
     /// Kill every process of a sandbox; keep its files.
-    Stop { id: String },
+    Stop {
+        /// The sandbox's id, as `provision` printed it (`cordon ls` lists them).
+        id: String,
+    },
     /// Remove a stopped sandbox and everything it kept.
-    Deprovision { id: String },
+    Deprovision {
+        /// The sandbox's id, as `provision` printed it (`cordon ls` lists them).
+        id: String,
+    },
     /// List this user's sandboxes.
     Ls,
     /// Internal: the exec server of a long-lived sandbox built by bwrap.
@@ -199,7 +208,10 @@ fn main() -> ExitCode {
     if let Some(code) = fast_path() {
         return exit_code(code);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit_code(usage_error(&e)),
+    };
     let common = &cli.mxc.common;
     if let Err(e) = report::open(
         common.json,
@@ -256,6 +268,34 @@ fn main() -> ExitCode {
         None => mxc_invocation(&cli.mxc),
     };
     exit_code(code)
+}
+
+/// A command line clap cannot read: help and version as asked (exit 0),
+/// anything else refused like every other refusal (125, SPEC §5), with the
+/// fix for the commonest slip, a command given without `--`.
+fn usage_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    let _ = e.print();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "run" || a == "exec") {
+        let skip = if args[at] == "exec" { 2 } else { 1 };
+        let first = args[at + skip.min(args.len() - at)..]
+            .iter()
+            .find(|a| !a.starts_with('-'));
+        if e.kind() == ErrorKind::UnknownArgument && !args.iter().any(|a| a == "--") {
+            if let Some(word) = first {
+                eprintln!(
+                    "cordon: the command goes after `--`: cordon {} [FLAGS] -- {word} ...",
+                    args[at..at + skip].join(" ")
+                );
+            }
+        }
+    }
+    EXIT_CORDON_FAILED
 }
 
 /// The two hottest invocations, `cordon run -- CMD...` and `cordon exec ID --
@@ -335,8 +375,13 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
             }
         }
     } else {
-        eprintln!("cordon: no config given; see `cordon --help`");
-        return 2;
+        return fail(
+            &PolicyError::malformed(
+                "no config given: cordon --config FILE, cordon FILE, or cordon run [FLAGS] -- CMD \
+                 (see `cordon --help`)",
+            ),
+            common,
+        );
     };
     // A state-aware request is routed by its phase before one-shot parsing.
     if let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&bytes) {

@@ -848,3 +848,75 @@ fn the_outcome_is_machine_readable_whatever_the_workload_prints() {
         );
     }
 }
+
+/// Usage errors are refusals like any other (125), a command without `--`
+/// is pointed at it, and flags that contradict each other are refused.
+#[test]
+fn flags_never_choose_silently() {
+    let run = cordon(me(), &["run", "true"], None);
+    assert_eq!(run.code, 125, "{run}");
+    assert!(run.stderr.contains("cordon run [FLAGS] -- true"), "{run}");
+    for args in [
+        &["run", "--bogus", "--", "true"][..],
+        &["exec"],
+        &["run", "--timeout"],
+    ] {
+        let run = cordon(me(), args, None);
+        assert_eq!(run.code, 125, "{args:?}\n{run}");
+    }
+    for args in [&["--help"][..], &["run", "--help"], &["--version"]] {
+        assert_eq!(cordon(me(), args, None).code, 0, "{args:?}");
+    }
+    let fx = Fixture::new(me());
+    let dir = fx.dir("d");
+    for (args, needle) in [
+        (
+            vec![
+                "run",
+                "--net",
+                "none",
+                "--allow-host",
+                "a.test",
+                "--",
+                "true",
+            ],
+            "contradict",
+        ),
+        (
+            vec!["run", "--ro", &dir, "--rw", &dir, "--", "true"],
+            "--ro",
+        ),
+        (
+            vec!["run", "--rw", &dir, "--deny", &dir, "--", "true"],
+            "--deny",
+        ),
+        (vec!["run", "--memory", "lots", "--", "true"], "--memory"),
+        (vec!["run", "--cpus", "0", "--", "true"], "--cpus"),
+    ] {
+        let run = cordon(me(), &args, None);
+        assert_eq!(run.code, 125, "{args:?}\n{run}");
+        assert!(run.stderr.contains(needle), "{args:?}\n{run}");
+    }
+    // The resource flags become the config's resources.
+    let run = cordon(
+        me(),
+        &[
+            "run",
+            "--dry-run",
+            "--memory",
+            "512M",
+            "--cpus",
+            "1.5",
+            "--pids",
+            "64",
+            "--",
+            "true",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["resources"]["memoryBytes"], 512 * 1024 * 1024, "{run}");
+    assert_eq!(plan["resources"]["cpuPercent"], 150, "{run}");
+    assert_eq!(plan["resources"]["maxProcesses"], 64, "{run}");
+}
