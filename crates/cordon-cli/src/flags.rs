@@ -211,8 +211,48 @@ fn parse_cpus(text: &str) -> Result<u64, PolicyError> {
         .ok_or_else(bad)
 }
 
+/// A message about the config that flags built, in the flags' words
+/// (`filesystem.readonlyPaths[0]` → `--ro`, `process.cwd` → `--cwd`).
+pub fn in_flag_terms(message: &str) -> String {
+    const TERMS: &[(&str, &str)] = &[
+        ("filesystem.readonlyPaths or readwritePaths", "--ro or --rw"),
+        ("filesystem.readonlyPaths", "--ro"),
+        ("filesystem.readwritePaths", "--rw"),
+        ("filesystem.deniedPaths", "--deny"),
+        ("filesystem.unprotect", "--unprotect"),
+        ("network.allowedHosts", "--allow-host"),
+        ("network.allowLocalNetwork", "--net host"),
+        ("process.cwd", "--cwd"),
+        ("process.timeout", "--timeout"),
+        ("process.env", "--env"),
+        ("resources.memoryMb", "--memory"),
+        ("resources.cpuPercent", "--cpus"),
+        ("resources.maxProcesses", "--pids"),
+    ];
+    let mut out = message.to_string();
+    for (field, flag) in TERMS {
+        while let Some(at) = out.find(field) {
+            let mut end = at + field.len();
+            // Drop an index: `--ro` names the flag, not its position.
+            if out[end..].starts_with('[') {
+                if let Some(close) = out[end..].find(']') {
+                    end += close + 1;
+                }
+            }
+            out.replace_range(at..end, flag);
+        }
+    }
+    out
+}
+
 /// Flags that say opposite things are refused, never settled silently.
 fn check_contradictions(args: &RunArgs) -> Result<(), PolicyError> {
+    if args.net == Some(NetMode::Host) && !args.allow_host.is_empty() {
+        return Err(PolicyError::malformed(format!(
+            "--net host and --allow-host {} contradict: the host's network has no rules; drop one",
+            args.allow_host[0]
+        )));
+    }
     if args.net == Some(NetMode::None) && !args.allow_host.is_empty() {
         return Err(PolicyError::malformed(format!(
             "--net none and --allow-host {} contradict: no network, or these hosts; drop one",
@@ -471,6 +511,22 @@ mod tests {
         };
         let err = config_from_run_args(&args).unwrap_err().message;
         assert!(err.contains("--ro") && err.contains("--rw"), "{err}");
+    }
+
+    #[test]
+    fn config_fields_in_flag_words() {
+        assert_eq!(
+            in_flag_terms("filesystem.readonlyPaths[2]: /x does not exist"),
+            "--ro: /x does not exist"
+        );
+        assert_eq!(
+            in_flag_terms("process.cwd: /opt is not visible; grant it (filesystem.readonlyPaths or readwritePaths)"),
+            "--cwd: /opt is not visible; grant it (--ro or --rw)"
+        );
+        assert_eq!(
+            in_flag_terms("network.allowLocalNetwork: x"),
+            "--net host: x"
+        );
     }
 
     #[test]

@@ -122,6 +122,9 @@ struct CommonArgs {
     /// MXC's invocation: a refusal also prints MXC's error envelope on stderr.
     #[arg(skip)]
     error_line: bool,
+    /// The config came from `cordon run` flags alone: errors name the flags.
+    #[arg(skip)]
+    flag_words: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,7 +230,8 @@ fn main() -> ExitCode {
     }
     let code = match cli.command {
         Some(Command::Run(args)) => {
-            let common = cli.mxc.common.clone();
+            let mut common = cli.mxc.common.clone();
+            common.flag_words = args.config.is_none();
             match flags::config_from_run_args(&args) {
                 Ok(config) => run_config(config, Some(&args.command), &common, args.pty),
                 Err(e) => fail(&e, &common),
@@ -598,6 +602,9 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
     if let Some(msg) = &outcome.exec_error {
         eprintln!("cordon: {msg}");
     }
+    if let Some(summary) = outcome.network.as_ref().and_then(report::denial_summary) {
+        eprintln!("cordon: {summary}");
+    }
     for hit in &outcome.limits_hit {
         eprintln!("cordon: {hit}");
     }
@@ -644,7 +651,11 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
 }
 
 fn fail(e: &PolicyError, common: &CommonArgs) -> i32 {
-    let e = &mxc::with_linux_alternatives(e);
+    let mut e = mxc::with_linux_alternatives(e);
+    if common.flag_words {
+        e.message = flags::in_flag_terms(&e.message);
+    }
+    let e = &e;
     eprintln!("cordon: {}", e.message);
     mxc::log(
         common.log_file.as_deref(),

@@ -228,3 +228,43 @@ fn denials(report: &NetworkReport) -> Vec<Value> {
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+
+/// One line for stderr when the proxy refused connections during the run
+/// ("denied pypi.test:443 (default) ×3, ..."), so a workload that retried
+/// quietly is explained without `--debug`. `None` when nothing was denied.
+pub fn denial_summary(report: &NetworkReport) -> Option<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for d in report.decisions.iter().filter(|d| !d.allowed) {
+        let key = if d.destination.is_empty() {
+            format!("a connection ({})", d.rule)
+        } else {
+            format!("{}:{} ({})", d.destination, d.port, d.rule)
+        };
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 3;
+    let mut parts: Vec<String> = counts
+        .iter()
+        .take(SHOWN)
+        .map(|(k, n)| {
+            if *n > 1 {
+                format!("{k} ×{n}")
+            } else {
+                k.clone()
+            }
+        })
+        .collect();
+    if counts.len() > SHOWN {
+        parts.push(format!("and {} more", counts.len() - SHOWN));
+    }
+    Some(format!(
+        "denied {}; see --debug or the audit log",
+        parts.join(", ")
+    ))
+}

@@ -476,7 +476,16 @@ fn domain_rules_pass_allowed_names_over_connect_http_and_socks5() {
             "to_host=blocked OSError: status 403: cordon: host.test:8001 (10.203.0.1) is this host's own address, which the sandbox's network policy denies",
             "to_loopback=blocked OSError: status 403: cordon: loop.test:8001 (127.0.0.1) is the host's loopback, which the sandbox's network policy denies",
         ]);
-        // The decision trace: every request, with its rule, in the audit log.
+        // One line at exit says what was denied, without being asked.
+        let summary = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("cordon: denied "))
+            .unwrap_or_else(|| panic!("no denial summary\n{run}"));
+        assert!(
+            summary.contains("wild.test:8001 (default)") && summary.contains("more"),
+            "{summary}"
+        );
         let log = std::fs::read_to_string(&audit).unwrap();
         let records: Vec<Value> = log
             .lines()

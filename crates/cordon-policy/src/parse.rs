@@ -41,7 +41,7 @@ pub fn config_from_value(value: Value) -> Result<Config> {
     contract::check(map, version)?;
     let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        let inner = plain_words(&e.into_inner().to_string());
         if path == "." {
             PolicyError::malformed(format!("config: {inner}"))
         } else {
@@ -57,6 +57,42 @@ pub fn config_from_value(value: Value) -> Result<Config> {
         }
     }
     Ok(config)
+}
+
+/// serde's type names in the words of a JSON document: "expected u32"
+/// becomes "expected a whole number from 0 to 4294967295", "a sequence" "a
+/// list", "map" and "struct Process" "an object".
+fn plain_words(message: &str) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list (a JSON array)"),
+        ("expected a map", "expected an object"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: an object"),
+        (
+            "invalid type: floating point",
+            "invalid type: a fractional number",
+        ),
+        ("invalid type: integer", "invalid type: a number"),
+        ("invalid type: string", "invalid type: a string"),
+        ("invalid value: integer", "invalid value:"),
+        ("unknown variant", "unknown value"),
+    ];
+    let mut out = message.to_string();
+    for (from, to) in WORDS {
+        out = out.replace(from, to);
+    }
+    // "expected struct Process" and the like.
+    if let Some(at) = out.find("expected struct ") {
+        out.replace_range(at.., "expected an object");
+    }
+    out
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -114,6 +150,30 @@ mod tests {
         )
         .unwrap();
         assert!(cfg.network.is_none());
+    }
+
+    #[test]
+    fn type_errors_are_in_plain_words() {
+        let msg = err(r#"{"process":{"timeout":"x"}}"#);
+        assert_eq!(
+            msg,
+            "process.timeout: invalid type: a string \"x\", expected a whole number from 0 to \
+             4294967295"
+        );
+        let msg = err(r#"{"process":"x"}"#);
+        assert!(msg.ends_with("expected an object"), "{msg}");
+        let msg = err(r#"{"network":{"egress":{"allow":{}}}}"#);
+        assert!(msg.contains("an object, expected a list"), "{msg}");
+        for jargon in ["u32", "u64", "sequence", "struct", "map,"] {
+            for config in [
+                r#"{"process":{"timeout":-1}}"#,
+                r#"{"resources":{"memoryMb":1.5}}"#,
+                r#"{"process":{"env":"A=B"}}"#,
+            ] {
+                let msg = err(config);
+                assert!(!msg.contains(jargon), "{jargon} in {msg}");
+            }
+        }
     }
 
     #[test]

@@ -68,7 +68,10 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
     let filesystem = resolve_filesystem(config, caller)?;
 
     let (cwd, cwd_defaulted) = match &process.cwd {
-        Some(cwd) => (PathBuf::from(cwd), false),
+        Some(cwd) => {
+            check_cwd_visible(Path::new(cwd), &filesystem)?;
+            (PathBuf::from(cwd), false)
+        }
         None => (default_cwd(config, &filesystem), true),
     };
     let env = final_environment(user_env, &cwd, network.proxy_url().as_deref());
@@ -167,6 +170,25 @@ pub fn resolve_sandbox(config: &Config, caller: Caller) -> Result<Plan> {
         process.command_line = Some("true".into());
     }
     resolve_one_shot(&config, caller)
+}
+
+/// A `process.cwd` the sandbox cannot see is refused before anything runs
+/// (the sandbox's own directories, `/`, `/tmp`, `/proc`, `/dev`, are left
+/// to the sandbox to judge).
+fn check_cwd_visible(cwd: &Path, fs: &FsPlan) -> Result<()> {
+    let own = ["/tmp", "/proc", "/dev"];
+    if cwd == Path::new("/") || own.iter().any(|d| cwd.starts_with(d)) {
+        return Ok(());
+    }
+    let canonical = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    if fs.shows(&canonical) {
+        return Ok(());
+    }
+    Err(PolicyError::policy(format!(
+        "process.cwd: {} is not visible in the sandbox; grant it (filesystem.readonlyPaths or \
+         readwritePaths), or choose a directory the sandbox sees",
+        cwd.display()
+    )))
 }
 
 /// SPEC §2.1: the first existing directory among readwritePaths, else among
