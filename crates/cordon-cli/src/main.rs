@@ -194,6 +194,25 @@ impl Command {
     }
 }
 
+/// With a terminal, the caller's `TERM` (unless the config sets one), so
+/// that `less`, `clear` and colours work; only a plain terminal name.
+pub fn terminal_type(env: &mut Vec<(String, String)>) {
+    if env.iter().any(|(k, _)| k == "TERM") {
+        return;
+    }
+    let Ok(term) = std::env::var("TERM") else {
+        return;
+    };
+    let plain = !term.is_empty()
+        && term.len() <= 64
+        && term
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
+    if plain {
+        env.push(("TERM".to_string(), term));
+    }
+}
+
 /// A process exit status: codes outside 0..=255 are clamped.
 fn exit_code(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(u8::MAX))
@@ -528,6 +547,9 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         return fail(&e, common);
     }
     plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
+    if pty {
+        terminal_type(&mut plan.env);
+    }
     cordon_sandbox::timing::phase("resolved");
     for notice in &plan.notices {
         eprintln!("cordon: {notice}");

@@ -391,7 +391,7 @@ fn rule_hits_are_reported() {
             &["--debug"],
         );
         let doc: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
-        let hits = doc["network"]["ruleHits"].as_array().unwrap().clone();
+        let hits = doc["ruleHits"].as_array().unwrap().clone();
         let count = |name: &str| {
             hits.iter()
                 .find(|h| h["rule"] == name)

@@ -447,6 +447,26 @@ fn run_with_a_terminal_relays_input_output_and_resizes() {
             "{who:?}"
         );
     }
+    // The terminal's type comes along (less, clear and colours need it);
+    // without a terminal there is none to describe.
+    for who in identities()
+        .into_iter()
+        .filter(|i| i.backend == Some("native"))
+    {
+        let term = std::path::Path::new("xterm-256color");
+        let text = run_in_terminal(
+            who,
+            &["run", "--pty", "--", "sh", "-c", "echo term=$TERM"],
+            None,
+            &[("TERM", term)],
+        );
+        assert!(text.starts_with("term=xterm-256color\n"), "{who:?}: {text}");
+        let mut cmd = command(who);
+        cmd.env("TERM", term)
+            .args(["run", "--", "sh", "-c", "echo term=${TERM-unset}"]);
+        let run = Run::from(cmd.output().unwrap());
+        assert_eq!(run.stdout, "term=unset\n", "{who:?}\n{run}");
+    }
     // Backends that cannot give a terminal say so instead of running without one.
     let run = cordon(
         Identity::CALLER,
