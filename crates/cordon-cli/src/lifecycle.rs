@@ -147,7 +147,7 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
         with_store(|s| s.prepare_exec(id, process, audit.path())).and_then(|(socket, mut plan)| {
             plan.words = words.map(<[String]>::to_vec);
             if pty {
-                crate::terminal_type(&mut plan.env);
+                crate::term::terminal_type(&mut plan.env);
             }
             for warning in &plan.warnings {
                 eprintln!("cordon: {warning}");

@@ -16,6 +16,7 @@ mod lifecycle;
 mod mxc;
 mod probe;
 mod report;
+mod term;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -191,25 +192,6 @@ impl Command {
             Command::Ls => "ls",
             Command::Serve { .. } => "__serve",
         }
-    }
-}
-
-/// With a terminal, the caller's `TERM` (unless the config sets one), so
-/// that `less`, `clear` and colours work; only a plain terminal name.
-pub fn terminal_type(env: &mut Vec<(String, String)>) {
-    if env.iter().any(|(k, _)| k == "TERM") {
-        return;
-    }
-    let Ok(term) = std::env::var("TERM") else {
-        return;
-    };
-    let plain = !term.is_empty()
-        && term.len() <= 64
-        && term
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-    if plain {
-        env.push(("TERM".to_string(), term));
     }
 }
 
@@ -548,7 +530,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     }
     plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
     if pty {
-        terminal_type(&mut plan.env);
+        term::terminal_type(&mut plan.env);
     }
     cordon_sandbox::timing::phase("resolved");
     for notice in &plan.notices {
