@@ -68,12 +68,28 @@ fn only_the_callers_proxy_is_reachable() {
             let proxies: Vec<&str> = run
                 .stdout
                 .lines()
-                .filter(|l| l.to_lowercase().contains("_proxy="))
+                .filter(|l| {
+                    l.to_lowercase().contains("_proxy=")
+                        && !l.to_lowercase().starts_with("no_proxy=")
+                })
                 .collect();
             assert_eq!(
                 proxies.len(),
                 6,
-                "HTTP(S)_PROXY and ALL_PROXY in both cases, no NO_PROXY\n{run}"
+                "HTTP(S)_PROXY and ALL_PROXY in both cases\n{run}"
+            );
+            // NO_PROXY names only the sandbox's own loopback.
+            let no_proxy: Vec<&str> = run
+                .stdout
+                .lines()
+                .filter(|l| l.to_lowercase().starts_with("no_proxy="))
+                .collect();
+            assert_eq!(no_proxy.len(), 2, "{run}");
+            assert!(
+                no_proxy
+                    .iter()
+                    .all(|l| l.ends_with("=localhost,127.0.0.1,::1")),
+                "{run}"
             );
             assert!(
                 proxies.iter().all(|l| l.ends_with(&format!(":{proxy}"))),
@@ -93,12 +109,19 @@ fn inherited_proxy_variables_are_replaced() {
             &json!({
                 "version": "0.8.0",
                 "runtimeConfig": {"networkProxy": format!("http://127.0.0.1:{proxy}")},
-                "process": {"commandLine": "echo $HTTP_PROXY $NO_PROXY $no_proxy", "env": ["HTTP_PROXY=http://evil:1", "NO_PROXY=*"]}
+                "process": {"commandLine": "echo $HTTP_PROXY $NO_PROXY $no_proxy", "env": ["HTTP_PROXY=http://evil:1", "NO_PROXY=*,127.0.0.1:8080,[::1],example.com"]}
             }),
         );
+        // The caller's loopback entries stay, the rest is dropped and said.
+        let loopback = "localhost,127.0.0.1,::1,127.0.0.1:8080,[::1]";
         assert_eq!(
             run.stdout.trim(),
-            format!("http://127.0.0.1:{proxy}"),
+            format!("http://127.0.0.1:{proxy} {loopback} {loopback}"),
+            "{run}"
+        );
+        assert!(
+            run.stderr
+                .contains("NO_PROXY entries *, example.com dropped"),
             "{run}"
         );
     }

@@ -524,13 +524,56 @@ fn domain_policy_sets_the_proxy_variables_only_to_cordons_proxy() {
         cfg["process"]["env"] = json!(["NO_PROXY=*", "http_proxy=http://evil:1"]);
         let run = run_config(who, &cfg);
         assert_eq!(run.code, 0, "{run}");
-        let lines: Vec<&str> = run.stdout.lines().collect();
+        let (no_proxy, lines): (Vec<&str>, Vec<&str>) = run
+            .stdout
+            .lines()
+            .partition(|l| l.to_lowercase().starts_with("no_proxy="));
         assert_eq!(lines.len(), 6, "{run}");
         assert!(
             lines.iter().all(|l| l.ends_with("=http://127.0.0.1:3128")),
             "{run}"
         );
+        assert_eq!(no_proxy.len(), 2, "{run}");
+        assert!(
+            no_proxy
+                .iter()
+                .all(|l| l.ends_with("=localhost,127.0.0.1,::1")),
+            "{run}"
+        );
     }
+}
+
+/// Under a domain allowlist the sandbox's own loopback still works: a
+/// server the workload starts on 127.0.0.1 answers a client that honours
+/// NO_PROXY (Python's urllib), while a service on the host's loopback stays
+/// out of reach through the same client.
+#[test]
+#[ignore = "needs root"]
+fn the_sandboxs_own_loopback_works_under_an_allowlist() {
+    let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host_port = host.local_addr().unwrap().port();
+    let fetch = |url: &str, label: &str| {
+        format!(
+            "python3 -c \"import urllib.request as u; print('{label}=' + u.urlopen('{url}', timeout=3).read().decode().strip())\" 2>/dev/null || echo {label}=failed"
+        )
+    };
+    for who in net_identities() {
+        let script = format!(
+            "mkdir -p /tmp/www && echo served > /tmp/www/index.html && \
+             (cd /tmp/www && python3 -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &) && \
+             for i in $(seq 50); do python3 -c \"import socket; socket.create_connection(('127.0.0.1', 8765), 1)\" 2>/dev/null && break; sleep 0.1; done; \
+             {}; {}; {}",
+            fetch("http://127.0.0.1:8765/", "local"),
+            fetch("http://localhost:8765/", "local_name"),
+            fetch(&format!("http://127.0.0.1:{host_port}/"), "host"),
+        );
+        let mut cfg = json!({"version": "0.8.0", "process": {"commandLine": script}});
+        cfg["network"] = domain_policy()["network"].clone();
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&["local=served", "local_name=served", "host=failed"]);
+    }
+    drop(host);
 }
 
 #[test]

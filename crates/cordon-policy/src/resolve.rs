@@ -74,7 +74,7 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         }
         None => (default_cwd(config, &filesystem), true),
     };
-    let env = final_environment(user_env, &cwd, network.proxy_url().as_deref());
+    let env = final_environment(user_env, &cwd, network.proxy_url().as_deref(), &mut notices);
 
     let mut plan = Plan {
         container_id: config.container_id.clone(),
@@ -130,7 +130,8 @@ pub fn resolve_process(
         }
         None => default_cwd.to_path_buf(),
     };
-    let env = final_environment(user_env, &cwd, proxy_url);
+    let mut warnings = warnings;
+    let env = final_environment(user_env, &cwd, proxy_url, &mut warnings);
     Ok(ProcessPlan {
         argv: vec!["/bin/sh".into(), "-c".into(), command_line],
         words: None,
@@ -215,11 +216,15 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
 /// LANG defaults. With it: exactly its entries, over those defaults when
 /// `inherit` (`inheritDefaultEnv` from schema 0.9 on, and always before 0.9).
 /// The proxy variables of the network plan (`proxy_url`) replace any the
-/// caller set, in every case.
+/// caller set, in every case; `NO_PROXY` then names the sandbox's own
+/// loopback (and the caller's entries that name only loopback), so that a
+/// server the workload starts on 127.0.0.1 is reached directly. Entries
+/// that would bypass the proxy elsewhere are dropped and said in `notices`.
 fn final_environment(
     (user_env, inherit): UserEnv,
     cwd: &Path,
     proxy_url: Option<&str>,
+    notices: &mut Vec<String>,
 ) -> Vec<(String, String)> {
     const PROXY_VARS: &[&str] = &[
         "HTTP_PROXY",
@@ -233,11 +238,15 @@ fn final_environment(
     let mut env = user_env.unwrap_or_default();
     let has = |env: &[(String, String)], key: &str| env.iter().any(|(k, _)| k == key);
     if let Some(url) = proxy_url {
+        let no_proxy = loopback_no_proxy(&env, notices);
         env.retain(|(k, _)| {
             !PROXY_VARS.contains(&k.as_str()) && k != "NO_PROXY" && k != "no_proxy"
         });
         for var in PROXY_VARS {
             env.push((var.to_string(), url.to_string()));
+        }
+        for var in ["NO_PROXY", "no_proxy"] {
+            env.push((var.to_string(), no_proxy.clone()));
         }
     }
     if !defaults_apply {
@@ -255,6 +264,53 @@ fn final_environment(
     }
     defaults.extend(env);
     defaults
+}
+
+/// What `NO_PROXY` may hold under a proxy: the sandbox's own loopback.
+const LOOPBACK_NO_PROXY: &[&str] = &["localhost", "127.0.0.1", "::1"];
+
+/// `NO_PROXY` for a sandbox whose way out is a proxy: the loopback names and
+/// addresses, plus the caller's entries (either case of the variable) that
+/// name only loopback; any other entry would let a client skip the proxy,
+/// which has no other way out anyway, so it is dropped and said.
+fn loopback_no_proxy(env: &[(String, String)], notices: &mut Vec<String>) -> String {
+    let mut entries: Vec<String> = LOOPBACK_NO_PROXY.iter().map(|e| e.to_string()).collect();
+    let mut dropped: Vec<String> = Vec::new();
+    for (_, value) in env
+        .iter()
+        .filter(|(k, _)| k == "NO_PROXY" || k == "no_proxy")
+    {
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let bare = entry.trim_start_matches('.');
+            let host = bare
+                .strip_prefix('[')
+                .and_then(|h| h.split_once(']').map(|(h, _)| h))
+                .unwrap_or_else(|| {
+                    bare.rsplit_once(':')
+                        .filter(|(h, _)| !h.contains(':'))
+                        .map_or(bare, |(h, _)| h)
+                });
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.to_ascii_lowercase().ends_with(".localhost")
+                || host
+                    .split('/')
+                    .next()
+                    .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+                    .is_some_and(|a| a.is_loopback());
+            let list = if loopback { &mut entries } else { &mut dropped };
+            if !list.iter().any(|e| e == entry) {
+                list.push(entry.to_string());
+            }
+        }
+    }
+    if !dropped.is_empty() {
+        notices.push(format!(
+            "process.env: NO_PROXY entries {} dropped: the sandbox's only way out is the proxy; \
+             only its own loopback is reached directly",
+            dropped.join(", ")
+        ));
+    }
+    entries.join(",")
 }
 
 struct Listed {
