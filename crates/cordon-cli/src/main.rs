@@ -280,11 +280,10 @@ fn main() -> ExitCode {
 /// fix for the commonest slip, a command given without `--`.
 fn usage_error(e: &clap::Error) -> i32 {
     use clap::error::ErrorKind;
+    let _ = e.print();
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = e.print();
         return 0;
     }
-    let _ = e.print();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "run" || a == "exec") {
         let skip = if args[at] == "exec" { 2 } else { 1 };

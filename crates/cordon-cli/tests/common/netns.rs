@@ -65,3 +65,22 @@ pub fn verdicts(run: &Run, expected: &[(&str, bool)]) {
         );
     }
 }
+
+/// The `*_proxy=` lines of an `env` listing, split into the proxy variables
+/// and `NO_PROXY`/`no_proxy`; asserts that the latter (both cases) name
+/// exactly the sandbox's own loopback.
+pub fn proxy_lines(run: &Run) -> Vec<&str> {
+    let (no_proxy, proxies): (Vec<&str>, Vec<&str>) = run
+        .stdout
+        .lines()
+        .filter(|l| l.to_lowercase().contains("_proxy="))
+        .partition(|l| l.to_lowercase().starts_with("no_proxy="));
+    assert_eq!(no_proxy.len(), 2, "{run}");
+    assert!(
+        no_proxy
+            .iter()
+            .all(|l| l.ends_with("=localhost,127.0.0.1,::1")),
+        "{run}"
+    );
+    proxies
+}

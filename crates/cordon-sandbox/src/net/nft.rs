@@ -193,41 +193,26 @@ pub fn counters(json: &str) -> Vec<(String, u64)> {
 /// how a host without a network offers local services to sandboxes; a rule
 /// allowing "everywhere" does not open it.
 pub fn denied_host_addresses(rules: &NetRules) -> Vec<IpAddr> {
-    let lab = loopback_device_addresses();
-    host_addresses()
+    own_addresses()
         .into_iter()
-        .filter(|a| !(lab.contains(a) && rules.allows_specifically(*a)))
-        .collect()
-}
-
-/// Addresses on loopback devices other than 127.0.0.0/8 and ::1.
-fn loopback_device_addresses() -> Vec<IpAddr> {
-    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
-        return Vec::new();
-    };
-    addrs
-        .filter(|ifa| {
-            ifa.flags
-                .contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK)
-        })
-        .filter_map(|ifa| {
-            let addr = ifa.address?;
-            let ip = match (addr.as_sockaddr_in(), addr.as_sockaddr_in6()) {
-                (Some(v4), _) => IpAddr::V4(v4.ip()),
-                (_, Some(v6)) => IpAddr::V6(v6.ip()),
-                _ => return None,
-            };
-            (!ip.is_loopback()).then_some(ip)
-        })
+        .filter(|(a, on_loopback)| !(*on_loopback && rules.allows_specifically(*a)))
+        .map(|(a, _)| a)
         .collect()
 }
 
 /// The host's own addresses except loopback and link-local ones.
 pub fn host_addresses() -> Vec<IpAddr> {
+    own_addresses().into_iter().map(|(a, _)| a).collect()
+}
+
+/// The host's own addresses except loopback and link-local ones, each with
+/// whether it is configured on a loopback device (a lab address), from one
+/// reading of the interface list.
+fn own_addresses() -> Vec<(IpAddr, bool)> {
     let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
         return Vec::new();
     };
-    let mut out = Vec::new();
+    let mut out: Vec<(IpAddr, bool)> = Vec::new();
     for ifa in addrs {
         let Some(addr) = ifa.address else { continue };
         let ip = if let Some(v4) = addr.as_sockaddr_in() {
@@ -238,8 +223,15 @@ pub fn host_addresses() -> Vec<IpAddr> {
             continue;
         };
         let link_local = matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80);
-        if !ip.is_loopback() && !link_local && !out.contains(&ip) {
-            out.push(ip);
+        if ip.is_loopback() || link_local {
+            continue;
+        }
+        let on_loopback = ifa
+            .flags
+            .contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK);
+        match out.iter_mut().find(|(a, _)| *a == ip) {
+            Some((_, lab)) => *lab |= on_loopback,
+            None => out.push((ip, on_loopback)),
         }
     }
     out
