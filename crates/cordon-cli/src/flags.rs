@@ -26,12 +26,20 @@ pub struct RunArgs {
     /// docs/security.md, "Files the host runs later").
     #[arg(long = "unprotect", value_name = "CLASS")]
     pub unprotect: Vec<String>,
+    /// Bring a toolchain or your git identity in read-only, with private
+    /// caches: git, rust, python, node or go (repeatable; see README, "Presets").
+    #[arg(long = "preset", value_name = "NAME")]
+    pub preset: Vec<String>,
     /// Network: none (own loopback only) or host (share the host's network).
     #[arg(long, value_enum)]
     pub net: Option<NetMode>,
     /// Allow outbound connections to this host name, IP or CIDR (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
+    /// Publish a sandbox port on the host's loopback: [ADDR:]HOSTPORT:PORT
+    /// (e.g. 127.0.0.1:8080:3000; ADDR defaults to 127.0.0.1; repeatable).
+    #[arg(long = "publish", value_name = "[ADDR:]HOSTPORT:PORT")]
+    pub publish: Vec<String>,
     /// Kill the whole sandbox after this long (e.g. 500ms, 10s, 2m; a bare
     /// number is ms; 0: no timeout).
     #[arg(long, value_name = "DURATION")]
@@ -48,7 +56,8 @@ pub struct RunArgs {
     /// Set an environment variable (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
-    /// Working directory inside the sandbox.
+    /// Working directory inside the sandbox (default: the current directory,
+    /// which must then be granted with --ro or --rw).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<String>,
     /// Backend: process (the best available: native, else bubblewrap),
@@ -160,6 +169,36 @@ pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
+/// `--publish [ADDR:]HOSTPORT:PORT` as a `network.ingress.publish` entry.
+fn parse_publish(text: &str) -> Result<Value, PolicyError> {
+    let bad = |why: &str| {
+        PolicyError::malformed(format!(
+            "--publish {text}: {why} (e.g. --publish 8080:3000, --publish 127.0.0.1:8080:3000)"
+        ))
+    };
+    let port = |word: &str, what: &str| -> Result<u16, PolicyError> {
+        word.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| bad(&format!("{what} {word:?} is not a port (1-65535)")))
+    };
+    let (rest, sandbox_port) = text.rsplit_once(':').unwrap_or(("", text));
+    let sandbox_port = port(sandbox_port, "the sandbox's port")?;
+    let (address, host_port) = match rest.rsplit_once(':') {
+        _ if rest.is_empty() => (None, sandbox_port),
+        None => (None, port(rest, "the host port")?),
+        Some((address, host_port)) => (
+            Some(address.trim_start_matches('[').trim_end_matches(']')),
+            port(host_port, "the host port")?,
+        ),
+    };
+    let mut entry = json!({"port": sandbox_port, "hostPort": host_port});
+    if let Some(address) = address {
+        entry["hostAddress"] = json!(address);
+    }
+    Ok(entry)
+}
+
 /// `--memory`: MiB from `512`, `512M`, `512MiB`, `2G`, `2GiB`.
 fn parse_memory_mb(text: &str) -> Result<u64, PolicyError> {
     let bad = || {
@@ -222,7 +261,9 @@ pub fn in_flag_terms(message: &str) -> String {
         ("filesystem.unprotect", "--unprotect"),
         ("network.allowedHosts", "--allow-host"),
         ("network.allowLocalNetwork", "--net host"),
+        ("network.ingress.publish", "--publish"),
         ("process.cwd", "--cwd"),
+        ("presets", "--preset"),
         ("process.timeout", "--timeout"),
         ("process.env", "--env"),
         ("resources.memoryMb", "--memory"),
@@ -233,10 +274,17 @@ pub fn in_flag_terms(message: &str) -> String {
     for (field, flag) in TERMS {
         while let Some(at) = out.find(field) {
             let mut end = at + field.len();
-            // Drop an index: `--ro` names the flag, not its position.
+            // Drop an index: `--ro` names the flag, not its position; and
+            // the entry's own field after it (`--publish`, not
+            // `--publish.hostAddress`).
             if out[end..].starts_with('[') {
                 if let Some(close) = out[end..].find(']') {
                     end += close + 1;
+                    if out[end..].starts_with('.') {
+                        end += 1 + out[end + 1..]
+                            .find(|c: char| !c.is_ascii_alphanumeric())
+                            .unwrap_or(out.len() - end - 1);
+                    }
                 }
             }
             out.replace_range(at..end, flag);
@@ -286,12 +334,33 @@ fn check_contradictions(args: &RunArgs) -> Result<(), PolicyError> {
 
 /// Build the config a `cordon run` invocation describes.
 pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
-    check_contradictions(args)?;
     if args.command.is_empty() && args.config.is_none() {
         return Err(PolicyError::malformed(
             "no command given: cordon run [FLAGS] -- CMD [ARGS...] (or --config FILE)",
         ));
     }
+    let mut config = cordon_policy::config_from_value(document(args)?)?;
+    if args.config.is_none() && args.cwd.is_none() {
+        // Flags alone: the command runs where the caller is, as any other
+        // command would (a config file keeps MXC's default, SPEC §2.1).
+        let here = std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .map_err(|e| {
+                PolicyError::malformed(format!(
+                    "the current directory is unknown ({e}); choose one with --cwd DIR"
+                ))
+            })?;
+        let process = config.process.get_or_insert_with(Default::default);
+        process.cwd = Some(here.to_string_lossy().into_owned());
+        process.cwd_is_callers = true;
+    }
+    Ok(config)
+}
+
+/// The config document flags describe (over `--config`'s, if given): what
+/// `cordon run` runs, and what `cordon provision` provisions.
+pub fn document(args: &RunArgs) -> Result<Value, PolicyError> {
+    check_contradictions(args)?;
     let mut doc = match &args.config {
         Some(path) => {
             let bytes = read_config(path).map_err(|e| {
@@ -318,6 +387,7 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
     if let Some(backend) = &args.backend {
         root.insert("containment".into(), json!(backend));
     }
+    let had_process = root.contains_key("process");
     {
         let process = object(root, "process")?;
         if !args.command.is_empty() {
@@ -349,7 +419,12 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
                 .map_err(|_| PolicyError::malformed("--timeout: longer than 49 days"))?;
             process.insert("timeout".into(), json!(ms));
         }
+        // A provisioning config has no process of its own (`provision` flags).
+        if process.is_empty() && !had_process {
+            root.remove("process");
+        }
     }
+    append(root, "presets", &args.preset)?;
     if args.memory.is_some() || args.cpus.is_some() || args.pids.is_some() {
         let resources = object(root, "resources")?;
         if let Some(memory) = &args.memory {
@@ -397,6 +472,18 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
         }
         None => {}
     }
+    if !args.publish.is_empty() {
+        let entries = args
+            .publish
+            .iter()
+            .map(|p| parse_publish(p))
+            .collect::<Result<Vec<Value>, _>>()?;
+        let ingress = object(object(root, "network")?, "ingress")?;
+        let list = ingress.entry("publish").or_insert_with(|| json!([]));
+        list.as_array_mut()
+            .ok_or_else(|| PolicyError::malformed("network.ingress.publish: must be an array"))?
+            .extend(entries);
+    }
     if !args.allow_host.is_empty() && contract {
         // The directional shape: one allow rule per host, address or CIDR.
         let rules: Vec<Value> = args
@@ -422,7 +509,7 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
         net.entry("defaultPolicy").or_insert(json!("block"));
         append(net, "allowedHosts", &args.allow_host)?;
     }
-    cordon_policy::config_from_value(doc)
+    Ok(doc)
 }
 
 #[cfg(test)]
@@ -526,6 +613,35 @@ mod tests {
         assert_eq!(
             in_flag_terms("network.allowLocalNetwork: x"),
             "--net host: x"
+        );
+        assert_eq!(
+            in_flag_terms("network.ingress.publish[1].hostAddress: 8.8.8.8 is not"),
+            "--publish: 8.8.8.8 is not"
+        );
+    }
+
+    #[test]
+    fn published_ports() {
+        assert_eq!(
+            parse_publish("8080:3000").unwrap(),
+            json!({"port": 3000, "hostPort": 8080})
+        );
+        assert_eq!(
+            parse_publish("3000").unwrap(),
+            json!({"port": 3000, "hostPort": 3000})
+        );
+        assert_eq!(
+            parse_publish("[::1]:8080:3000").unwrap(),
+            json!({"port": 3000, "hostPort": 8080, "hostAddress": "::1"})
+        );
+        assert_eq!(
+            parse_publish("127.0.0.1:80:3000").unwrap()["hostAddress"],
+            json!("127.0.0.1")
+        );
+        let err = parse_publish("8080:http").unwrap_err().message;
+        assert!(
+            err.starts_with("--publish 8080:http: the sandbox's port"),
+            "{err}"
         );
     }
 

@@ -51,22 +51,36 @@ fn with_store<T>(f: impl FnOnce(&Store) -> Result<T, LifecycleError>) -> Result<
     f(&Store::open()?)
 }
 
-pub fn provision(config_file: &std::path::Path) -> i32 {
-    let value = match crate::flags::read_config(config_file)
-        .map_err(|e| format!("cannot read config {}: {e}", config_file.display()))
-        .and_then(|b| {
-            serde_json::from_slice::<Value>(&b)
-                .map_err(|e| format!("config is not valid JSON: {e}"))
-        }) {
-        Ok(v) => v,
-        Err(message) => {
-            return envelope_err(&LifecycleError {
-                code: ErrorCode::MalformedRequest,
-                message,
-            })
-        }
+/// `cordon provision [--config FILE] [POLICY FLAGS]`: the flags of `run`
+/// that describe a policy; commands come later, with `exec`.
+pub fn provision(args: &crate::flags::RunArgs) -> i32 {
+    let refuse = |message: String| {
+        envelope_err(&LifecycleError {
+            code: ErrorCode::MalformedRequest,
+            message,
+        })
     };
-    provision_value(&value)
+    if let Some(word) = args.command.first() {
+        return refuse(format!(
+            "provision takes no command ({word} ...): provision, start, then run it with \
+             `cordon exec ID -- {word} ...`"
+        ));
+    }
+    if args.pty {
+        return refuse(
+            "--pty: give the terminal to a command: `cordon exec ID --pty -- CMD`".into(),
+        );
+    }
+    match crate::flags::document(args) {
+        Ok(value) => provision_value(&value),
+        Err(e) => {
+            let mut e = LifecycleError::from(e);
+            if args.config.is_none() {
+                e.message = crate::flags::in_flag_terms(&e.message);
+            }
+            envelope_err(&e)
+        }
+    }
 }
 
 fn provision_value(value: &Value) -> i32 {
@@ -74,6 +88,25 @@ fn provision_value(value: &Value) -> i32 {
         Ok(id) => envelope_ok(json!({ "sandboxId": id, "state": "provisioned" })),
         Err(e) => envelope_err(&e),
     }
+}
+
+/// A phase by subcommand (`cordon stop ID`): the envelope on stdout, and
+/// what happened in words on stderr.
+pub fn phase_command(name: &str, id: &str, audit: &AuditLog) -> i32 {
+    let code = phase(name, id, audit);
+    if code == 0 {
+        match name {
+            "start" => {
+                eprintln!("cordon: started {id}; run commands with `cordon exec {id} -- CMD`")
+            }
+            "stop" => eprintln!(
+                "cordon: stopped {id}; its files are kept (`cordon start {id}` runs it again, \
+                 `cordon deprovision {id}` removes it)"
+            ),
+            _ => eprintln!("cordon: removed {id} and everything it kept"),
+        }
+    }
+    code
 }
 
 pub fn phase(name: &str, id: &str, audit: &AuditLog) -> i32 {
@@ -117,6 +150,7 @@ pub fn exec(args: &ExecArgs, audit: &AuditLog) -> i32 {
         timeout,
         // `--env` adds to the default environment.
         inherit_default_env: Some(true),
+        cwd_is_callers: false,
     };
     let exec = Exec {
         words: Some(&args.command),
@@ -195,6 +229,7 @@ pub fn list(as_json: bool) -> i32 {
                 json!({
                     "sandboxId": s.id,
                     "state": s.state.name(),
+                    "stopped": s.stopped,
                     "backend": s.backend,
                     "createdMs": s.created_ms,
                     "ageMs": now.saturating_sub(s.created_ms),
@@ -214,7 +249,7 @@ pub fn list(as_json: bool) -> i32 {
         println!(
             "{:<40} {:<12} {:<8} {:>7}s  {}{}",
             s.id,
-            s.state.name(),
+            if s.stopped { "stopped" } else { s.state.name() },
             s.backend,
             now.saturating_sub(s.created_ms) / 1000,
             s.policy,

@@ -85,7 +85,7 @@ impl MxcArgs {
         let fix = match command {
             Command::Run(_) => format!("write `cordon {name} --config FILE ...`"),
             Command::Validate { .. } => format!("write `cordon {name} FILE`"),
-            Command::Provision { .. } => format!("write `cordon {name} --config FILE`"),
+            Command::Provision(_) => format!("write `cordon {name} --config FILE`"),
             _ => format!("`cordon {name}` takes no config; run it without one"),
         };
         Err(PolicyError::malformed(format!(
@@ -146,12 +146,9 @@ enum Command {
         #[arg(long, value_name = "V")]
         version: Option<String>,
     },
-    /// Create a long-lived sandbox from a config; prints its id.
-    Provision {
-        /// The config (its `process` section is optional).
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-    },
+    /// Create a long-lived sandbox from a config (its `process` section is
+    /// optional) and/or the policy flags of `run`; prints its id.
+    Provision(Box<flags::RunArgs>),
     /// Start a provisioned sandbox.
     Start {
         /// The sandbox's id, as `provision` printed it (`cordon ls` lists them).
@@ -184,7 +181,7 @@ impl Command {
             Command::Validate { .. } => "validate",
             Command::Probe => "probe",
             Command::Schema { .. } => "schema",
-            Command::Provision { .. } => "provision",
+            Command::Provision(_) => "provision",
             Command::Start { .. } => "start",
             Command::Exec(_) => "exec",
             Command::Stop { .. } => "stop",
@@ -254,18 +251,18 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e, &cli.mxc.common),
             }
         }
-        Some(Command::Provision { config }) => lifecycle::provision(&config),
+        Some(Command::Provision(args)) => lifecycle::provision(&args),
         Some(Command::Start { id }) => with_audit(&cli.mxc.common, true, |audit| {
-            lifecycle::phase("start", &id, audit)
+            lifecycle::phase_command("start", &id, audit)
         }),
         Some(Command::Exec(args)) => with_audit(&cli.mxc.common, false, |audit| {
             lifecycle::exec(&args, audit)
         }),
         Some(Command::Stop { id }) => with_audit(&cli.mxc.common, true, |audit| {
-            lifecycle::phase("stop", &id, audit)
+            lifecycle::phase_command("stop", &id, audit)
         }),
         Some(Command::Deprovision { id }) => with_audit(&cli.mxc.common, true, |audit| {
-            lifecycle::phase("deprovision", &id, audit)
+            lifecycle::phase_command("deprovision", &id, audit)
         }),
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
         Some(Command::Serve { fd }) => cordon_sandbox::lifecycle::server::serve_inherited(fd),
@@ -426,12 +423,39 @@ fn validate(file: &std::path::Path, common: &CommonArgs) -> i32 {
             )
         }
     };
-    let plan = cordon_policy::parse_config(&bytes)
-        .and_then(|c| cordon_policy::resolve_one_shot(&c, Caller::current()));
+    // A config without a command (or a provision request) provisions a
+    // long-lived sandbox; it is checked as `cordon provision` would.
+    let mut provisioning = false;
+    let plan = cordon_policy::parse_config(&bytes).and_then(|c| {
+        provisioning = c.phase.as_deref() == Some("provision")
+            || c.phase.is_none()
+                && c.process
+                    .as_ref()
+                    .and_then(|p| p.command_line.as_ref())
+                    .is_none();
+        if provisioning {
+            cordon_policy::resolve_sandbox(&c, Caller::current())
+        } else {
+            cordon_policy::resolve_one_shot(&c, Caller::current())
+        }
+    });
     match plan {
         Ok(plan) => {
-            let backend = cordon_sandbox::select_backend(&plan.containment);
-            let doc = plan_json(&plan, backend.as_ref().ok().map(|b| b.name()));
+            let backend = if provisioning {
+                cordon_sandbox::seam::long_lived(&plan.containment).map(|b| b.name())
+            } else {
+                cordon_sandbox::select_backend(&plan.containment).map(|b| b.name())
+            };
+            let mut doc = plan_json(&plan, backend.as_ref().ok().copied());
+            if provisioning {
+                doc["commandLine"] = serde_json::Value::Null;
+                doc["provisioning"] = json!(true);
+                eprintln!(
+                    "cordon: a provisioning config: valid for `cordon provision --config {}` \
+                     (a one-shot run also needs process.commandLine)",
+                    file.display()
+                );
+            }
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             for notice in &plan.notices {
                 eprintln!("cordon: {notice}");
@@ -605,7 +629,15 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
     if let Some(msg) = &outcome.exec_error {
         eprintln!("cordon: {msg}");
     }
-    if let Some(summary) = outcome.network.as_ref().and_then(report::denial_summary) {
+    let rules = match &plan.network {
+        cordon_policy::NetworkPlan::Filtered(rules) => Some(rules),
+        _ => None,
+    };
+    if let Some(summary) = outcome
+        .network
+        .as_ref()
+        .and_then(|n| report::denial_summary(n, rules))
+    {
         eprintln!("cordon: {summary}");
     }
     for hit in &outcome.limits_hit {

@@ -10,6 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use cordon_policy::netrules::{NetRules, Verdict};
 use cordon_policy::PolicyError;
 use cordon_sandbox::net::{NetEvent, NetworkReport};
 use cordon_sandbox::Outcome;
@@ -232,8 +233,8 @@ fn millis(d: std::time::Duration) -> u64 {
 /// One line for stderr when the proxy refused connections during the run
 /// ("denied pypi.test:443 (default) ×3, ..."), so a workload that retried
 /// quietly is explained without `--debug`. `None` when nothing was denied.
-pub fn denial_summary(report: &NetworkReport) -> Option<String> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
+pub fn denial_summary(report: &NetworkReport, rules: Option<&NetRules>) -> Option<String> {
+    let mut counts: Vec<(String, u64)> = Vec::new();
     for d in report.decisions.iter().filter(|d| !d.allowed) {
         let key = if d.destination.is_empty() {
             format!("a connection ({})", d.rule)
@@ -243,6 +244,30 @@ pub fn denial_summary(report: &NetworkReport) -> Option<String> {
         match counts.iter_mut().find(|(k, _)| *k == key) {
             Some((_, n)) => *n += 1,
             None => counts.push((key, 1)),
+        }
+    }
+    // Packet rules (model 1): the counters of the rules that deny, when
+    // they were read (a run that did not end well, or --json/--debug).
+    if let Some(rules) = rules {
+        for (rule, packets) in report.rule_hits.iter().filter(|(_, p)| *p > 0) {
+            let denies = if rule == "default" {
+                rules.default == Verdict::Deny
+            } else {
+                rule == cordon_sandbox::net::nft::HOST_ADDRESSES
+                    || rules
+                        .rules
+                        .iter()
+                        .any(|r| &r.name == rule && r.verdict == Verdict::Deny)
+            };
+            if denies {
+                let what = if rule == "default" {
+                    "not allowed by any rule".to_string()
+                } else {
+                    rule.clone()
+                };
+                let noun = if *packets == 1 { "packet" } else { "packets" };
+                counts.push((format!("{packets} {noun} ({what})"), 1));
+            }
         }
     }
     if counts.is_empty() {

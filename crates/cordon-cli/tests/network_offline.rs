@@ -142,7 +142,9 @@ fn lab() -> &'static std::path::Path {
 fn in_namespace(ns: &str, who: Identity) -> Command {
     let inner = command(who);
     let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", ns]).arg(inner.get_program());
+    cmd.args(["netns", "exec", ns])
+        .arg(inner.get_program())
+        .current_dir("/");
     cmd.args(inner.get_args());
     for (key, value) in inner.get_envs() {
         match value {

@@ -535,35 +535,93 @@ fn domain_policy_sets_the_proxy_variables_only_to_cordons_proxy() {
 
 /// Under a domain allowlist the sandbox's own loopback still works: a
 /// server the workload starts on 127.0.0.1 answers a client that honours
-/// NO_PROXY (Python's urllib), while a service on the host's loopback stays
-/// out of reach through the same client.
+/// NO_PROXY (Python's urllib) and one that sends everything to the proxy
+/// (curl with `--noproxy ''`: cordon's proxy serves the sandbox's loopback
+/// from inside it), while a service on the host's loopback stays out of
+/// reach through both. The control: that service answers on the host.
 #[test]
 #[ignore = "needs root"]
 fn the_sandboxs_own_loopback_works_under_an_allowlist() {
     let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let host_port = host.local_addr().unwrap().port();
+    let service = host.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in service.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let _ = conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\nhostsvc\n");
+        }
+    });
+    let control = Command::new("curl")
+        .args(["-s", "-m", "3", "--noproxy", "*"])
+        .arg(format!("http://127.0.0.1:{host_port}/"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&control.stdout), "hostsvc\n");
     let fetch = |url: &str, label: &str| {
         format!(
             "python3 -c \"import urllib.request as u; print('{label}=' + u.urlopen('{url}', timeout=3).read().decode().strip())\" 2>/dev/null || echo {label}=failed"
         )
+    };
+    let via_proxy = |url: &str, label: &str| {
+        format!("echo {label}=$(curl -sf -m 3 --noproxy '' {url} || echo failed)")
     };
     for who in net_identities() {
         let script = format!(
             "mkdir -p /tmp/www && echo served > /tmp/www/index.html && \
              (cd /tmp/www && python3 -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &) && \
              for i in $(seq 50); do python3 -c \"import socket; socket.create_connection(('127.0.0.1', 8765), 1)\" 2>/dev/null && break; sleep 0.1; done; \
-             {}; {}; {}",
+             {}; {}; {}; {}; {}; {}",
             fetch("http://127.0.0.1:8765/", "local"),
             fetch("http://localhost:8765/", "local_name"),
             fetch(&format!("http://127.0.0.1:{host_port}/"), "host"),
+            via_proxy("http://127.0.0.1:8765/", "proxied_local"),
+            via_proxy("http://localhost:8765/", "proxied_name"),
+            via_proxy(&format!("http://127.0.0.1:{host_port}/"), "proxied_host"),
         );
         let mut cfg = json!({"version": "0.8.0", "process": {"commandLine": script}});
         cfg["network"] = domain_policy()["network"].clone();
         let run = run_config(who, &cfg);
         assert_eq!(run.code, 0, "{who:?}\n{run}");
-        run.expect(&["local=served", "local_name=served", "host=failed"]);
+        run.expect(&[
+            "local=served",
+            "local_name=served",
+            "host=failed",
+            "proxied_local=served",
+            "proxied_name=served",
+            "proxied_host=failed",
+        ]);
+        assert!(!run.stdout.contains("hostsvc"), "{who:?}\n{run}");
     }
     drop(host);
+}
+
+/// A run that ends badly after packet denials says so at exit, unasked (no
+/// `--json`, no `--debug`). The allowed connection of the same run is the
+/// control that the probe reaches the outside at all.
+#[test]
+#[ignore = "needs root"]
+fn packet_denials_behind_a_failure_are_said_at_exit() {
+    let remote = remote();
+    let client = remote.dir.join("net_client.py");
+    for who in net_identities() {
+        let cfg = json!({"version": "0.8.0",
+            "process": {"commandLine": format!(
+                "python3 {} a=tcp:10.203.0.2:8001 b=tcp:10.203.0.3:8001; exit 3",
+                client.display())},
+            "filesystem": {"readonlyPaths": [remote.dir]},
+            "network": {"egress": {"default": "deny",
+                "allow": [{"to": [{"cidr": "10.203.0.2/32"}]}]}}});
+        let run = run_config(who, &cfg);
+        assert_eq!(run.code, 3, "{who:?}\n{run}");
+        verdicts(&run, &[("a", true), ("b", false)]);
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("cordon: denied "))
+            .unwrap_or_else(|| panic!("no denial summary: {who:?}\n{run}"));
+        assert!(line.contains("(not allowed by any rule)"), "{line}");
+    }
 }
 
 #[test]

@@ -90,6 +90,7 @@ fn descriptors_the_caller_leaves_open_do_not_reach_the_sandbox() {
             .arg(program)
             .args(prefix)
             .args(&args)
+            .current_dir("/")
             .stdin(Stdio::null());
         let run = Run::from(shell.output().unwrap());
         assert_eq!(run.code, 0, "{who:?} {run}");

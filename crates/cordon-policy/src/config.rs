@@ -64,6 +64,8 @@ pub struct Config {
     pub sandbox_id: Option<String>,
     /// cordon extension (SPEC §1.1).
     pub resources: Option<Resources>,
+    /// cordon extension: named toolchain and identity presets (`presets`).
+    pub presets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -79,6 +81,11 @@ pub struct Process {
     /// replacing it.
     #[serde(rename = "inheritDefaultEnv")]
     pub inherit_default_env: Option<bool>,
+    /// Not part of the document: `cwd` is the caller's own directory, put
+    /// there by `cordon run` flags (not asked for by name), so an invisible
+    /// one is explained in those terms.
+    #[serde(skip)]
+    pub cwd_is_callers: bool,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -162,6 +169,22 @@ pub struct Ingress {
     pub default: Option<Action>,
     #[serde(rename = "hostLoopback")]
     pub host_loopback: Option<Action>,
+    /// cordon extension: sandbox ports a host loopback port forwards to.
+    pub publish: Option<Vec<Publish>>,
+}
+
+/// One published port (`network.ingress.publish[]`): connections to
+/// `hostAddress:hostPort` on the host reach the sandbox's own loopback at
+/// `port`. Names follow MXC's port selectors (`port`, `protocol`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    pub port: Option<u16>,
+    #[serde(rename = "hostPort")]
+    pub host_port: Option<u16>,
+    #[serde(rename = "hostAddress")]
+    pub host_address: Option<String>,
+    pub protocol: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

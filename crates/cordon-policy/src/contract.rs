@@ -54,7 +54,7 @@ pub const FOREIGN_SECTIONS: &[(&str, &str)] = &[
 ];
 
 /// cordon's own fields (SPEC §1.1), accepted at every version.
-const EXTENSIONS: &[&str] = &["resources"];
+const EXTENSIONS: &[&str] = &["resources", "presets"];
 
 /// The top-level fields `kind` may carry at `version` (0.9 on), foreign
 /// sections and cordon's extensions included.

@@ -14,6 +14,7 @@ pub mod host_sockets;
 pub mod netrules;
 pub mod parse;
 pub mod plan;
+pub mod presets;
 pub mod protected;
 pub mod resolve;
 pub mod schema;

@@ -205,6 +205,35 @@ pub enum NetworkPlan {
 
 /// Where cordon's filtering proxy listens inside the sandbox's own network
 /// namespace (model 2 with domain rules).
+/// A sandbox port reachable from the host (`network.ingress.publish`): TCP
+/// connections to `host` (a host loopback address) are carried to `port`
+/// on the sandbox's own loopback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishedPort {
+    pub host: std::net::SocketAddr,
+    pub port: u16,
+}
+
+/// What a command's environment gets unless it sets it: kept with a
+/// long-lived sandbox so that each exec gets the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnvDefaults {
+    /// `HOME`: [`PRIVATE_HOME`] when the sandbox has a private `/tmp`, else
+    /// the cwd (SPEC §2.4).
+    pub home: PathBuf,
+    /// Directories the presets put in front of `PATH`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path_prefix: Vec<PathBuf>,
+    /// Variables the presets set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vars: Vec<(String, String)>,
+}
+
+/// The sandbox's own home directory: empty, writable, private to it (inside
+/// its private `/tmp`, so it lives and dies with the sandbox, and a
+/// long-lived sandbox keeps it across execs).
+pub const PRIVATE_HOME: &str = "/tmp/home";
+
 pub const FILTERING_PROXY_ENDPOINT: ([u8; 4], u16) = ([127, 0, 0, 1], 3128);
 
 impl NetworkPlan {
@@ -256,11 +285,15 @@ pub struct Plan {
     pub cwd: PathBuf,
     /// True when `cwd` was chosen by cordon rather than given in `process.cwd`.
     pub cwd_defaulted: bool,
+    /// What the environment of every command gets unless it sets it.
+    pub defaults: EnvDefaults,
     /// The complete environment of the command (SPEC §2.4).
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
     pub filesystem: FsPlan,
     pub network: NetworkPlan,
+    /// Sandbox ports published on the host's loopback.
+    pub published: Vec<PublishedPort>,
     pub resources: ResourcePlan,
     /// Things the user must be told on stderr (e.g. the host network is shared).
     pub notices: Vec<String>,

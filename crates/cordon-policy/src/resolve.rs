@@ -14,7 +14,7 @@ pub use crate::caller::Caller;
 use crate::config::Config;
 use crate::error::{ErrorCode, PolicyError, Result};
 use crate::host_sockets::{self, WhenListed};
-use crate::plan::{path_depth, Access, FsEntry, FsPlan, Kind, Origin, Plan};
+use crate::plan::{path_depth, Access, EnvDefaults, FsEntry, FsPlan, Kind, Origin, Plan};
 use crate::validate;
 
 /// The read-only baseline every sandbox sees (SPEC §2.1).
@@ -64,17 +64,49 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
     validate::ui(config)?;
     let resources = validate::resources(config)?;
     let (network, mut notices) = validate::network(config, version)?;
+    let published = validate::published(config, &network)?;
     notices.extend(env_warnings);
-    let filesystem = resolve_filesystem(config, caller)?;
+    let caller_home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut presets = crate::presets::resolve(
+        config.presets.as_deref().unwrap_or_default(),
+        caller_home.as_deref(),
+    )?;
+    let filesystem = resolve_filesystem(config, caller, &presets.readonly)?;
 
     let (cwd, cwd_defaulted) = match &process.cwd {
+        Some(cwd) if process.cwd_is_callers => {
+            check_callers_dir_visible(Path::new(cwd), &filesystem)?;
+            (PathBuf::from(cwd), false)
+        }
         Some(cwd) => {
             check_cwd_visible(Path::new(cwd), &filesystem)?;
             (PathBuf::from(cwd), false)
         }
         None => (default_cwd(config, &filesystem), true),
     };
-    let env = final_environment(user_env, &cwd, network.proxy_url().as_deref(), &mut notices);
+    presets.in_project(&cwd);
+    let defaults = EnvDefaults {
+        home: if filesystem.private_tmp {
+            PathBuf::from(crate::plan::PRIVATE_HOME)
+        } else {
+            cwd.clone()
+        },
+        path_prefix: presets.path,
+        vars: presets.vars,
+    };
+    let env = final_environment(
+        user_env,
+        &defaults,
+        network.proxy_url().as_deref(),
+        &mut notices,
+    );
+    if !filesystem.private_tmp && env.iter().any(|(k, v)| k == "HOME" && Path::new(v) == cwd) {
+        notices.push(format!(
+            "HOME is the working directory {}: /tmp is granted from the host, so the sandbox \
+             has no private home",
+            cwd.display()
+        ));
+    }
 
     let mut plan = Plan {
         container_id: config.container_id.clone(),
@@ -84,10 +116,12 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         command_words: None,
         cwd,
         cwd_defaulted,
+        defaults,
         env,
         timeout,
         filesystem,
         network,
+        published,
         resources,
         notices,
         policy_hash: String::new(),
@@ -111,11 +145,12 @@ pub struct ProcessPlan {
 }
 
 /// Resolve only the `process` part of a config for a sandbox whose policy was
-/// resolved when it started; `default_cwd` is that sandbox's default.
+/// resolved when it started; `default_cwd` and `defaults` are that sandbox's.
 pub fn resolve_process(
     process: &crate::config::Process,
     proxy_url: Option<&str>,
     default_cwd: &Path,
+    defaults: &EnvDefaults,
 ) -> Result<ProcessPlan> {
     let command_line = process
         .command_line
@@ -131,7 +166,7 @@ pub fn resolve_process(
         None => default_cwd.to_path_buf(),
     };
     let mut warnings = warnings;
-    let env = final_environment(user_env, &cwd, proxy_url, &mut warnings);
+    let env = final_environment(user_env, defaults, proxy_url, &mut warnings);
     Ok(ProcessPlan {
         argv: vec!["/bin/sh".into(), "-c".into(), command_line],
         words: None,
@@ -173,12 +208,14 @@ pub fn resolve_sandbox(config: &Config, caller: Caller) -> Result<Plan> {
     resolve_one_shot(&config, caller)
 }
 
-/// A `process.cwd` the sandbox cannot see is refused before anything runs
-/// (the sandbox's own directories, `/`, `/tmp`, `/proc`, `/dev`, are left
-/// to the sandbox to judge).
+/// A `process.cwd` the sandbox cannot see is refused before anything runs.
+/// The sandbox's own directories that exist when it starts (`/`, its
+/// private `/tmp` and home) count; below `/proc` and `/dev` is left to the
+/// sandbox to judge. Anything else below a private `/tmp` cannot exist yet.
 fn check_cwd_visible(cwd: &Path, fs: &FsPlan) -> Result<()> {
-    let own = ["/tmp", "/proc", "/dev"];
-    if cwd == Path::new("/") || own.iter().any(|d| cwd.starts_with(d)) {
+    let own_tmp =
+        fs.private_tmp && (cwd == Path::new("/tmp") || cwd == Path::new(crate::plan::PRIVATE_HOME));
+    if cwd == Path::new("/") || own_tmp || ["/proc", "/dev"].iter().any(|d| cwd.starts_with(d)) {
         return Ok(());
     }
     let canonical = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
@@ -189,6 +226,21 @@ fn check_cwd_visible(cwd: &Path, fs: &FsPlan) -> Result<()> {
         "process.cwd: {} is not visible in the sandbox; grant it (filesystem.readonlyPaths or \
          readwritePaths), or choose a directory the sandbox sees",
         cwd.display()
+    )))
+}
+
+/// `cordon run` without `--cwd` works in the caller's own directory, which
+/// the sandbox must see as the caller does: a granted path, or `/`. The
+/// sandbox's private `/tmp` is not the caller's `/tmp`, so it does not count.
+fn check_callers_dir_visible(dir: &Path, fs: &FsPlan) -> Result<()> {
+    if dir == Path::new("/") || fs.shows(dir) {
+        return Ok(());
+    }
+    let shown = dir.display();
+    Err(PolicyError::policy(format!(
+        "the current directory {shown} is not visible in the sandbox, and the command would \
+         run there: grant it with --ro {shown} (or --rw {shown}), or choose a directory with \
+         --cwd DIR (--cwd /tmp: the sandbox's private /tmp)"
     )))
 }
 
@@ -212,8 +264,8 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
     PathBuf::from("/tmp")
 }
 
-/// SPEC §2.4: a cleared environment. Without `process.env`: PATH, HOME and
-/// LANG defaults. With it: exactly its entries, over those defaults when
+/// SPEC §2.4: a cleared environment. Without `process.env`: PATH, HOME
+/// (`home`: the sandbox's private home, see [`Plan::home`]) and LANG defaults. With it: exactly its entries, over those defaults when
 /// `inherit` (`inheritDefaultEnv` from schema 0.9 on, and always before 0.9).
 /// The proxy variables of the network plan (`proxy_url`) replace any the
 /// caller set, in every case; `NO_PROXY` then names the sandbox's own
@@ -222,7 +274,7 @@ fn default_cwd(config: &Config, fs: &FsPlan) -> PathBuf {
 /// that would bypass the proxy elsewhere are dropped and said in `notices`.
 fn final_environment(
     (user_env, inherit): UserEnv,
-    cwd: &Path,
+    defaults_of_sandbox: &EnvDefaults,
     proxy_url: Option<&str>,
     notices: &mut Vec<String>,
 ) -> Vec<(String, String)> {
@@ -249,6 +301,26 @@ fn final_environment(
             env.push((var.to_string(), no_proxy.clone()));
         }
     }
+    // What presets ask for was asked for by name: it applies even where
+    // the environment is otherwise used verbatim (schema 0.9 on).
+    for (key, value) in &defaults_of_sandbox.vars {
+        if !has(&env, key) {
+            env.push((key.clone(), value.clone()));
+        }
+    }
+    if !defaults_of_sandbox.path_prefix.is_empty() {
+        let prefix: Vec<String> = defaults_of_sandbox
+            .path_prefix
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let rest = env
+            .iter()
+            .position(|(k, _)| k == "PATH")
+            .map(|at| env.remove(at).1)
+            .unwrap_or_else(|| DEFAULT_PATH.to_string());
+        env.push(("PATH".to_string(), format!("{}:{rest}", prefix.join(":"))));
+    }
     if !defaults_apply {
         return env;
     }
@@ -257,7 +329,10 @@ fn final_environment(
         defaults.push(("PATH".to_string(), DEFAULT_PATH.to_string()));
     }
     if !has(&env, "HOME") {
-        defaults.push(("HOME".to_string(), cwd.to_string_lossy().into_owned()));
+        defaults.push((
+            "HOME".to_string(),
+            defaults_of_sandbox.home.to_string_lossy().into_owned(),
+        ));
     }
     if !has(&env, "LANG") {
         defaults.push(("LANG".to_string(), "C.UTF-8".to_string()));
@@ -323,7 +398,11 @@ struct Listed {
 }
 
 /// Resolve the filesystem lists into the sandbox's view (SPEC §2.1).
-pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
+pub fn resolve_filesystem(
+    config: &Config,
+    caller: Caller,
+    preset_paths: &[PathBuf],
+) -> Result<FsPlan> {
     let fs = config.filesystem.clone().unwrap_or_default();
     let mut listed: Vec<Listed> = Vec::new();
     for (name, list, access) in [
@@ -335,6 +414,15 @@ pub fn resolve_filesystem(config: &Config, caller: Caller) -> Result<FsPlan> {
             let field = format!("filesystem.{name}[{i}]");
             validate::check_path(&field, raw)?;
             listed.push(resolve_one(&field, raw, access, caller)?);
+        }
+    }
+    // A preset reads what the config does not already say something about.
+    for path in preset_paths {
+        let raw = path.to_string_lossy();
+        let field = format!("presets (read-only {raw})");
+        let entry = resolve_one(&field, &raw, Access::ReadOnly, caller)?;
+        if !listed.iter().any(|l| l.path == entry.path) {
+            listed.push(entry);
         }
     }
 
@@ -814,7 +902,7 @@ fn check_delegation(
 /// Stable FNV-1a hash of what the plan enforces, for audit records.
 fn policy_hash(plan: &Plan) -> String {
     let text = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         plan.version,
         plan.containment,
         plan.command_line,
@@ -823,6 +911,7 @@ fn policy_hash(plan: &Plan) -> String {
         plan.timeout,
         plan.filesystem,
         plan.network,
+        plan.published,
         plan.resources
     );
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -151,6 +151,12 @@ fn mount_args(ops: Vec<MountOp>, inv: &mut Invocation) -> Result<(), SandboxErro
                 inv.arg("--tmpfs");
                 inv.arg(dst);
             }
+            MountOp::PrivateDir { dst } => {
+                inv.arg("--perms");
+                inv.arg("0700");
+                inv.arg("--dir");
+                inv.arg(dst);
+            }
         }
     }
     remount_ro.insert(0, PathBuf::from("/"));
@@ -433,6 +439,7 @@ fn prepare_child(
 /// exit code, so it is checked against the plan before anything runs.
 fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
     let visible = plan.filesystem.shows(&plan.cwd)
+        || plan.cwd == Path::new("/")
         || plan.cwd == Path::new("/tmp") && plan.filesystem.private_tmp;
     let is_dir = plan.cwd == Path::new("/tmp") || plan.cwd.is_dir();
     if !visible || !is_dir {
@@ -583,8 +590,6 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         supervisor::wait_exit(init);
     }
     let kill_latency = (timed_out).then(|| deadline.map(|d| d.elapsed())).flatten();
-    let network_report = network.map(|n| n.finish(opts.rule_hits));
-    drop(child);
 
     if sandbox_init.is_none() && !timed_out && interrupted.is_none() {
         return Err(SandboxError::setup(
@@ -608,6 +613,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         kill_latency,
         landlock: None,
     };
+    let network_report =
+        network.map(|n| n.finish(opts.rule_hits || !supervisor::ended_well(&report)));
+    drop(child);
     let mut mechanisms = vec![
         format!(
             "{} (user, mount, pid, ipc, uts, cgroup namespaces)",
@@ -634,7 +642,7 @@ fn network_gate(
     plan: &Plan,
     inv: &mut Invocation,
 ) -> Result<Option<std::os::unix::net::UnixStream>, SandboxError> {
-    if !net::needs_supervisor(&plan.network) {
+    if !net::needs_supervisor(plan) {
         return Ok(None);
     }
     let (gate_w, gate_r) = std::os::unix::net::UnixStream::pair()
@@ -659,7 +667,7 @@ fn start_network(
 ) -> Result<net::ActiveNetwork, SandboxError> {
     let ns = network_namespaces(pid)?;
     let log = opts.decision_log.clone();
-    net::ActiveNetwork::start(&plan.network, ns, opts.debug, log).map_err(SandboxError::setup)
+    net::ActiveNetwork::start(plan, ns, opts.debug, log).map_err(SandboxError::setup)
 }
 
 /// The network namespace of bwrap's sandbox init `pid` with its owning user

@@ -134,7 +134,7 @@ pub struct LongLived<'a> {
 /// the supervisor of a one-shot native run; backends without that refuse
 /// them rather than run without them.
 pub(crate) fn refuse_supervised_network(plan: &Plan, context: &str) -> Result<(), SandboxError> {
-    if net::needs_supervisor(&plan.network) {
+    if net::needs_supervisor(plan) {
         return Err(SandboxError::unavailable(format!(
             "network: {} is not supported {context} yet; it needs a one-shot run (cordon run) \
              with namespaces",

@@ -184,6 +184,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             "--pty is not supported yet in Landlock-only mode",
         ));
     }
+    if let Some(p) = plan.published.first() {
+        return Err(SandboxError::unavailable(format!(
+            "network.ingress.publish ({} to the sandbox's port {}): Landlock-only mode has no \
+             network namespace of its own, so a published port could not be kept to one port; \
+             refused",
+            p.host, p.port
+        )));
+    }
     let caller = cordon_policy::Caller::current();
     // A janitor always: it waits for the reaper, and removes the TMPDIR.
     let mut ctx = RunContext::open(
@@ -199,7 +207,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     } else {
         plan.cwd.clone()
     };
-    let visible = cwd == tmp.0 || plan.filesystem.shows(&cwd);
+    let visible = cwd == tmp.0 || cwd == Path::new("/") || plan.filesystem.shows(&cwd);
     if !visible || !cwd.is_dir() {
         return Err(SandboxError::setup(format!(
             "process.cwd: {} is not usable inside the sandbox",
@@ -207,12 +215,22 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         )));
     }
     let tmp_text = tmp.0.to_string_lossy().into_owned();
+    // The private home is a directory of the host temporary directory that
+    // stands in for /tmp here.
+    let home = crate::layout::private_home_in(&tmp.0);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&home)
+        .map_err(|e| SandboxError::setup(format!("creating {}: {e}", home.display())))?;
     let mut env: Vec<(String, String)> = plan
         .env
         .iter()
         .map(|(k, v)| {
-            if k == "HOME" && v == "/tmp" && plan.cwd_defaulted {
-                (k.clone(), tmp_text.clone())
+            if k == "HOME"
+                && Path::new(v) == plan.defaults.home
+                && plan.defaults.home.starts_with("/tmp")
+            {
+                (k.clone(), home.to_string_lossy().into_owned())
             } else {
                 (k.clone(), v.clone())
             }

@@ -53,6 +53,9 @@ pub enum MountOp {
     Tmp { dst: PathBuf, size_bytes: u64 },
     /// Bind a path of the sandbox onto itself read-only.
     ReadonlySelf { dst: PathBuf },
+    /// An empty directory of the sandbox's own user, mode 0700, inside its
+    /// private /tmp: its home ([`cordon_policy::plan::PRIVATE_HOME`]).
+    PrivateDir { dst: PathBuf },
 }
 
 impl MountOp {
@@ -65,7 +68,8 @@ impl MountOp {
             | MountOp::Proc { dst }
             | MountOp::Dev { dst, .. }
             | MountOp::Tmp { dst, .. }
-            | MountOp::ReadonlySelf { dst } => dst,
+            | MountOp::ReadonlySelf { dst }
+            | MountOp::PrivateDir { dst } => dst,
         }
     }
 }
@@ -205,6 +209,8 @@ pub fn mount_ops_sized(
             },
         };
         ops.push((1, op));
+        let home = PathBuf::from(cordon_policy::plan::PRIVATE_HOME);
+        ops.push((path_depth(&home), MountOp::PrivateDir { dst: home }));
     }
     // Stable: for equal depth, specials come after listed paths of the same depth.
     ops.sort_by_key(|(depth, _)| *depth);
@@ -255,6 +261,13 @@ pub fn tmp_cap(plan: &cordon_policy::plan::Plan) -> u64 {
     plan.resources
         .memory_bytes
         .map_or(DEFAULT_TMP_BYTES, |m| m.min(DEFAULT_TMP_BYTES))
+}
+
+/// Where the private home lies in a host directory that serves as the
+/// sandbox's /tmp (a long-lived sandbox's, or Landlock-only mode's).
+pub fn private_home_in(tmp: &Path) -> PathBuf {
+    let home = Path::new(cordon_policy::plan::PRIVATE_HOME);
+    tmp.join(home.strip_prefix("/tmp").unwrap_or(home))
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub fn root_only_files() -> Option<String> {
         return None;
     }
     // The baseline as a config that lists nothing resolves it.
-    let how = match cordon_policy::resolve::resolve_filesystem(&Default::default(), caller) {
+    let how = match cordon_policy::resolve::resolve_filesystem(&Default::default(), caller, &[]) {
         Ok(fs) => crate::owner_less::OwnerLessBaseline::prepare(&fs).mechanism(),
         Err(e) => format!("unknown: resolving the baseline failed: {e}"),
     };

@@ -328,6 +328,9 @@ pub fn command(who: Identity) -> Command {
         cmd.env("USER", TEST_USER);
     }
     cmd.env_remove("CORDON_AUDIT_LOG");
+    // `cordon run` works in the caller's directory, which must be granted;
+    // `/` is always visible, so tests that grant nothing still run.
+    cmd.current_dir("/");
     cmd
 }
 
@@ -585,7 +588,7 @@ pub fn probe(label: &str, cmd: &str) -> String {
 
 /// A command running `program` as `who`'s user (not through cordon).
 pub fn as_user(who: Identity, program: &str) -> Command {
-    match who.user {
+    let mut cmd = match who.user {
         User::Caller => Command::new(program),
         User::Unprivileged => {
             let (uid, gid, _) = test_user();
@@ -599,7 +602,10 @@ pub fn as_user(who: Identity, program: &str) -> Command {
             ]);
             c
         }
-    }
+    };
+    // As `command`: a `cordon run` it starts works in a visible directory.
+    cmd.current_dir("/");
+    cmd
 }
 
 /// Processes running `sleep MARKER` (the tests' way of tagging sandboxed processes).

@@ -10,7 +10,7 @@ mod network;
 
 pub use backend::{containment, schema_version};
 pub use fields::{check_path, check_text, environment, resources, ui};
-pub use network::{check_proxy_url, network};
+pub use network::{check_proxy_url, network, published};
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use crate::config::{
 };
 use crate::error::{PolicyError, Result};
 use crate::netrules::{HostPattern, NetMatch, NetRule, NetRules, Peers, PortMatch, Proto, Verdict};
-use crate::plan::NetworkPlan;
+use crate::plan::{NetworkPlan, PublishedPort};
 use crate::version::SchemaVersion;
 
 use super::fields::check_text;
@@ -45,7 +45,12 @@ pub fn network(config: &Config, version: SchemaVersion) -> Result<(NetworkPlan, 
         || net.allowed_hosts.is_some()
         || net.blocked_hosts.is_some()
         || net.proxy.is_some();
-    let directional = net.egress.is_some() || net.ingress.is_some();
+    // An ingress that only publishes ports says nothing about the shape.
+    let directional = net.egress.is_some()
+        || net
+            .ingress
+            .as_ref()
+            .is_some_and(|i| i.default.is_some() || i.host_loopback.is_some());
     if legacy && directional {
         return Err(PolicyError::malformed(
             "network: mixes the legacy shape (defaultPolicy, enforcementMode, allowedHosts, \
@@ -630,4 +635,69 @@ pub fn check_proxy_url(field: &str, url: &str, loopback_only: bool) -> Result<()
         )));
     }
     Ok(())
+}
+
+/// `network.ingress.publish`: TCP only, onto the host's loopback only, each
+/// host port once; refused where the sandbox shares the host's network (its
+/// ports are the host's already).
+pub fn published(config: &Config, network: &NetworkPlan) -> Result<Vec<PublishedPort>> {
+    let entries = config
+        .network
+        .as_ref()
+        .and_then(|n| n.ingress.as_ref())
+        .and_then(|i| i.publish.as_deref())
+        .unwrap_or_default();
+    let mut out: Vec<PublishedPort> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let field = format!("network.ingress.publish[{i}]");
+        if let NetworkPlan::HostShared { .. } = network {
+            return Err(PolicyError::policy(format!(
+                "{field}: the sandbox shares the host's network, so its ports are the host's \
+                 already; publish ports from a sandbox with its own network"
+            )));
+        }
+        match entry.protocol.as_deref() {
+            None | Some("tcp") => {}
+            Some(other) => {
+                return Err(PolicyError::policy(format!(
+                    "{field}.protocol: {other:?} cannot be published; only \"tcp\" can"
+                )))
+            }
+        }
+        let port = entry.port.filter(|p| *p > 0).ok_or_else(|| {
+            PolicyError::malformed(format!(
+                "{field}.port: required, the sandbox's port (1-65535)"
+            ))
+        })?;
+        let host_port = entry.host_port.unwrap_or(port);
+        if host_port == 0 {
+            return Err(PolicyError::malformed(format!(
+                "{field}.hostPort: must be 1-65535"
+            )));
+        }
+        let address = entry.host_address.as_deref().unwrap_or("127.0.0.1");
+        let ip: IpAddr = address
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| {
+                PolicyError::malformed(format!(
+                    "{field}.hostAddress: {address:?} is not an IP address (e.g. 127.0.0.1)"
+                ))
+            })?;
+        if !ip.is_loopback() {
+            return Err(PolicyError::policy(format!(
+                "{field}.hostAddress: {ip} is not a loopback address; ports are published on \
+                 the host's loopback only (127.0.0.1 or ::1), never to other machines"
+            )));
+        }
+        let host = std::net::SocketAddr::new(ip, host_port);
+        if out.iter().any(|p| p.host == host) {
+            return Err(PolicyError::malformed(format!(
+                "{field}: {host} is published twice; give each host port once"
+            )));
+        }
+        out.push(PublishedPort { host, port });
+    }
+    Ok(out)
 }

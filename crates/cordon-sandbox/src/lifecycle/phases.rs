@@ -96,6 +96,7 @@ impl Store {
         record.janitor_start = sys::start_time(janitor.pid());
         record.started_ms = Some(now_ms());
         record.default_cwd = Some(plan.cwd.clone());
+        record.env_defaults = Some(plan.defaults.clone());
         record.proxy_url = plan.network.proxy_url();
         record.placeholders = Some(plan.filesystem.placeholders.clone());
         // What the sandbox sees, so that an exec can tell whether its audit

@@ -64,9 +64,17 @@ pub struct Record {
     pub janitor_start: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_ms: Option<u64>,
+    /// When it was last stopped (a provisioned sandbox that ran before is
+    /// "stopped" to people; the wire form keeps MXC's "provisioned").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_ms: Option<u64>,
     /// The cwd of an exec that names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_cwd: Option<PathBuf>,
+    /// What an exec's environment gets unless it sets it (absent in records
+    /// of older versions: HOME is the default cwd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_defaults: Option<cordon_policy::plan::EnvDefaults>,
     /// The proxy its execs' proxy variables point at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_url: Option<String>,
@@ -115,6 +123,7 @@ impl Record {
         self.janitor_pid = None;
         self.janitor_start = None;
         self.started_ms = None;
+        self.stopped_ms = Some(now_ms());
         self.placeholders = None;
         self.cgroups = None;
     }

@@ -27,6 +27,8 @@ pub struct Summary {
     pub created_ms: u64,
     pub container_id: Option<String>,
     pub policy: String,
+    /// Provisioned after having run: stopped.
+    pub stopped: bool,
 }
 
 impl Store {
@@ -122,6 +124,11 @@ impl Store {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.join("tmp"), std::fs::Permissions::from_mode(0o1777))
             .map_err(|e| io_err("creating the sandbox /tmp", e))?;
+        // Its private home, kept across execs and removed with it.
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(crate::layout::private_home_in(&dir.join("tmp")))
+            .map_err(|e| io_err("creating the sandbox's home", e))?;
         let mut stored = config.clone();
         if let Some(obj) = stored.as_object_mut() {
             obj.remove("phase");
@@ -143,7 +150,9 @@ impl Store {
                 janitor_pid: None,
                 janitor_start: None,
                 started_ms: None,
+                stopped_ms: None,
                 default_cwd: None,
+                env_defaults: None,
                 proxy_url: None,
                 placeholders: None,
                 granted: None,
@@ -172,6 +181,7 @@ impl Store {
                 backend: record.backend,
                 created_ms: record.created_ms,
                 container_id: record.container_id.clone(),
+                stopped: record.state() == State::Provisioned && record.stopped_ms.is_some(),
                 policy: format!(
                     "{} ro, {} rw, {} denied; network {}",
                     count("readonlyPaths"),
@@ -232,9 +242,21 @@ impl Store {
             .default_cwd
             .clone()
             .unwrap_or_else(|| PathBuf::from("/tmp"));
+        let defaults =
+            record
+                .env_defaults
+                .clone()
+                .unwrap_or_else(|| cordon_policy::plan::EnvDefaults {
+                    home: default_cwd.clone(),
+                    ..Default::default()
+                });
         // Commands see the proxy variables the sandbox's network plan sets.
-        let plan =
-            cordon_policy::resolve_process(process, record.proxy_url.as_deref(), &default_cwd)?;
+        let plan = cordon_policy::resolve_process(
+            process,
+            record.proxy_url.as_deref(),
+            &default_cwd,
+            &defaults,
+        )?;
         Ok((dir.join("sock"), plan))
     }
 }

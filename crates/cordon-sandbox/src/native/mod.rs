@@ -203,7 +203,7 @@ impl Channel {
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let mut prepared = Prepared::new(plan, None)?;
-    let net_channel = Channel::open_if(net::needs_supervisor(&plan.network))?;
+    let net_channel = Channel::open_if(net::needs_supervisor(plan))?;
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let pty_channel = Channel::open_if(opts.pty)?;
     prepared.pty_channel = pty_channel.as_ref().map(Channel::init_end);
@@ -286,7 +286,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             timing::phase("network");
             let result = supervisor::supervise(pid, &pidfd, report_r, plan.timeout, ctx.signals());
             timing::phase("reaped");
-            let network_report = network.map(|n| n.finish(opts.rule_hits));
+            let network_report = network.map(|n| {
+                n.finish(opts.rule_hits || !result.as_ref().is_ok_and(supervisor::ended_well))
+            });
             if let Some(terminal) = terminal {
                 terminal.finish();
             }
@@ -350,8 +352,8 @@ fn start_network(
         return Ok(None);
     };
     let log = opts.decision_log.clone();
-    let network = net::ActiveNetwork::start(&plan.network, ns, opts.debug, log)
-        .map_err(SandboxError::setup)?;
+    let network =
+        net::ActiveNetwork::start(plan, ns, opts.debug, log).map_err(SandboxError::setup)?;
     // The init may have failed meanwhile; its report says why.
     sys::send_byte(channel.as_raw_fd(), b'g');
     Ok(Some(network))
@@ -623,7 +625,7 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
     } = start;
     context::check_host_network_scoping(plan)?;
     let mut prepared = Prepared::new(plan, Some(persistent_tmp))?;
-    let net_channel = Channel::open_if(net::needs_supervisor(&plan.network))?;
+    let net_channel = Channel::open_if(net::needs_supervisor(plan))?;
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;

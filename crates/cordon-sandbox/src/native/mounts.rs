@@ -289,6 +289,15 @@ fn apply(op: &MountOp, finalize: &mut Vec<(PathBuf, u64)>) -> SetupResult {
                 || "mounting /tmp".into(),
             )?;
         }
+        MountOp::PrivateDir { dst } => {
+            let target = under(NEW_ROOT, dst);
+            // A long-lived sandbox's /tmp already has it.
+            if fs::symlink_metadata(&target).is_err() {
+                ctx(fs::DirBuilder::new().mode(0o700).create(&target), || {
+                    format!("creating {}", dst.display())
+                })?;
+            }
+        }
     }
     Ok(())
 }

@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use cordon_policy::plan::{NetworkPlan, FILTERING_PROXY_ENDPOINT};
+use cordon_policy::plan::{NetworkPlan, Plan, FILTERING_PROXY_ENDPOINT};
 
 use super::decisions::{DecisionLog, NetworkReport};
 use super::enter::Namespaces;
-use super::{host_watch, nft, proxy, relay, template, uplink};
+use super::{host_watch, nft, proxy, publish, relay, template, uplink};
 
 /// The running network of one sandbox.
 pub struct ActiveNetwork {
@@ -20,14 +20,19 @@ pub struct ActiveNetwork {
     filtered: bool,
     proxy: Option<proxy::FilteringProxy>,
     relay: Option<relay::Relay>,
+    /// One relay per published port.
+    published: Vec<relay::Relay>,
 }
 
 /// Whether a plan needs the supervisor's work in the sandbox's namespaces.
-pub fn needs_supervisor(plan: &NetworkPlan) -> bool {
-    matches!(
-        plan,
-        NetworkPlan::Filtered(_) | NetworkPlan::ProxyOnly { .. } | NetworkPlan::FilteringProxy(_)
-    )
+pub fn needs_supervisor(plan: &Plan) -> bool {
+    !plan.published.is_empty()
+        || matches!(
+            plan.network,
+            NetworkPlan::Filtered(_)
+                | NetworkPlan::ProxyOnly { .. }
+                | NetworkPlan::FilteringProxy(_)
+        )
 }
 
 /// How the sandbox's network is isolated, in words (for `--debug`).
@@ -53,7 +58,7 @@ impl ActiveNetwork {
     /// there (model 1). Proxy
     /// decisions go to `log` as they are made, and on stderr with `debug`.
     pub fn start(
-        plan: &NetworkPlan,
+        plan: &Plan,
         ns: Namespaces,
         debug: bool,
         log: Option<Arc<DecisionLog>>,
@@ -65,8 +70,9 @@ impl ActiveNetwork {
             filtered: false,
             proxy: None,
             relay: None,
+            published: Vec::new(),
         };
-        match plan {
+        match &plan.network {
             NetworkPlan::Filtered(rules) => {
                 // pasta takes longest: start it first, install the rules
                 // meanwhile. A host with nothing to reach gets no uplink.
@@ -138,14 +144,22 @@ impl ActiveNetwork {
             NetworkPlan::FilteringProxy(rules) => {
                 let (ip, port) = FILTERING_PROXY_ENDPOINT;
                 let listener = active.ns.listen(SocketAddr::from((ip, port)))?;
+                let sandbox = active
+                    .ns
+                    .try_clone()
+                    .map_err(|e| format!("filtering proxy: {e}"))?;
                 active.proxy = Some(proxy::FilteringProxy::start(
                     listener,
+                    sandbox,
                     rules.clone(),
                     debug,
                     log,
                 )?);
             }
             NetworkPlan::Isolated | NetworkPlan::HostShared { .. } => {}
+        }
+        if !plan.published.is_empty() {
+            active.published = publish::start(&plan.published, &active.ns)?;
         }
         Ok(active)
     }
@@ -159,6 +173,7 @@ impl ActiveNetwork {
             (report.decisions, report.decisions_not_kept) = proxy.finish();
         }
         drop(self.relay.take());
+        self.published.clear();
         // Only model 1 has packet rules.
         if self.filtered && rule_hits {
             if let Ok(json) =

@@ -126,8 +126,37 @@ impl Namespaces {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Both descriptors again, for another owner (the filtering proxy).
+    pub fn try_clone(&self) -> std::io::Result<Namespaces> {
+        Ok(Namespaces {
+            user: self.user.try_clone()?,
+            net: self.net.try_clone()?,
+        })
+    }
+
+    /// A TCP connection to `addr` made from inside the sandbox's namespace:
+    /// `127.0.0.1` there is the sandbox's own loopback, never the host's.
+    pub fn connect(&self, addr: std::net::SocketAddr) -> Result<std::net::TcpStream, String> {
+        let fd = self.socket_in(addr, false)?;
+        let (_, storage) = sockaddr(addr);
+        // SAFETY: connect(2) on a socket we own, a sockaddr of the length given.
+        if unsafe { libc::connect(fd.as_raw_fd(), storage.as_ptr(), storage.len()) } != 0 {
+            return Err(format!(
+                "connecting to {addr} in the sandbox: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(std::net::TcpStream::from(fd))
+    }
+
     /// A TCP socket listening on `addr` inside the sandbox's namespace.
     pub fn listen(&self, addr: std::net::SocketAddr) -> Result<OwnedFd, String> {
+        self.socket_in(addr, true)
+    }
+
+    /// A TCP socket made inside the sandbox's namespace: listening on
+    /// `addr`, or (`listening` false) unbound, of `addr`'s family.
+    fn socket_in(&self, addr: std::net::SocketAddr, listening: bool) -> Result<OwnedFd, String> {
         let (parent, child) =
             std::os::unix::net::UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
         let child_end = child.as_raw_fd();
@@ -136,7 +165,7 @@ impl Namespaces {
                 // bwrap may not have brought the loopback up yet; up is idempotent.
                 match entered
                     .and_then(|()| crate::sys::loopback_up())
-                    .and_then(|()| listen_raw(addr))
+                    .and_then(|()| tcp_socket_raw(addr, listening))
                 {
                     Ok(fd) => match crate::sys::send_fd(child_end, fd, b"L") {
                         Ok(()) => 0,
@@ -158,10 +187,10 @@ impl Namespaces {
         match got {
             Ok((_, Some(fd))) => Ok(fd),
             Ok((4, None)) => Err(format!(
-                "listening on {addr} in the sandbox: {}",
+                "a socket for {addr} in the sandbox: {}",
                 std::io::Error::from_raw_os_error(i32::from_ne_bytes(buf))
             )),
-            _ => Err(format!("listening on {addr} in the sandbox failed")),
+            _ => Err(format!("a socket for {addr} in the sandbox failed")),
         }
     }
 
@@ -281,12 +310,15 @@ fn enter(user: RawFd, net: RawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-fn listen_raw(addr: std::net::SocketAddr) -> std::io::Result<RawFd> {
+fn tcp_socket_raw(addr: std::net::SocketAddr, listening: bool) -> std::io::Result<RawFd> {
     let (family, storage) = sockaddr(addr);
     // SAFETY: a plain socket call; the descriptor is returned or closed.
     let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
+    }
+    if !listening {
+        return Ok(fd);
     }
     // SAFETY: binding our socket to a sockaddr buffer of the length given.
     let bound = unsafe { libc::bind(fd, storage.as_ptr(), storage.len()) } == 0;

@@ -66,7 +66,7 @@ fn keep(plan: &Plan, ns: Namespaces, init: RawFd, ready: OwnedFd, log: Option<De
     ];
     keep.extend(log.as_ref().map(DecisionLog::descriptor));
     crate::sys::detach_descriptors(&keep);
-    let network = match ActiveNetwork::start(&plan.network, ns, false, log.map(Arc::new)) {
+    let network = match ActiveNetwork::start(plan, ns, false, log.map(Arc::new)) {
         Ok(network) => network,
         Err(e) => {
             crate::sys::write_all(ready.as_raw_fd(), e.as_bytes());

@@ -4,7 +4,8 @@
 //! - model 1 (`Filtered`): an nftables table in the sandbox's namespace
 //!   (`nft`) and an uplink to the outside (`uplink`, pasta);
 //! - model 2 with the caller's proxy (`ProxyOnly`): a relay (`relay`);
-//! - model 2 with host rules (`FilteringProxy`): cordon's proxy (`proxy`).
+//! - model 2 with host rules (`FilteringProxy`): cordon's proxy (`proxy`);
+//! - in every model but the host's network: published ports (`publish`).
 //!
 //! Everything here is in place before the workload starts.
 
@@ -15,6 +16,7 @@ mod host_watch;
 pub mod keeper;
 pub mod nft;
 pub mod proxy;
+mod publish;
 pub mod relay;
 mod template;
 pub mod uplink;

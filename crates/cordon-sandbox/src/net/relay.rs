@@ -47,6 +47,15 @@ impl Connections {
     }
 }
 
+/// Where a relay's listener accepts connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Inside the sandbox's network namespace (its way out).
+    Sandbox,
+    /// On the host (a published port: the way in).
+    Host,
+}
+
 /// A running relay; stops accepting when dropped.
 pub struct Relay {
     listener: OwnedFd,
@@ -54,12 +63,22 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Relay every connection accepted on `listener` to `upstream`
-    /// (`host:port`, resolved for each connection).
+    /// Relay every connection accepted on `listener` (inside the sandbox's
+    /// namespace) to `upstream` (`host:port`, resolved for each connection).
     pub fn start(listener: OwnedFd, upstream: String) -> Result<Relay, String> {
-        let accept_fd = listener
-            .try_clone()
-            .map_err(|e| format!("proxy relay: {e}"))?;
+        Relay::start_with(listener, Side::Sandbox, move || {
+            TcpStream::connect(upstream.as_str())
+        })
+    }
+
+    /// Relay every connection accepted on `listener`, which listens on
+    /// `accepts_on`'s side, to the connection `connect` opens on the other.
+    pub fn start_with(
+        listener: OwnedFd,
+        accepts_on: Side,
+        connect: impl Fn() -> std::io::Result<TcpStream> + Send + 'static,
+    ) -> Result<Relay, String> {
+        let accept_fd = listener.try_clone().map_err(|e| format!("relay: {e}"))?;
         let thread = std::thread::Builder::new()
             .name("cordon-relay".into())
             .spawn(move || {
@@ -72,14 +91,17 @@ impl Relay {
                         let _ = inbound.shutdown(Shutdown::Both);
                         continue;
                     };
-                    let Ok(outbound) = TcpStream::connect(upstream.as_str()) else {
+                    let Ok(outbound) = connect() else {
                         let _ = inbound.shutdown(Shutdown::Both);
                         continue;
                     };
-                    pump(inbound, outbound, slot);
+                    match accepts_on {
+                        Side::Sandbox => pump(inbound, outbound, slot),
+                        Side::Host => pump(outbound, inbound, slot),
+                    }
                 }
             })
-            .map_err(|e| format!("proxy relay: {e}"))?;
+            .map_err(|e| format!("relay: {e}"))?;
         Ok(Relay {
             listener,
             thread: Some(thread),

@@ -6,6 +6,11 @@
 //! apart by the first byte). Each request is judged by the policy's rules:
 //! the name against host rules, then every address it resolves to (at
 //! connect time) against CIDR deny rules and the host's loopback.
+//!
+//! A request for the sandbox's own loopback (`localhost`, `127.0.0.1`,
+//! `::1`) — a client that ignores `NO_PROXY` reaching a server the workload
+//! started — is served from inside the sandbox's network namespace, where
+//! that loopback is the sandbox's: the host's stays out of reach.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -19,6 +24,7 @@ use cordon_policy::netrules::{Destination, NetRules, Proto, Verdict};
 
 use super::{http, socks5};
 use crate::net::decisions::{DecisionLog, NetEvent, KEPT_DECISIONS};
+use crate::net::enter::Namespaces;
 use crate::net::nft;
 use crate::net::relay::{self, Slot};
 
@@ -35,6 +41,8 @@ struct Shared {
     debug: bool,
     log: Option<Arc<DecisionLog>>,
     hosts: Option<Vec<(IpAddr, String)>>,
+    /// The sandbox's namespaces: connections to its own loopback are made there.
+    sandbox: Namespaces,
 }
 
 /// A running proxy; stops accepting when finished or dropped.
@@ -47,6 +55,7 @@ pub struct FilteringProxy {
 impl FilteringProxy {
     pub fn start(
         listener: OwnedFd,
+        sandbox: Namespaces,
         rules: NetRules,
         debug: bool,
         log: Option<Arc<DecisionLog>>,
@@ -67,6 +76,7 @@ impl FilteringProxy {
             debug,
             log,
             hosts,
+            sandbox,
         });
         let accept_fd = listener
             .try_clone()
@@ -192,6 +202,18 @@ enum Refusal {
     Unreachable(String),
 }
 
+/// The rule name recorded for requests to the sandbox's own loopback.
+pub const OWN_LOOPBACK: &str = "sandbox-loopback";
+
+/// The sandbox's own loopback address a request names, if it names one.
+fn own_loopback(host: &str, literal: Option<IpAddr>) -> Option<IpAddr> {
+    if let Some(ip) = literal {
+        return ip.is_loopback().then_some(ip);
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (host == "localhost" || host.ends_with(".localhost")).then_some(IpAddr::from([127, 0, 0, 1]))
+}
+
 /// Judge a request and connect if it is allowed.
 fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
     let literal = req
@@ -200,6 +222,20 @@ fn open(shared: &Shared, req: &Request) -> Result<TcpStream, Refusal> {
         .trim_end_matches(']')
         .parse::<IpAddr>()
         .ok();
+    if let Some(ip) = own_loopback(&req.host, literal) {
+        let connected = shared.sandbox.connect(SocketAddr::new(ip, req.port));
+        let reason = connected.as_ref().err().cloned();
+        shared.record(NetEvent::new(
+            req.kind,
+            &req.host,
+            Some(ip),
+            req.port,
+            true,
+            OWN_LOOPBACK,
+            reason.clone(),
+        ));
+        return connected.map_err(Refusal::Unreachable);
+    }
     let decision = match literal {
         Some(ip) => shared
             .rules
@@ -466,6 +502,11 @@ mod tests {
             debug: false,
             log: Some(Arc::new(DecisionLog::new(file, "native:test"))),
             hosts: None,
+            // Never entered here: the test's own namespaces stand in.
+            sandbox: Namespaces {
+                user: std::fs::File::open("/proc/self/ns/user").unwrap().into(),
+                net: std::fs::File::open("/proc/self/ns/net").unwrap().into(),
+            },
         };
         let extra = 5;
         for i in 0..KEPT_DECISIONS + extra {
