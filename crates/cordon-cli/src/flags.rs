@@ -36,8 +36,9 @@ pub struct RunArgs {
     /// Allow outbound connections to this host name, IP or CIDR (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
-    /// Publish a sandbox port on the host's loopback: [ADDR:]HOSTPORT:PORT
-    /// (e.g. 127.0.0.1:8080:3000; ADDR defaults to 127.0.0.1; repeatable).
+    /// Publish a sandbox port on the host's loopback: HOSTPORT:PORT or
+    /// ADDR:HOSTPORT:PORT (e.g. 127.0.0.1:8080:3000; ADDR defaults to
+    /// 127.0.0.1; repeatable).
     #[arg(long = "publish", value_name = "[ADDR:]HOSTPORT:PORT")]
     pub publish: Vec<String>,
     /// Kill the whole sandbox after this long (e.g. 500ms, 10s, 2m; a bare
@@ -169,7 +170,8 @@ pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
-/// `--publish [ADDR:]HOSTPORT:PORT` as a `network.ingress.publish` entry.
+/// `--publish ADDR:HOSTPORT:PORT` (ADDR optional) as a
+/// `network.ingress.publish` entry.
 fn parse_publish(text: &str) -> Result<Value, PolicyError> {
     let bad = |why: &str| {
         PolicyError::malformed(format!(
