@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 "$cordon" start "$id" >/dev/null
 
-cd /tmp
+cd /
 hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/exec.json" \
   -n bare 'sh -c true' \
   -n warm-exec "$cordon exec $id -- true" \

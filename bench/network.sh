@@ -29,7 +29,7 @@ cat >"$out/proxy.json" <<'JSON'
 {"version": "0.8.0", "process": {"commandLine": "true"}, "network": {"egress": {"allow": [{"to": [{"host": "*.pypi.org"}]}]}}}
 JSON
 
-cd /tmp
+cd /
 hyperfine -N --warmup 10 --runs "$runs" --export-json "$out/net.json" \
   -n none "$cordon --config $out/none.json" \
   -n rules "$cordon --config $out/rules.json" \

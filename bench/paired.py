@@ -8,6 +8,7 @@ Usage: bench/paired.py ROUNDS 'LABEL=COMMAND' 'LABEL=COMMAND' ...
                            'new=target/.../cordon run --rw /tmp/w -- true'
 Commands are split on spaces (no shell); stdout/stderr are discarded.
 """
+import os
 import random
 import statistics
 import subprocess
@@ -20,17 +21,22 @@ def main():
     commands = []
     for spec in sys.argv[2:]:
         label, _, command = spec.partition("=")
-        commands.append((label, command.split()))
+        argv = command.split()
+        # Commands run from `/` (which every sandbox sees: `cordon run` works
+        # in the caller's directory); a relative program path is made absolute.
+        if "/" in argv[0]:
+            argv[0] = os.path.abspath(argv[0])
+        commands.append((label, argv))
     times = {label: [] for label, _ in commands}
     for _ in range(5):  # warm-up, not counted
         for _, argv in commands:
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
     for _ in range(rounds):
         order = list(commands)
         random.shuffle(order)
         for label, argv in order:
             start = time.perf_counter()
-            done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
             elapsed = time.perf_counter() - start
             if done.returncode != 0:
                 sys.exit(f"{label} exited {done.returncode}: {' '.join(argv)}")

@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
 }
 C
 gcc -O2 -static -o "$work/minimal" "$work/minimal.c"
-cd /tmp
+cd /
 python3 - "$rounds" "$filtered" "$unfiltered" "$work" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 rounds, filtered, unfiltered, work = int(sys.argv[1]), *sys.argv[2:]

@@ -128,7 +128,7 @@ for i in range(runs):
         args += ["--", "sh", "-c", script]
     # stderr to a file, not a pipe: a daemon of the run may hold it open.
     with open(f"{work}/stderr", "w+") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, cwd="/")
         if mode in ("sigterm", "sigkill", "net-sigkill"):
             time.sleep(0.05 if mode != "net-sigkill" else 0.1)
             proc.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGKILL)

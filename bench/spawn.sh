@@ -27,7 +27,7 @@ cordon="$out/cordon"
 measure() { # measure LABEL [PREFIX...]: one hyperfine run of every command, then its table
   local label="$1"
   shift
-  (cd /tmp && "$@" hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/$label.json" \
+  (cd / && "$@" hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/$label.json" \
     -n bare 'sh -c true' \
     -n bwrap 'bwrap --unshare-all --ro-bind / / true' \
     -n native "$cordon run -- true" \

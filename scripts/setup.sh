@@ -11,6 +11,8 @@ packages=(
   nftables     # nft: the packet filter in the sandbox's network namespace
   curl         # network tests
   python3      # test probes inside the sandbox, bench report
+  python3-venv # the python preset's tests and examples/day-one (a project's .venv)
+  python3-pytest # examples/day-one and the working-directory tests
   util-linux   # setpriv (unprivileged test runs), mount, unshare
   passwd       # useradd for the unprivileged test user
   procps       # ps, pgrep

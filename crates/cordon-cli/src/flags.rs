@@ -7,8 +7,22 @@ use clap::{Args, ValueEnum};
 use cordon_policy::{Config, PolicyError, SchemaVersion};
 use serde_json::{json, Map, Value};
 
+/// `cordon run`: the policy flags, a terminal, the command.
 #[derive(Args, Debug, Default)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Give the command a terminal.
+    #[arg(long)]
+    pub pty: bool,
+    /// The command and its arguments.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// The flags that describe a policy: `cordon run`'s, and `cordon provision`'s.
+#[derive(Args, Debug, Default)]
+pub struct PolicyArgs {
     /// Start from this config file (`-`: standard input); flags add to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -57,8 +71,8 @@ pub struct RunArgs {
     /// Set an environment variable (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
-    /// Working directory inside the sandbox (default: the current directory,
-    /// which must then be granted with --ro or --rw).
+    /// Working directory inside the sandbox (`cordon run` without it: the
+    /// current directory, which must then be granted with --ro or --rw).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<String>,
     /// Backend: process (the best available: native, else bubblewrap),
@@ -66,12 +80,6 @@ pub struct RunArgs {
     /// microvm are recognised and reported unavailable).
     #[arg(long, value_name = "NAME")]
     pub backend: Option<String>,
-    /// Give the command a terminal.
-    #[arg(long)]
-    pub pty: bool,
-    /// The command and its arguments.
-    #[arg(last = true, value_name = "CMD")]
-    pub command: Vec<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,7 +304,7 @@ pub fn in_flag_terms(message: &str) -> String {
 }
 
 /// Flags that say opposite things are refused, never settled silently.
-fn check_contradictions(args: &RunArgs) -> Result<(), PolicyError> {
+fn check_contradictions(args: &PolicyArgs) -> Result<(), PolicyError> {
     if args.net == Some(NetMode::Host) && !args.allow_host.is_empty() {
         return Err(PolicyError::malformed(format!(
             "--net host and --allow-host {} contradict: the host's network has no rules; drop one",
@@ -335,13 +343,14 @@ fn check_contradictions(args: &RunArgs) -> Result<(), PolicyError> {
 }
 
 /// Build the config a `cordon run` invocation describes.
-pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
-    if args.command.is_empty() && args.config.is_none() {
+pub fn config_from_run_args(run: &RunArgs) -> Result<Config, PolicyError> {
+    let args = &run.policy;
+    if run.command.is_empty() && args.config.is_none() {
         return Err(PolicyError::malformed(
             "no command given: cordon run [FLAGS] -- CMD [ARGS...] (or --config FILE)",
         ));
     }
-    let mut config = cordon_policy::config_from_value(document(args)?)?;
+    let mut config = cordon_policy::config_from_value(document(args, &run.command)?)?;
     if args.config.is_none() && args.cwd.is_none() {
         // Flags alone: the command runs where the caller is, as any other
         // command would (a config file keeps MXC's default, SPEC §2.1).
@@ -360,8 +369,8 @@ pub fn config_from_run_args(args: &RunArgs) -> Result<Config, PolicyError> {
 }
 
 /// The config document flags describe (over `--config`'s, if given): what
-/// `cordon run` runs, and what `cordon provision` provisions.
-pub fn document(args: &RunArgs) -> Result<Value, PolicyError> {
+/// `cordon run` runs (`command`), and what `cordon provision` provisions.
+pub fn document(args: &PolicyArgs, command: &[String]) -> Result<Value, PolicyError> {
     check_contradictions(args)?;
     let mut doc = match &args.config {
         Some(path) => {
@@ -392,8 +401,8 @@ pub fn document(args: &RunArgs) -> Result<Value, PolicyError> {
     let had_process = root.contains_key("process");
     {
         let process = object(root, "process")?;
-        if !args.command.is_empty() {
-            let line: Vec<String> = args.command.iter().map(|w| shell_quote(w)).collect();
+        if !command.is_empty() {
+            let line: Vec<String> = command.iter().map(|w| shell_quote(w)).collect();
             process.insert("commandLine".into(), json!(line.join(" ")));
         }
         if let Some(cwd) = &args.cwd {
@@ -540,9 +549,12 @@ mod tests {
         )
         .unwrap();
         let args = RunArgs {
-            config: Some(file.clone()),
-            allow_host: vec!["192.0.2.0/24".into(), "pkg.test".into()],
-            env: vec!["X=1".into()],
+            policy: PolicyArgs {
+                config: Some(file.clone()),
+                allow_host: vec!["192.0.2.0/24".into(), "pkg.test".into()],
+                env: vec!["X=1".into()],
+                ..Default::default()
+            },
             ..Default::default()
         };
         let config = config_from_run_args(&args).unwrap();
@@ -556,8 +568,11 @@ mod tests {
             Some("pkg.test")
         );
         let host = RunArgs {
-            config: Some(file),
-            net: Some(NetMode::Host),
+            policy: PolicyArgs {
+                config: Some(file),
+                net: Some(NetMode::Host),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let err = config_from_run_args(&host).unwrap_err();
@@ -583,8 +598,11 @@ mod tests {
     #[test]
     fn contradictions_are_refused() {
         let args = RunArgs {
-            net: Some(NetMode::None),
-            allow_host: vec!["a.test".into()],
+            policy: PolicyArgs {
+                net: Some(NetMode::None),
+                allow_host: vec!["a.test".into()],
+                ..Default::default()
+            },
             command: vec!["true".into()],
             ..Default::default()
         };
@@ -593,8 +611,11 @@ mod tests {
             .message
             .contains("contradict"));
         let args = RunArgs {
-            readonly: vec!["/tmp".into()],
-            readwrite: vec!["/tmp/".into()],
+            policy: PolicyArgs {
+                readonly: vec!["/tmp".into()],
+                readwrite: vec!["/tmp/".into()],
+                ..Default::default()
+            },
             command: vec!["true".into()],
             ..Default::default()
         };

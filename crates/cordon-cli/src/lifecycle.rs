@@ -53,25 +53,8 @@ fn with_store<T>(f: impl FnOnce(&Store) -> Result<T, LifecycleError>) -> Result<
 
 /// `cordon provision [--config FILE] [POLICY FLAGS]`: the flags of `run`
 /// that describe a policy; commands come later, with `exec`.
-pub fn provision(args: &crate::flags::RunArgs) -> i32 {
-    let refuse = |message: String| {
-        envelope_err(&LifecycleError {
-            code: ErrorCode::MalformedRequest,
-            message,
-        })
-    };
-    if let Some(word) = args.command.first() {
-        return refuse(format!(
-            "provision takes no command ({word} ...): provision, start, then run it with \
-             `cordon exec ID -- {word} ...`"
-        ));
-    }
-    if args.pty {
-        return refuse(
-            "--pty: give the terminal to a command: `cordon exec ID --pty -- CMD`".into(),
-        );
-    }
-    match crate::flags::document(args) {
+pub fn provision(args: &crate::flags::PolicyArgs) -> i32 {
+    match crate::flags::document(args, &[]) {
         Ok(value) => provision_value(&value),
         Err(e) => {
             let mut e = LifecycleError::from(e);

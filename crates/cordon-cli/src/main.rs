@@ -148,7 +148,7 @@ enum Command {
     },
     /// Create a long-lived sandbox from a config (its `process` section is
     /// optional) and/or the policy flags of `run`; prints its id.
-    Provision(Box<flags::RunArgs>),
+    Provision(Box<flags::PolicyArgs>),
     /// Start a provisioned sandbox.
     Start {
         /// The sandbox's id, as `provision` printed it (`cordon ls` lists them).
@@ -229,7 +229,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Run(args)) => {
             let mut common = cli.mxc.common.clone();
-            common.flag_words = args.config.is_none();
+            common.flag_words = args.policy.config.is_none();
             match flags::config_from_run_args(&args) {
                 Ok(config) => run_config(config, Some(&args.command), &common, args.pty),
                 Err(e) => fail(&e, &common),
@@ -294,6 +294,19 @@ fn usage_error(e: &clap::Error) -> i32 {
                     args[at..at + skip].join(" ")
                 );
             }
+        }
+    }
+    // `provision` makes a sandbox; commands go to `exec` once it runs.
+    if let (Some(at), Some(dashes)) = (
+        args.iter().position(|a| a == "provision"),
+        args.iter().position(|a| a == "--"),
+    ) {
+        if dashes > at {
+            let word = args.get(dashes + 1).map_or("CMD", String::as_str);
+            eprintln!(
+                "cordon: provision takes no command: provision, start, then \
+                 `cordon exec ID -- {word} ...`"
+            );
         }
     }
     EXIT_CORDON_FAILED

@@ -338,7 +338,8 @@ fn locked_with(flags: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
     cmd.arg(lock_script())
         .args(flags)
         .arg(cordon_bin())
-        .args(args);
+        .args(args)
+        .current_dir("/");
     for (k, v) in env {
         cmd.env(k, v);
     }
