@@ -592,12 +592,7 @@ fn an_audit_log_that_cannot_be_opened_or_written_stops_the_run() {
 
 #[test]
 fn state_aware_phases_answer_with_an_envelope() {
-    let state = Fixture::new(me());
-    std::fs::set_permissions(
-        &state.root,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .unwrap();
+    let state = Fixture::private(me());
     let send = |req: Value| -> Run {
         let cfg = ConfigFile::new(&req);
         let mut cmd = command(me());

@@ -563,13 +563,10 @@ struct Lifecycle {
 
 impl Lifecycle {
     fn new(who: Identity) -> Lifecycle {
-        let state = Fixture::new(who);
-        std::fs::set_permissions(
-            &state.root,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        Lifecycle { who, state }
+        Lifecycle {
+            who,
+            state: Fixture::private(who),
+        }
     }
 
     fn cordon(&self, args: &[&str]) -> Run {

@@ -78,8 +78,7 @@ impl Sandbox {
 
     /// `env`: added to the environment of `provision` and `start`.
     fn start_with_env(who: Identity, config: &Value, env: &[(&str, &str)]) -> Sandbox {
-        let state = Fixture::new(who);
-        std::fs::set_permissions(&state.root, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let state = Fixture::private(who);
         let file = ConfigFile::new(&for_backend(who, config));
         let mut sb = Sandbox {
             who,
@@ -591,8 +590,7 @@ sys.exit(1)
         let _ = victim.kill();
         let _ = victim.wait();
 
-        let state = Fixture::new(who);
-        std::fs::set_permissions(&state.root, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let state = Fixture::private(who);
         let phase = |args: &[&str]| {
             Run::from(
                 command(who)

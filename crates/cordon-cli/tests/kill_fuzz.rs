@@ -235,12 +235,7 @@ fn sigkill_of_start_leaves_a_sandbox_that_runs_or_nothing() {
         let fx = Fixture::new(who);
         let work = fx.dir("work");
         let expected = listing(Path::new(&work));
-        let state = Fixture::new(who);
-        std::fs::set_permissions(
-            &state.root,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
+        let state = Fixture::private(who);
         let phase = |args: &[&str]| {
             Run::from(
                 command(who)

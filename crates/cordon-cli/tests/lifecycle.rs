@@ -31,15 +31,9 @@ impl Drop for Env {
 
 impl Env {
     fn new(who: Identity) -> Self {
-        let state = Fixture::new(who);
-        std::fs::set_permissions(
-            &state.root,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
         Env {
             who,
-            state,
+            state: Fixture::private(who),
             provisioned: Default::default(),
         }
     }

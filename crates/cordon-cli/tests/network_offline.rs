@@ -281,12 +281,7 @@ fn single_family_hosts_with_and_without_a_default_route() {
 fn a_long_lived_sandbox_keeps_its_rules_offline() {
     let dir = lab();
     for who in net_identities() {
-        let state = Fixture::new(who);
-        std::fs::set_permissions(
-            &state.root,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
+        let state = Fixture::private(who);
         let send = |request: Value| -> Run {
             let file = ConfigFile::new(&request);
             Run::from(

@@ -134,7 +134,7 @@ fn environment_is_cleared_and_set_exactly() {
         );
         assert!(env.lines().any(|l| l == "FOO=bar"), "{env}");
         assert!(env.lines().any(|l| l == "LANG=C.UTF-8"), "{env}");
-        assert!(env.lines().any(|l| l == "HOME=/tmp"), "{env}");
+        assert!(env.lines().any(|l| l == "HOME=/tmp/home"), "{env}");
         assert!(
             env.lines().any(|l| l.starts_with("PATH=/usr/local/sbin")),
             "{env}"

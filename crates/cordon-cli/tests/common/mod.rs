@@ -474,6 +474,13 @@ impl Fixture {
         f
     }
 
+    /// A fixture only `who` may enter (mode 0700): a state directory.
+    pub fn private(who: Identity) -> Self {
+        let f = Fixture::new(who);
+        std::fs::set_permissions(&f.root, std::fs::Permissions::from_mode(0o700)).unwrap();
+        f
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
     }
