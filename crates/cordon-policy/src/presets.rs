@@ -187,6 +187,43 @@ mod tests {
     }
 
     #[test]
+    fn toolchain_presets_grant_read_only_and_set_their_variables() {
+        let dir = std::env::temp_dir().join(format!("cordon-presets-tc-{}", std::process::id()));
+        for sub in ["go/bin", ".local/bin", "proj/.venv/bin"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(dir.join("proj/.venv/bin/python"), "").unwrap();
+        let names: Vec<String> = ["go", "python", "node"].map(String::from).to_vec();
+        let mut grants = resolve(&names, Some(&dir)).unwrap();
+        grants.in_project(&dir.join("proj"));
+        assert_eq!(
+            grants.readonly,
+            vec![dir.join("go/bin"), dir.join(".local/bin")]
+        );
+        // The project's venv first, then the user's commands.
+        assert_eq!(grants.path[0], dir.join("proj/.venv/bin"));
+        assert!(grants.path.contains(&dir.join("go/bin")));
+        let var = |k: &str| {
+            grants
+                .vars
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(var("GOTOOLCHAIN").as_deref(), Some("local"));
+        assert_eq!(var("npm_config_update_notifier").as_deref(), Some("false"));
+        assert_eq!(
+            var("VIRTUAL_ENV"),
+            Some(dir.join("proj/.venv").to_string_lossy().into_owned())
+        );
+        // Without a venv in the project nothing is put first.
+        let mut plain = resolve(&names, Some(&dir)).unwrap();
+        plain.in_project(&dir);
+        assert!(plain.vars.iter().all(|(k, _)| k != "VIRTUAL_ENV"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn git_without_a_configuration_says_how_to_make_one() {
         let dir = std::env::temp_dir().join(format!("cordon-presets-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
