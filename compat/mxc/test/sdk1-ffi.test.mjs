@@ -163,3 +163,39 @@ test('getAvailableBackends() answers with cordon\'s discovery through the librar
     assert.deepEqual(b.capabilities, expected[i].capabilities);
   });
 });
+
+test('spawnWithPty() gives the workload a terminal: input, merged output, resize', async () => {
+  const proc = await mxc.spawnWithPty(
+    {
+      command: 'test -t 0 && echo tty=yes; stty size; read line; echo "got=$line"; stty size; echo oops >&2; exit 4',
+      timeoutMs: 30_000,
+    },
+    { size: { rows: 30, columns: 100 } },
+  );
+  try {
+    let text = '';
+    const out = proc.output;
+    out.setEncoding('utf8');
+    const seen = (needle) => new Promise((resolve) => {
+      const check = () => { if (text.includes(needle)) { out.off('data', onData); resolve(); } };
+      const onData = (chunk) => { text += chunk; check(); };
+      out.on('data', onData);
+      check();
+    });
+    await seen('30 100');
+    proc.resize({ rows: 40, columns: 120 });
+    // The control above: the first size was the one asked for.
+    await new Promise((r) => setTimeout(r, 300));
+    proc.input.write('hello\n');
+    await seen('oops');
+    const result = await proc.wait();
+    assert.equal(result.exitCode, 4);
+    const lines = text.replace(/\r/g, '');
+    assert.match(lines, /tty=yes\n/);
+    assert.match(lines, /got=hello\n/);
+    assert.match(lines, /40 120\n/);
+    assert.match(lines, /oops\n/, 'stderr shares the terminal');
+  } finally {
+    proc.dispose();
+  }
+});

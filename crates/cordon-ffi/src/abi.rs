@@ -56,6 +56,24 @@ fn fill_error(detail: &mut ErrorDetail, e: FfiError) {
         .map_or(std::ptr::null_mut(), |r| owned(r.into_bytes()));
 }
 
+/// The request a caller passed, as text.
+///
+/// # Safety
+///
+/// `request` must be null or a NUL-terminated string valid for the call.
+unsafe fn request_text(request: *const c_char) -> Result<String, FfiError> {
+    if request.is_null() {
+        return Err(FfiError {
+            status: runner::status_of("malformed_request"),
+            message: "the request is null".into(),
+            remediation: None,
+        });
+    }
+    // SAFETY: per this function's contract, a NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(request) };
+    Ok(text.to_string_lossy().into_owned())
+}
+
 /// The library's version: cordon's.
 #[no_mangle]
 pub extern "C" fn mxc_version() -> *const c_char {
@@ -97,24 +115,8 @@ pub unsafe extern "C" fn mxc_run_json(
         output_metadata: std::ptr::null_mut(),
         warnings: std::ptr::null_mut(),
     };
-    let text = if request.is_null() {
-        None
-    } else {
-        // SAFETY: the caller gives a NUL-terminated string valid for the call.
-        Some(
-            unsafe { CStr::from_ptr(request) }
-                .to_string_lossy()
-                .into_owned(),
-        )
-    };
-    let result = match text {
-        Some(text) => runner::run_json(&text),
-        None => Err(FfiError {
-            status: runner::status_of("malformed_request"),
-            message: "the request is null".into(),
-            remediation: None,
-        }),
-    };
+    // SAFETY: the caller gives a NUL-terminated string valid for the call.
+    let result = unsafe { request_text(request) }.and_then(|text| runner::run_json(&text));
     match result {
         Ok(run) => {
             out.exit_code = run.exit_code;
@@ -244,24 +246,23 @@ pub unsafe extern "C" fn mxc_spawn_json(
     out_handle: *mut *mut Sandbox,
     error: *mut ErrorDetail,
 ) -> i32 {
-    let text = if request.is_null() {
-        None
-    } else {
-        // SAFETY: the caller gives a NUL-terminated string valid for the call.
-        Some(
-            unsafe { CStr::from_ptr(request) }
-                .to_string_lossy()
-                .into_owned(),
-        )
-    };
-    let spawned = match text {
-        Some(text) => Sandbox::spawn(&text),
-        None => Err(FfiError {
-            status: runner::status_of("malformed_request"),
-            message: "the request is null".into(),
-            remediation: None,
-        }),
-    };
+    // SAFETY: the same contract, passed on.
+    unsafe { start(request, out_handle, error, Sandbox::spawn) }
+}
+
+/// Read `request`, start it with `start`, hand the handle out or report.
+///
+/// # Safety
+///
+/// As [`mxc_spawn_json`].
+unsafe fn start(
+    request: *const c_char,
+    out_handle: *mut *mut Sandbox,
+    error: *mut ErrorDetail,
+    start: impl FnOnce(&str) -> Result<Sandbox, FfiError>,
+) -> i32 {
+    // SAFETY: the caller gives a NUL-terminated string valid for the call.
+    let spawned = unsafe { request_text(request) }.and_then(|text| start(&text));
     match spawned {
         Ok(sandbox) => {
             // SAFETY: the caller's out slot (null or writable).
@@ -504,5 +505,67 @@ pub unsafe extern "C" fn mxc_sandbox_free(sandbox: *mut Sandbox) {
     if !sandbox.is_null() {
         // SAFETY: a handle from Box::into_raw in mxc_spawn_json, freed once.
         drop(unsafe { Box::from_raw(sandbox) });
+    }
+}
+
+/// Start a one-shot request on a terminal of `rows` × `columns`
+/// (`spawnWithPty`): one merged output stream, no separate stderr.
+///
+/// # Safety
+///
+/// As [`mxc_spawn_json`].
+#[no_mangle]
+pub unsafe extern "C" fn mxc_spawn_pty_json(
+    request: *const c_char,
+    _experimental: i32,
+    rows: u16,
+    columns: u16,
+    out_handle: *mut *mut Sandbox,
+    error: *mut ErrorDetail,
+) -> i32 {
+    // SAFETY: the same contract, passed on.
+    unsafe {
+        start(request, out_handle, error, |text| {
+            Sandbox::spawn_pty(text, rows, columns)
+        })
+    }
+}
+
+/// State-aware execs on a terminal are not run through this library yet.
+///
+/// # Safety
+///
+/// `error` must be null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mxc_state_aware_exec_pty(
+    request: *const c_char,
+    experimental: i32,
+    _rows: u16,
+    _columns: u16,
+    out_handle: *mut *mut Sandbox,
+    error: *mut ErrorDetail,
+) -> i32 {
+    // SAFETY: the same contract, passed on.
+    unsafe { mxc_exec_state_aware_json(request, experimental, out_handle, error) }
+}
+
+/// Resize a run's terminal.
+///
+/// # Safety
+///
+/// `sandbox` must be null or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn mxc_sandbox_pty_resize(
+    sandbox: *const Sandbox,
+    rows: u16,
+    columns: u16,
+) -> i32 {
+    // SAFETY: per this function's contract.
+    let Some(sandbox) = (unsafe { sandbox_ref(sandbox) }) else {
+        return runner::status_of("malformed_request");
+    };
+    match sandbox.resize(rows, columns) {
+        Ok(()) => 0,
+        Err(e) => e.status,
     }
 }

@@ -13,15 +13,18 @@
 //! completion and reads its outcome, `sandbox` keeps a live one, `abi` is
 //! the C edge.
 //!
-//! Implemented so far: `mxc_version`, `mxc_run_json` (with
-//! `mxc_run_result_free`), `mxc_spawn_json` and the `mxc_sandbox_*` handle
-//! calls (`sandbox`: live runs with their stdio as pipes),
-//! `mxc_available_backends_json`, `mxc_string_free`, `mxc_error_detail_free`.
-//! Not yet: terminals (`mxc_spawn_pty_json`) and the state-aware calls
-//! (`mxc_exec_state_aware_json` refuses with `unsupported_phase`; the others
-//! are absent, so the SDK reports their symbols missing).
+//! Implemented: `mxc_version`, `mxc_run_json` (with `mxc_run_result_free`),
+//! `mxc_spawn_json`, `mxc_spawn_pty_json` and the `mxc_sandbox_*` handle
+//! calls (`sandbox`: live runs with their stdio as pipes, or on a terminal,
+//! `terminal`), `mxc_available_backends_json`, `mxc_string_free`,
+//! `mxc_error_detail_free`. Not yet: the state-aware calls
+//! (`mxc_exec_state_aware_json` and `mxc_state_aware_exec_pty` refuse with
+//! `unsupported_phase`; the others are absent). MXC 1.0.1's SDK cannot
+//! address a Linux sandbox through its container API anyway (it takes only
+//! Windows backends there; docs/mxc-compat.md).
 
 pub mod abi;
 pub mod locate;
 pub mod runner;
 pub mod sandbox;
+pub mod terminal;

@@ -1,6 +1,7 @@
-//! A live one-shot run (`mxc_spawn_json`): the cordon binary started with
-//! the config in a private file, the workload's stdin, stdout and stderr
-//! as pipes handed to the caller, the outcome read when it ends.
+//! A live one-shot run (`mxc_spawn_json`, `mxc_spawn_pty_json`): the cordon
+//! binary started with the config in a private file, the workload's stdin,
+//! stdout and stderr as pipes handed to the caller (or its terminal,
+//! `terminal`), the outcome read when it ends.
 //!
 //! The SDK polls (`try_wait`) from its event loop and waits from a worker
 //! thread once the run ended or was killed, so the child sits behind a
@@ -13,6 +14,36 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::runner::{read_outcome, FfiError, OutcomeFile};
+use crate::terminal::Terminal;
+
+/// cordon's `--dry-run` of the config: its refusal, as MXC's error.
+fn check(bin: &std::path::Path, config: &OutcomeFile) -> Result<(), FfiError> {
+    let checked = OutcomeFile::create()
+        .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
+    let dry = Command::new(bin)
+        .arg("--outcome-file")
+        .arg(&checked.0)
+        .arg("--dry-run")
+        .arg("--config")
+        .arg(&config.0)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| FfiError::backend(format!("starting {}: {e}", bin.display())))?;
+    if dry.status.success() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&checked.0).unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let error = &doc["error"];
+    Err(FfiError {
+        status: crate::runner::status_of(error["code"].as_str().unwrap_or("")),
+        message: error["message"].as_str().map_or_else(
+            || String::from_utf8_lossy(&dry.stderr).trim().to_string(),
+            str::to_string,
+        ),
+        remediation: None,
+    })
+}
 
 /// One spawned run.
 pub struct Sandbox {
@@ -23,16 +54,35 @@ pub struct Sandbox {
     /// The caller killed it for its own timeout.
     killed_for_timeout: AtomicBool,
     stdio: Mutex<[Option<OwnedFd>; 3]>,
+    /// A `spawnWithPty` run's terminal.
+    terminal: Option<Terminal>,
     outcome: OutcomeFile,
     _config: OutcomeFile,
     /// What `wait` found, kept for a second call.
     ended: Mutex<Option<(i32, bool)>>,
 }
 
+/// How a run's stdio is connected.
+enum Attach {
+    /// Three pipes, handed to the caller.
+    Pipes,
+    /// A terminal of `rows` × `columns`, relayed to the caller.
+    Terminal { rows: u16, columns: u16 },
+}
+
 impl Sandbox {
     /// Check the request (cordon's `--dry-run`: a refusal is an error here,
-    /// not an exit code later), then start it.
+    /// not an exit code later), then start it with its stdio as pipes.
     pub fn spawn(request: &str) -> Result<Sandbox, FfiError> {
+        Sandbox::start(request, Attach::Pipes)
+    }
+
+    /// As [`Sandbox::spawn`], the workload on a terminal (`cordon run --pty`).
+    pub fn spawn_pty(request: &str, rows: u16, columns: u16) -> Result<Sandbox, FfiError> {
+        Sandbox::start(request, Attach::Terminal { rows, columns })
+    }
+
+    fn start(request: &str, attach: Attach) -> Result<Sandbox, FfiError> {
         let bin = crate::locate::cordon_binary().map_err(|message| FfiError {
             status: crate::runner::status_of("backend_unavailable"),
             message,
@@ -43,47 +93,76 @@ impl Sandbox {
         std::fs::File::create(&config.0)
             .and_then(|mut f| f.write_all(request.as_bytes()))
             .map_err(|e| FfiError::backend(format!("writing the config file: {e}")))?;
-        let checked = OutcomeFile::create()
-            .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
-        let dry = Command::new(&bin)
-            .arg("--outcome-file")
-            .arg(&checked.0)
-            .arg("--dry-run")
-            .arg("--config")
-            .arg(&config.0)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| FfiError::backend(format!("starting {}: {e}", bin.display())))?;
-        if !dry.status.success() {
-            let text = std::fs::read_to_string(&checked.0).unwrap_or_default();
-            let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            let error = &doc["error"];
-            return Err(FfiError {
-                status: crate::runner::status_of(error["code"].as_str().unwrap_or("")),
-                message: error["message"].as_str().map_or_else(
-                    || String::from_utf8_lossy(&dry.stderr).trim().to_string(),
-                    str::to_string,
-                ),
-                remediation: None,
-            });
-        }
+        check(&bin, &config)?;
         let outcome = OutcomeFile::create()
             .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
-        let mut child = Command::new(&bin)
-            .arg("--outcome-file")
-            .arg(&outcome.0)
-            .arg("--config")
-            .arg(&config.0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+        let mut command = Command::new(&bin);
+        command.arg("--outcome-file").arg(&outcome.0);
+        let mut terminal = None;
+        match attach {
+            Attach::Pipes => {
+                command
+                    .arg("--config")
+                    .arg(&config.0)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+            }
+            Attach::Terminal { rows, columns } => {
+                let (term, slave) = Terminal::open(rows, columns)
+                    .map_err(|e| FfiError::backend(format!("opening a terminal: {e}")))?;
+                let copy = |fd: &OwnedFd| {
+                    fd.try_clone()
+                        .map(Stdio::from)
+                        .map_err(|e| FfiError::backend(format!("the terminal: {e}")))
+                };
+                command
+                    .args(["run", "--pty", "--config"])
+                    .arg(&config.0)
+                    .stdin(copy(&slave.0)?)
+                    .stdout(copy(&slave.0)?)
+                    .stderr(Stdio::from(slave.0));
+                // The terminal becomes cordon's controlling terminal, so
+                // that resizing it signals cordon. Runs between fork and
+                // exec: raw system calls only.
+                let controlling_terminal = || {
+                    // SAFETY: setsid(2) has no memory effects.
+                    if unsafe { libc::setsid() } < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    // SAFETY: TIOCSCTTY on our stdin, the terminal's slave side.
+                    if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                };
+                // SAFETY: the hook makes async-signal-safe system calls only.
+                unsafe {
+                    std::os::unix::process::CommandExt::pre_exec(&mut command, controlling_terminal)
+                };
+                terminal = Some(term);
+            }
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| FfiError::backend(format!("starting {}: {e}", bin.display())))?;
-        let stdio = [
-            child.stdin.take().map(OwnedFd::from),
-            child.stdout.take().map(OwnedFd::from),
-            child.stderr.take().map(OwnedFd::from),
-        ];
+        // The slave's copies in this process go with the command, so that
+        // the relay sees the terminal's end when cordon's is gone.
+        drop(command);
+        let stdio = match terminal.as_mut() {
+            Some(term) => {
+                term.relay()
+                    .map_err(|e| FfiError::backend(format!("relaying the terminal: {e}")))?;
+                let caller = term.take_caller_end();
+                let input = caller.as_ref().and_then(|fd| fd.try_clone().ok());
+                [input, caller, None]
+            }
+            None => [
+                child.stdin.take().map(OwnedFd::from),
+                child.stdout.take().map(OwnedFd::from),
+                child.stderr.take().map(OwnedFd::from),
+            ],
+        };
         let pid = libc::pid_t::try_from(child.id())
             .map_err(|_| FfiError::backend("the child's pid does not fit pid_t"))?;
         Ok(Sandbox {
@@ -92,10 +171,25 @@ impl Sandbox {
             reaped: AtomicBool::new(false),
             killed_for_timeout: AtomicBool::new(false),
             stdio: Mutex::new(stdio),
+            terminal,
             outcome,
             _config: config,
             ended: Mutex::new(None),
         })
+    }
+
+    /// Resize the run's terminal (an error for a run on pipes).
+    pub fn resize(&self, rows: u16, columns: u16) -> Result<(), FfiError> {
+        match &self.terminal {
+            Some(term) => term
+                .resize(rows, columns)
+                .map_err(|e| FfiError::backend(format!("resizing the terminal: {e}"))),
+            None => Err(FfiError {
+                status: crate::runner::status_of("malformed_request"),
+                message: "this run has no terminal to resize".into(),
+                remediation: None,
+            }),
+        }
     }
 
     /// The host pid of the run's cordon process.
