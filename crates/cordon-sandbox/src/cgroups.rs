@@ -292,22 +292,30 @@ impl Drop for SandboxCgroup {
 
 /// Empty (killing what is left) and remove cgroup directories.
 pub fn remove_dirs(dirs: &[PathBuf]) {
-    {
-        for dir in dirs {
-            // Normally empty by now; anything left is killed first.
-            for _ in 0..100 {
-                let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-                let pids: Vec<libc::pid_t> = procs.lines().filter_map(|l| l.parse().ok()).collect();
-                if pids.is_empty() {
-                    break;
-                }
-                for pid in pids {
-                    // SAFETY: kill(2) of a process inside the sandbox's cgroup.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-                std::thread::sleep(std::time::Duration::from_millis(2));
+    for dir in dirs {
+        // Normally empty by now; anything left is killed first. A cgroup
+        // whose last process is still on its way out cannot be removed yet
+        // (EBUSY, though `cgroup.procs` may list nothing): tried again for
+        // a bounded time. A single attempt left cgroups behind on a loaded
+        // host (the kill-at-start-up test, bubblewrap, 2026-12-03).
+        let deadline = std::time::Instant::now() + REMOVE_PATIENCE;
+        loop {
+            let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.parse::<libc::pid_t>().ok()) {
+                // SAFETY: kill(2) of a process inside the sandbox's cgroup.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
             }
-            let _ = std::fs::remove_dir(dir);
+            match std::fs::remove_dir(dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(_) => break,
+            }
         }
     }
 }
+
+/// How long [`remove_dirs`] keeps trying one cgroup.
+const REMOVE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
