@@ -22,8 +22,18 @@ def family(host):
 
 def tcp(target):
     host, port = split(target)
+    try:
+        return tcp_once(host, port, TIMEOUT)
+    except socket.timeout:
+        # A connection the rules deny is reset at once; a first contact that
+        # times out is a loaded host (an IPv6 neighbour the uplink answered
+        # late): one more, longer try before calling it blocked.
+        return tcp_once(host, port, 2 * TIMEOUT)
+
+
+def tcp_once(host, port, timeout):
     s = socket.socket(family(host), socket.SOCK_STREAM)
-    s.settimeout(TIMEOUT)
+    s.settimeout(timeout)
     s.connect((host, port))
     return s.recv(200).decode().strip()
 
