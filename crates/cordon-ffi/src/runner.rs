@@ -57,10 +57,10 @@ pub fn status_of(code: &str) -> i32 {
 
 /// A file private to this process (the outcome, a config), removed when
 /// dropped.
-pub(crate) struct OutcomeFile(pub(crate) PathBuf);
+pub(crate) struct PrivateFile(pub(crate) PathBuf);
 
-impl OutcomeFile {
-    pub(crate) fn create() -> std::io::Result<OutcomeFile> {
+impl PrivateFile {
+    pub(crate) fn create() -> std::io::Result<PrivateFile> {
         use std::os::unix::fs::OpenOptionsExt;
         static N: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
@@ -76,24 +76,29 @@ impl OutcomeFile {
             .create_new(true)
             .mode(0o600)
             .open(&path)?;
-        Ok(OutcomeFile(path))
+        Ok(PrivateFile(path))
     }
 }
 
-impl Drop for OutcomeFile {
+impl Drop for PrivateFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
 }
 
-/// Run one one-shot request (MXC's JSON) to completion.
-pub fn run_json(request: &str) -> Result<RunOutput, FfiError> {
-    let bin = crate::locate::cordon_binary().map_err(|message| FfiError {
+/// The cordon binary, or MXC's `backend_unavailable` saying how to get one.
+pub(crate) fn cordon() -> Result<PathBuf, FfiError> {
+    crate::locate::cordon_binary().map_err(|message| FfiError {
         status: status_of("backend_unavailable"),
         message,
         remediation: Some("install cordon, or set CORDON_BIN to its path".into()),
-    })?;
-    let outcome = OutcomeFile::create()
+    })
+}
+
+/// Run one one-shot request (MXC's JSON) to completion.
+pub fn run_json(request: &str) -> Result<RunOutput, FfiError> {
+    let bin = cordon()?;
+    let outcome = PrivateFile::create()
         .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
     let mut child = Command::new(&bin)
         .arg("--outcome-file")
@@ -123,7 +128,7 @@ pub fn run_json(request: &str) -> Result<RunOutput, FfiError> {
 /// The exit code and whether the timeout fired, from cordon's outcome file;
 /// a refusal there becomes its error. `stderr`: what cordon said, for when
 /// it left no outcome at all.
-pub(crate) fn read_outcome(outcome: &OutcomeFile, stderr: &str) -> Result<(i32, bool), FfiError> {
+pub(crate) fn read_outcome(outcome: &PrivateFile, stderr: &str) -> Result<(i32, bool), FfiError> {
     let text = std::fs::read_to_string(&outcome.0).unwrap_or_default();
     let doc: Value = serde_json::from_str(&text).map_err(|_| {
         FfiError::backend(format!(
@@ -150,7 +155,7 @@ pub(crate) fn read_outcome(outcome: &OutcomeFile, stderr: &str) -> Result<(i32, 
 
 /// MXC's backend discovery document, as `cordon --available-backends` prints it.
 pub fn available_backends_json() -> Result<String, FfiError> {
-    let bin = crate::locate::cordon_binary().map_err(FfiError::backend)?;
+    let bin = cordon()?;
     let out = Command::new(&bin)
         .arg("--available-backends")
         .stdin(Stdio::null())

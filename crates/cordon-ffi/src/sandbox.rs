@@ -13,12 +13,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::runner::{read_outcome, FfiError, OutcomeFile};
+use crate::runner::{read_outcome, FfiError, PrivateFile};
 use crate::terminal::Terminal;
 
 /// cordon's `--dry-run` of the config: its refusal, as MXC's error.
-fn check(bin: &std::path::Path, config: &OutcomeFile) -> Result<(), FfiError> {
-    let checked = OutcomeFile::create()
+fn check(bin: &std::path::Path, config: &PrivateFile) -> Result<(), FfiError> {
+    let checked = PrivateFile::create()
         .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
     let dry = Command::new(bin)
         .arg("--outcome-file")
@@ -32,17 +32,13 @@ fn check(bin: &std::path::Path, config: &OutcomeFile) -> Result<(), FfiError> {
     if dry.status.success() {
         return Ok(());
     }
-    let text = std::fs::read_to_string(&checked.0).unwrap_or_default();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let error = &doc["error"];
-    Err(FfiError {
-        status: crate::runner::status_of(error["code"].as_str().unwrap_or("")),
-        message: error["message"].as_str().map_or_else(
-            || String::from_utf8_lossy(&dry.stderr).trim().to_string(),
-            str::to_string,
-        ),
-        remediation: None,
-    })
+    // A refusal is in the outcome, as for a run.
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    read_outcome(&checked, &stderr)?;
+    Err(FfiError::backend(format!(
+        "cordon refused the request: {}",
+        stderr.trim()
+    )))
 }
 
 /// One spawned run.
@@ -56,8 +52,8 @@ pub struct Sandbox {
     stdio: Mutex<[Option<OwnedFd>; 3]>,
     /// A `spawnWithPty` run's terminal.
     terminal: Option<Terminal>,
-    outcome: OutcomeFile,
-    _config: OutcomeFile,
+    outcome: PrivateFile,
+    _config: PrivateFile,
     /// What `wait` found, kept for a second call.
     ended: Mutex<Option<(i32, bool)>>,
 }
@@ -83,18 +79,14 @@ impl Sandbox {
     }
 
     fn start(request: &str, attach: Attach) -> Result<Sandbox, FfiError> {
-        let bin = crate::locate::cordon_binary().map_err(|message| FfiError {
-            status: crate::runner::status_of("backend_unavailable"),
-            message,
-            remediation: Some("install cordon, or set CORDON_BIN to its path".into()),
-        })?;
-        let config = OutcomeFile::create()
+        let bin = crate::runner::cordon()?;
+        let config = PrivateFile::create()
             .map_err(|e| FfiError::backend(format!("creating the config file: {e}")))?;
         std::fs::File::create(&config.0)
             .and_then(|mut f| f.write_all(request.as_bytes()))
             .map_err(|e| FfiError::backend(format!("writing the config file: {e}")))?;
         check(&bin, &config)?;
-        let outcome = OutcomeFile::create()
+        let outcome = PrivateFile::create()
             .map_err(|e| FfiError::backend(format!("creating the outcome file: {e}")))?;
         let mut command = Command::new(&bin);
         command.arg("--outcome-file").arg(&outcome.0);

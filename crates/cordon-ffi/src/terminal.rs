@@ -7,7 +7,6 @@
 //! (SIGWINCH to the terminal's foreground process group), and cordon resizes
 //! the sandbox's terminal.
 
-use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
@@ -67,13 +66,8 @@ impl Terminal {
         std::thread::Builder::new()
             .name("cordon-ffi-pty-out".into())
             .spawn(move || {
-                let mut buf = [0u8; 16 * 1024];
-                // EIO once no process holds the slave side any more.
-                while let Ok(n) = from_master.read(&mut buf) {
-                    if n == 0 || to_caller.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
+                // Ends with EIO once no process holds the slave side any more.
+                let _ = std::io::copy(&mut from_master, &mut to_caller);
                 let _ = to_caller.shutdown(std::net::Shutdown::Write);
             })?;
         let mut to_master = std::fs::File::from(self.master.try_clone()?);
@@ -81,12 +75,7 @@ impl Terminal {
         std::thread::Builder::new()
             .name("cordon-ffi-pty-in".into())
             .spawn(move || {
-                let mut buf = [0u8; 16 * 1024];
-                while let Ok(n) = from_caller.read(&mut buf) {
-                    if n == 0 || to_master.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
+                let _ = std::io::copy(&mut from_caller, &mut to_master);
             })?;
         Ok(())
     }
