@@ -56,6 +56,14 @@ if [ ! -x "$compat/node_modules/mxc-sdk-1/bin/x64/lxc-exec" ] ||
   # MXC 1.0's native library (koffi) is not what these tests drive.
   (cd "$compat" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
+# cordon's own TypeScript SDK (sdk/ts): its compiler, typedoc and the
+# optional node-pty (prebuilt for linux-x64, so no install scripts).
+sdk_ts="$(dirname "$0")/../sdk/ts"
+if [ ! -d "$sdk_ts/node_modules/typescript" ] ||
+  [ "$sdk_ts/package-lock.json" -nt "$sdk_ts/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the TypeScript SDK's tools into sdk/ts (npm ci)" >&2
+  (cd "$sdk_ts" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   for dir in "$HOME/.cargo/bin" /usr/local/cargo/bin; do

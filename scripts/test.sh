@@ -57,6 +57,12 @@ if [ "$(id -u)" = 0 ] && id cordon-test >/dev/null 2>&1; then
 else
   echo "test: MXC's SDK as cordon-test needs root (and the test user); not run as uid $(id -u)" >&2
 fi
+# cordon's TypeScript SDK (sdk/ts): built, its docs generated, its tests
+# (both API generations, the seeds' samples, the shared behaviour tests) run
+# against the release build as root and as the unprivileged test user; the
+# shared tests also against MXC's published SDK 1.0.1 (through cordon's
+# libmxc_ffi.so); then packed as it ships and installed from the tarballs.
+./sdk/ts/scripts/test.sh "$release" "$ffi_lib"
 # The end-to-end example: a project's tests and a dependency from a local
 # package index, one `cordon run` line. It creates a network namespace, so
 # it needs root, as the network suites do.

@@ -184,12 +184,24 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
             if o.timed_out {
                 eprintln!("cordon: the command timed out and was killed with its session");
             }
-            if crate::report::wanted() && !envelope {
+            let wanted = if envelope {
+                crate::report::wanted_aside()
+            } else {
+                crate::report::wanted()
+            };
+            if wanted {
                 crate::report::emit(&crate::report::exec_document(id, &o, started.elapsed()));
             }
             o.exit_code
         }
-        Err(e) if envelope => envelope_err(&e),
+        Err(e) if envelope => {
+            if crate::report::wanted_aside() {
+                crate::report::emit(
+                    &json!({"error": {"code": e.code.as_str(), "message": e.message}}),
+                );
+            }
+            envelope_err(&e)
+        }
         Err(e) => {
             eprintln!("cordon: {}", e.message);
             crate::report::emit(&json!({"error": {"code": e.code.as_str(), "message": e.message}}));

@@ -50,8 +50,12 @@ struct MxcArgs {
     /// Config as base64-encoded JSON.
     #[arg(long, value_name = "B64", conflicts_with = "config")]
     config_base64: Option<String>,
+    /// Config read from this open descriptor to its end (for programs that
+    /// start cordon: the config touches neither the disk nor the command line).
+    #[arg(long, value_name = "N", conflicts_with_all = ["config", "config_base64"])]
+    config_fd: Option<i32>,
     /// Config file, positional form.
-    #[arg(value_name = "FILE", conflicts_with_all = ["config", "config_base64"])]
+    #[arg(value_name = "FILE", conflicts_with_all = ["config", "config_base64", "config_fd"])]
     file: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
@@ -59,7 +63,7 @@ struct MxcArgs {
     #[arg(long)]
     experimental: bool,
     /// Print the backends that can run here as MXC's discovery JSON and exit.
-    #[arg(long, conflicts_with_all = ["config", "config_base64", "file"])]
+    #[arg(long, conflicts_with_all = ["config", "config_base64", "config_fd", "file"])]
     available_backends: bool,
     /// Accepted for MXC compatibility.
     #[arg(long, hide = true)]
@@ -76,6 +80,8 @@ impl MxcArgs {
             format!("--config {}", path.display())
         } else if self.config_base64.is_some() {
             "--config-base64".to_string()
+        } else if let Some(fd) = self.config_fd {
+            format!("--config-fd {fd}")
         } else if let Some(path) = &self.file {
             path.display().to_string()
         } else {
@@ -376,6 +382,11 @@ fn mxc_invocation(args: &MxcArgs) -> i32 {
                     common,
                 )
             }
+        }
+    } else if let Some(fd) = args.config_fd {
+        match flags::read_config_fd(fd) {
+            Ok(b) => b,
+            Err(e) => return fail(&e, common),
         }
     } else if let Some(b64) = &args.config_base64 {
         use base64::Engine;

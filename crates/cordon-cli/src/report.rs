@@ -31,6 +31,13 @@ pub fn wanted() -> bool {
     with(|s| s.wanted()).unwrap_or(false)
 }
 
+/// Whether an outcome document is read beside the workload's output (a
+/// descriptor or a file) and nothing of it goes to stdout: MXC's wire
+/// `exec` keeps stdout for the workload and its envelope.
+pub fn wanted_aside() -> bool {
+    with(|s| !s.json && (s.fd.is_some() || s.file.is_some())).unwrap_or(false)
+}
+
 /// The outcome file, to keep out of the sandbox.
 pub fn outcome_file() -> Option<PathBuf> {
     with(|s| s.file_path().map(Path::to_path_buf)).flatten()

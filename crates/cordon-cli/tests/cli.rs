@@ -718,7 +718,11 @@ fn schema_lists_exactly_the_fields_the_parser_accepts() {
 
 /// `cordon` as `who` with `file` open for writing as descriptor 7.
 fn with_fd7(who: Identity, args: &[String], file: &std::path::Path) -> Run {
-    let out = std::fs::File::create(file).unwrap();
+    with_fd7_open(who, args, std::fs::File::create(file).unwrap())
+}
+
+/// `cordon` as `who` with `out` (any open file) as descriptor 7.
+fn with_fd7_open(who: Identity, args: &[String], out: std::fs::File) -> Run {
     let fd = std::os::fd::AsRawFd::as_raw_fd(&out);
     let mut cmd = command(who);
     cmd.args(args).stdin(std::process::Stdio::null());
@@ -841,6 +845,46 @@ fn the_outcome_is_machine_readable_whatever_the_workload_prints() {
             (0, "from-stdin\n"),
             "{run}"
         );
+    }
+}
+
+/// `--config-fd N` (how the SDKs hand cordon a request: never on the
+/// command line or on disk) reads the config from an inherited descriptor,
+/// which no sandbox inherits; stdin/stdout/stderr and unopened descriptors
+/// are refused by name.
+#[test]
+fn a_config_comes_through_an_inherited_descriptor() {
+    for who in identities() {
+        let fx = Fixture::new(who);
+        let config = fx.path("config.json");
+        std::fs::write(
+            &config,
+            r#"{"version": "1.0.0", "process": {"commandLine": "[ -e /proc/self/fd/7 ] && echo HAS_FD7; echo via-fd; exit 3"}}"#,
+        )
+        .unwrap();
+        let args = vec!["--config-fd".to_string(), "7".to_string()];
+        let run = with_fd7_open(who, &args, std::fs::File::open(&config).unwrap());
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (3, "via-fd\n"),
+            "{who:?}\n{run}"
+        );
+        // Control: the probe sees a descriptor 7 it was given.
+        let control = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "exec 7</dev/null; [ -e /proc/self/fd/7 ] && echo HAS_FD7",
+            ])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&control.stdout).contains("HAS_FD7"));
+        for fd in ["0", "9"] {
+            let run = cordon(who, &["--config-fd", fd], None);
+            assert_eq!(run.code, 125, "{run}");
+            assert!(run.stderr.contains(&format!("--config-fd {fd}")), "{run}");
+        }
+        let run = cordon(who, &["--config-fd", "7", "--config", "-"], None);
+        assert_eq!(run.code, 125, "{run}");
     }
 }
 

@@ -1,0 +1,1 @@
+export * as filesystem from './filesystem.js';
