@@ -181,33 +181,19 @@ pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 /// `--config-fd N`: the config read from an inherited descriptor to its end
 /// (a pipe or socket the starting program writes and then closes).
 pub fn read_config_fd(raw: i32) -> Result<Vec<u8>, PolicyError> {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let bad = |why: String| {
-        PolicyError::malformed(format!(
-            "--config-fd {raw}: {why} (pass a descriptor open for reading that ends after the \
-             config, e.g. `3<config.json`)"
-        ))
-    };
-    if raw <= 2 {
-        return Err(bad(
-            "is stdin, stdout or stderr, which the workload shares".into()
-        ));
-    }
-    // SAFETY: F_GETFL reads the flags of a descriptor number; an unopened one fails.
-    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(bad(std::io::Error::last_os_error().to_string()));
-    }
-    if flags & libc::O_ACCMODE == libc::O_WRONLY {
-        return Err(bad("is open for writing only".into()));
-    }
-    // SAFETY: the caller handed this open descriptor (just checked) to
-    // cordon; nothing else in this process owns it. Dropped (closed) below,
-    // so no sandbox inherits it.
-    let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+    let owned = crate::fd::inherited(
+        raw,
+        "--config-fd",
+        "pass a descriptor open for reading that ends after the config, e.g. `3<config.json`",
+        crate::fd::Direction::Read,
+    )?;
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::fs::File::from(owned), &mut bytes)
-        .map_err(|e| bad(e.to_string()))?;
+    // Dropped (closed) after reading, so no sandbox inherits it.
+    std::io::Read::read_to_end(&mut std::fs::File::from(owned), &mut bytes).map_err(|e| {
+        PolicyError::malformed(format!(
+            "--config-fd {raw}: {e} (pass a readable descriptor)"
+        ))
+    })?;
     Ok(bytes)
 }
 

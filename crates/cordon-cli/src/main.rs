@@ -11,6 +11,7 @@
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 mod audit;
+mod fd;
 mod flags;
 mod lifecycle;
 mod mxc;

@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -129,31 +129,12 @@ impl Sinks {
 }
 
 fn take_fd(raw: RawFd) -> Result<File, PolicyError> {
-    let bad = |why: String| {
-        PolicyError::malformed(format!(
-            "--outcome-fd {raw}: {why} (pass a descriptor open for writing, e.g. `3>outcome.json`)"
-        ))
-    };
-    if raw <= 2 {
-        return Err(bad(
-            "is stdin, stdout or stderr, which the workload shares".into()
-        ));
-    }
-    // SAFETY: F_GETFL reads the flags of a descriptor number; an unopened one fails.
-    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(bad(std::io::Error::last_os_error().to_string()));
-    }
-    if flags & libc::O_ACCMODE == libc::O_RDONLY {
-        return Err(bad("is open for reading only".into()));
-    }
-    // SAFETY: F_SETFD on the descriptor just checked to be open.
-    if unsafe { libc::fcntl(raw, libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
-        return Err(bad(std::io::Error::last_os_error().to_string()));
-    }
-    // SAFETY: the caller handed this open descriptor to cordon; nothing else
-    // in this process owns it.
-    let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+    let owned = crate::fd::inherited(
+        raw,
+        "--outcome-fd",
+        "pass a descriptor open for writing, e.g. `3>outcome.json`",
+        crate::fd::Direction::Write,
+    )?;
     debug_assert_eq!(owned.as_raw_fd(), raw);
     Ok(File::from(owned))
 }

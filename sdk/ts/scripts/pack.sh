@@ -29,11 +29,12 @@ cat > "$out/stage/$platform/package.json" <<JSON
   "files": ["bin"]
 }
 JSON
-# The main package, with the platform packages as optional dependencies.
+# The main package, with the platform packages as optional dependencies
+# (those built here: this machine's; an aarch64 build would add its own).
 cp -r "$here/dist" "$here/README.md" "$out/stage/main/"
 node -e "
   const p = require('$here/package.json');
-  p.optionalDependencies = { ...p.optionalDependencies, 'cordon-sandbox-linux-x64': p.version, 'cordon-sandbox-linux-arm64': p.version };
+  p.optionalDependencies = { ...p.optionalDependencies, '$platform': p.version };
   delete p.devDependencies; delete p.scripts;
   require('fs').writeFileSync('$out/stage/main/package.json', JSON.stringify(p, null, 2) + '\n');
 "

@@ -22,6 +22,7 @@ if [ "$(id -u)" = 0 ] && id cordon-test >/dev/null 2>&1; then
   cp -a dist dist-examples test package.json "$shared/ts/"
   cp -al node_modules "$shared/ts/node_modules" 2>/dev/null || cp -a node_modules "$shared/ts/node_modules"
   cp "$cordon" "$shared/cordon"
+  cp ../../crates/cordon-cli/tests/support/lock_namespaces.py "$shared/lock_namespaces.py"
   # The network test's lab address is root's to add; the unprivileged run uses it.
   added=""
   if ! ip -4 -o addr show dev lo | grep -q ' 10.207.0.1/32'; then
@@ -33,6 +34,7 @@ if [ "$(id -u)" = 0 ] && id cordon-test >/dev/null 2>&1; then
   status=0
   (cd "$shared/ts" && setpriv --reuid=cordon-test --regid=cordon-test --clear-groups \
     env -i PATH=/usr/bin:/bin HOME=/tmp CORDON_BIN="$shared/cordon" \
+    CORDON_LOCK_SCRIPT="$shared/lock_namespaces.py" \
     timeout --kill-after=10 900 node --test --test-timeout=120000 "${tests[@]}") || status=$?
   [ -n "$added" ] && ip addr del 10.207.0.1/32 dev lo
   [ "$status" = 0 ] || exit "$status"

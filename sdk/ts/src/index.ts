@@ -22,6 +22,7 @@ export type {
   ContainmentType,
   ContainmentBackend,
   ContainerConfig,
+  FilesystemConfig,
   ProcessConfig,
   ProcessContainerConfig,
   NetworkConfig,

@@ -83,16 +83,20 @@ export interface RuntimeConfig {
   networkProxy?: string;
 }
 
+/** Filesystem access: what the workload may read, write, or never touch. */
+export interface FilesystemConfig {
+  readwritePaths?: string[];
+  readonlyPaths?: string[];
+  deniedPaths?: string[];
+  /** MXC: remove the policy after the run (default true); cordon never changes the host's permissions. */
+  clearPolicyOnExit?: boolean;
+}
+
 /** Security intent, the input of {@link createConfigFromPolicy}. */
 export type SandboxPolicy = {
   /** Schema version, e.g. `0.6.0-alpha`, `0.8.0-alpha`, `1.0.0`. Required. */
   version: string;
-  filesystem?: {
-    readwritePaths?: string[];
-    readonlyPaths?: string[];
-    deniedPaths?: string[];
-    clearPolicyOnExit?: boolean;
-  };
+  filesystem?: FilesystemConfig;
   network?: {
     allowOutbound?: boolean;
     allowLocalNetwork?: boolean;
@@ -149,7 +153,7 @@ export interface ContainerConfig {
   lifecycle?: { destroyOnExit?: boolean; preservePolicy?: boolean };
   process?: ProcessConfig;
   processContainer?: ProcessContainerConfig;
-  filesystem?: { readwritePaths?: string[]; readonlyPaths?: string[]; deniedPaths?: string[]; clearPolicyOnExit?: boolean };
+  filesystem?: FilesystemConfig;
   network?: NetworkConfig;
   runtimeConfig?: RuntimeConfig;
   ui?: { disable: boolean; clipboard: ClipboardPolicy; injection: boolean };

@@ -144,3 +144,35 @@ test('platform and policy helpers, errors', () => {
   assert.ok(sdk.ExperimentalBackends.includes('wslc'));
   assert.equal(typeof sdk.cordonBinary(), 'string');
 });
+
+test('getPlatformSupport says exactly what a host lacks: no bwrap on PATH, user namespaces refused', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const dist = new URL('../dist/index.js', import.meta.url).href;
+  const ask = (env) =>
+    JSON.parse(
+      execFileSync(process.execPath, ['-e', `import('${dist}').then(m => console.log(JSON.stringify(m.getPlatformSupport())))`], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      }),
+    );
+  // Control: this host lacks nothing.
+  assert.deepEqual(ask({}).missing, []);
+  const noBwrap = ask({ PATH: '/nonexistent' });
+  assert.equal(noBwrap.isSupported, true);
+  assert.ok(!noBwrap.availableMethods.includes('bubblewrap'));
+  assert.match(noBwrap.unavailableReasons.bubblewrap, /bwrap is not installed/);
+  assert.ok(noBwrap.missing.some((m) => /^bubblewrap: bwrap is not installed/.test(m)), JSON.stringify(noBwrap));
+  // A host whose seccomp refuses namespaces (as Docker's default does):
+  // cordon under the integration suites' lock script.
+  const lock =
+    process.env.CORDON_LOCK_SCRIPT ??
+    path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../crates/cordon-cli/tests/support/lock_namespaces.py');
+  assert.ok(fs.existsSync(lock), `the lock script ${lock} is missing (set CORDON_LOCK_SCRIPT)`);
+  const wrapper = path.join(scratch(), 'locked-cordon');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec /usr/bin/python3 '${lock}' '${process.env.CORDON_BIN}' "$@"\n`, { mode: 0o755 });
+  const locked = ask({ CORDON_BIN: wrapper });
+  assert.ok(locked.missing.some((m) => /^user namespaces: /.test(m)), JSON.stringify(locked));
+  assert.ok(!locked.availableMethods.includes('bubblewrap'), JSON.stringify(locked));
+  assert.ok(os.platform() === 'linux');
+});

@@ -6,7 +6,7 @@
  */
 import { capture, check, invoke } from '../invoke.js';
 import { spawnOnTerminal } from '../terminal.js';
-import { MxcProcess, MxcPtyProcess, outcomeWarnings, terminalDriver, type MxcPtySize } from './process.js';
+import { MxcProcess, MxcPtyProcess, outcomeWarnings, processOf, terminalDriver, type MxcPtySize } from './process.js';
 import { createConfigFromRequest } from './request.js';
 import type { ContainerRequest, ExecutionResult, TelemetryConfig } from './types.js';
 
@@ -41,14 +41,7 @@ export async function spawn(request: ContainerRequest, options: SpawnOptions = {
   const config = createConfigFromRequest(request);
   await check(config, options);
   const inv = invoke([], config, options);
-  return new MxcProcess({
-    id: inv.child.pid ?? 0,
-    stdin: inv.stdin,
-    stdout: inv.stdout,
-    stderr: inv.stderr,
-    outcome: inv.outcome,
-    kill: () => inv.child.kill('SIGTERM'),
-  });
+  return processOf(inv);
 }
 
 /** Start a request on a terminal (node-pty); resize passes through. */

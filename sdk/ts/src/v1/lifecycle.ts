@@ -13,7 +13,7 @@ import { parseOutcome } from '../invoke.js';
 import * as core from '../lifecycle.js';
 import type { ProcessConfig } from '../types.js';
 import type { RunOptions, SpawnWithPtyOptions } from './container.js';
-import { MxcProcess, MxcPtyProcess, outcomeWarnings, terminalDriver } from './process.js';
+import { MxcProcess, MxcPtyProcess, outcomeWarnings, processOf as liveProcess, terminalDriver } from './process.js';
 import { envList, SDK_CONTRACT_VERSION } from './request.js';
 import type { DirectionalNetworkConfig, ExecutionResult, FilesystemConfig, NetworkRuntimeConfig, TelemetryConfig } from './types.js';
 
@@ -144,14 +144,7 @@ export async function spawnInContainer<C extends LifecycleContainmentKind>(
   options: SpawnInContainerOptions = {},
 ): Promise<MxcProcess> {
   const inv = core.execStreaming(SDK_CONTRACT_VERSION, containerId, processOf(request), opts(options));
-  return new MxcProcess({
-    id: inv.child.pid ?? 0,
-    stdin: inv.stdin,
-    stdout: inv.stdout,
-    stderr: inv.stderr,
-    outcome: inv.outcome,
-    kill: () => inv.child.kill('SIGTERM'),
-  });
+  return liveProcess(inv);
 }
 
 /** Run a command in a started container to completion. */

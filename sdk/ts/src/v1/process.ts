@@ -6,7 +6,7 @@
  * @module
  */
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import type { Outcome } from '../invoke.js';
+import type { Invocation, Outcome } from '../invoke.js';
 import type { IPty } from '../terminal.js';
 import type { ExecutionMetadata } from './types.js';
 
@@ -125,6 +125,18 @@ export class MxcProcess {
     this.driver.stdout?.resume();
     this.driver.stderr?.resume();
   }
+}
+
+/** A live process over one cordon invocation (killing cordon ends the sandbox). */
+export function processOf(inv: Invocation): MxcProcess {
+  return new MxcProcess({
+    id: inv.child.pid ?? 0,
+    stdin: inv.stdin,
+    stdout: inv.stdout,
+    stderr: inv.stderr,
+    outcome: inv.outcome,
+    kill: () => inv.child.kill('SIGTERM'),
+  });
 }
 
 /** Terminal dimensions. */

@@ -6,12 +6,14 @@
  */
 import type {
   ClipboardPolicy,
+  FilesystemConfig,
   NetworkEgressConfig,
   NetworkIngressConfig,
 } from '../types.js';
 
 export type {
   ClipboardPolicy,
+  FilesystemConfig,
   NetworkAction,
   NetworkProtocol,
   NetworkPeerConfig,
@@ -38,13 +40,6 @@ export interface NetworkRuntimeConfig {
 /** Network settings of a request. */
 export interface NetworkPolicy extends DirectionalNetworkConfig {
   runtimeConfig?: NetworkRuntimeConfig;
-}
-/** Filesystem settings of a config. */
-export interface FilesystemConfig {
-  readwritePaths?: string[];
-  readonlyPaths?: string[];
-  deniedPaths?: string[];
-  clearPolicyOnExit?: boolean;
 }
 /** Filesystem restrictions of a request. */
 export type FilesystemPolicy = FilesystemConfig;
