@@ -63,6 +63,11 @@ fi
 # shared tests also against MXC's published SDK 1.0.1 (through cordon's
 # libmxc_ffi.so); then packed as it ships and installed from the tarballs.
 ./sdk/ts/scripts/test.sh "$release" "$ffi_lib"
+# cordon's Python SDK (sdk/python): the wheel (carrying the static binary)
+# built with maturin, installed into fresh venvs from PyPI's pytest and pdoc,
+# its suite (sync and asyncio, a LangChain agent loop) run as root and as the
+# unprivileged test user, and the README's quick start run as written.
+./sdk/python/scripts/test.sh
 # The end-to-end example: a project's tests and a dependency from a local
 # package index, one `cordon run` line. It creates a network namespace, so
 # it needs root, as the network suites do.
