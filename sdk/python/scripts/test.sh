@@ -23,7 +23,9 @@ echo "sdk/python: built $(basename "$wheel")" >&2
 
 "$py" -m venv "$work/venv"
 # langchain-core: the framework of the integration test (its real package).
-pip_q "$work/venv/bin/pip" install "$wheel" "pytest==8.4.2" "pdoc==16.0.0" "langchain-core==1.2.0"
+pip_q "$work/venv/bin/pip" install "$wheel" "pytest==8.4.2" "pdoc==16.0.0" "langchain-core==1.2.0" "pyflakes==4.1.0"
+# Lint: no unused or undefined names in the package or the tests.
+"$work/venv/bin/python" -m pyflakes "$here/python/cordon" "$here/tests"
 # The API reference from the docstrings.
 "$work/venv/bin/pdoc" -o "$work/api" cordon
 test -s "$work/api/cordon.html"

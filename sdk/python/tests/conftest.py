@@ -43,15 +43,18 @@ class SyncBox:
         h.stdin.flush()
         return h.wait()
 
-    def killed_from_outside(self, cmd):
+    def killed_from_outside(self, cmd, tag):
         h = self.sb.commands.run(cmd, background=True)
-        time.sleep(0.5)
+        wait_for(tag)
         os.kill(h.pid, 9)
         return h.wait()
 
     def streamed(self, cmd):
         seen = []
         self.sb.commands.run(cmd, on_stdout=lambda t: seen.append(t))
+        events = list(self.sb.commands.stream(cmd))
+        assert events[-1] == ("exit", "0")
+        assert "".join(t for k, t in events if k == "stdout") == "".join(seen)
         return "".join(seen)
 
 
@@ -91,10 +94,10 @@ class AsyncBox(SyncBox):
 
         return self._do(go())
 
-    def killed_from_outside(self, cmd):
+    def killed_from_outside(self, cmd, tag):
         async def go():
             h = await self.sb.commands.run(cmd, background=True)
-            await asyncio.sleep(0.5)
+            await self.loop.run_in_executor(None, wait_for, tag)
             os.kill(h.pid, 9)
             return await h.wait()
 
@@ -177,6 +180,14 @@ def pids_with(tag: str):
         except OSError:
             pass
     return found
+
+
+def wait_for(tag: str, seconds: float = 30.0) -> None:
+    """Until a process carrying ``tag`` runs (the control of a kill test)."""
+    end = time.monotonic() + seconds
+    while not pids_with(tag):
+        assert time.monotonic() < end, f"control: no process carrying {tag} ever ran"
+        time.sleep(0.02)
 
 
 def gone(tag: str, seconds: float = 10.0) -> bool:

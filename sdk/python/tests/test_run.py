@@ -136,7 +136,7 @@ def test_backend_error_when_cordon_is_killed_from_outside(api):
     box = api.create()
     try:
         with pytest.raises(cordon.BackendError):
-            box.killed_from_outside(f"sleep 300 # {tag}")
+            box.killed_from_outside(f"sleep 300 # {tag}", tag)
         # The command dies with the exec that ran it, not only at deprovision.
         assert gone(tag), f"the command outlived its killed exec: {tag}"
     finally:
@@ -146,14 +146,21 @@ def test_backend_error_when_cordon_is_killed_from_outside(api):
 def test_cancellation_leaves_no_process(api):
     tag = marker("py-cancel")
     if api.loop is None:
-        timer = threading.Timer(0.7, lambda: os.kill(os.getpid(), signal.SIGINT))
-        timer.start()
+        def interrupt_once_running():
+            end = time.monotonic() + 30
+            while not pids_with(tag) and time.monotonic() < end:
+                time.sleep(0.02)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=interrupt_once_running, daemon=True).start()
         with pytest.raises(KeyboardInterrupt):
             cordon.run(f"sleep 300 # {tag}")
     else:
         async def go():
             task = asyncio.ensure_future(cordon.aio.run(f"sleep 300 # {tag}"))
-            await asyncio.sleep(0.7)
+            end = time.monotonic() + 30
+            while not pids_with(tag) and time.monotonic() < end:
+                await asyncio.sleep(0.02)
             assert pids_with(tag), "control: the sandbox was running"
             task.cancel()
             with pytest.raises(asyncio.CancelledError):

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { scratch, gone, marker } from './helpers.mjs';
+import { scratch, gone, marker, running } from './helpers.mjs';
 
 export const sdkName = process.env.SDK_UNDER_TEST ?? 'cordon';
 const modulePath = {
@@ -110,7 +110,7 @@ test('spawn: kill() ends the whole sandbox, leaving no process', async () => {
   const tag = marker('sdk-kill');
   const proc = await sdk.spawn({ command: `sh -c 'sleep 300; echo ${tag}' & sleep 300 # ${tag}` });
   const out = collect(proc.standardOutput);
-  await new Promise((r) => setTimeout(r, 500));
+  await running(tag);
   proc.kill();
   const result = await proc.wait();
   assert.notEqual(result.exitCode, 0);
@@ -121,19 +121,24 @@ test('spawn: kill() ends the whole sandbox, leaving no process', async () => {
 
 test('spawnWithPty: the command has a terminal, output arrives, resize passes through', async () => {
   const proc = await sdk.spawnWithPty(
-    { command: 'test -t 0 && echo is-a-tty; stty size; read x; stty size; echo "typed:$x"' },
+    { command: 'test -t 0 && echo is-a-tty; stty size; while read x; do echo "typed:$x"; stty size; done' },
     { size: { rows: 30, columns: 100 } },
   );
   let text = '';
   proc.output.on('data', (d) => (text += d));
-  const until = async (re) => {
+  const until = async (re, poke) => {
     const end = Date.now() + 20_000;
-    while (!re.test(text) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (!re.test(text) && Date.now() < end) {
+      if (poke) poke();
+      await new Promise((r) => setTimeout(r, poke ? 200 : 20));
+    }
   };
   await until(/30 100/);
   proc.resize({ rows: 40, columns: 120 });
-  await new Promise((r) => setTimeout(r, 200));
-  proc.input.write('abc\r');
+  // Each line typed makes the command print its size again, until the
+  // resize has reached it (a signal, so not ordered with the input).
+  await until(/40 120/, () => proc.input.write('abc\r'));
+  proc.input.write('\x04');
   const result = await proc.wait();
   assert.equal(result.exitCode, 0, text);
   assert.match(text, /is-a-tty/);

@@ -60,3 +60,12 @@ export function cordonCli(...args) {
 export function marker(name) {
   return `${name}-${process.pid}-${Math.random().toString(16).slice(2)}`;
 }
+
+/** Until a process carries `marker` (the control of a kill test). */
+export async function running(marker, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (pidsWith(marker).length === 0) {
+    if (Date.now() > end) throw new Error(`control: no process carrying ${marker} ever ran`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

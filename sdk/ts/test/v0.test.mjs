@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { scratch, gone, marker } from './helpers.mjs';
+import { scratch, gone, marker, running } from './helpers.mjs';
 
 const sdk = await import('../dist/index.js');
 
@@ -103,7 +103,7 @@ test('abort: a signal stops a ChildProcess run and leaves no process', async () 
   config.process.commandLine = `sleep 300 # ${tag}`;
   const child = sdk.spawnSandboxFromConfig(config, { usePty: false, signal: controller.signal });
   const done = collect(child);
-  await new Promise((r) => setTimeout(r, 400));
+  await running(tag);
   controller.abort();
   await done;
   assert.ok(await gone(tag), 'processes remain after abort');

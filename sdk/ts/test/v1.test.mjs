@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { scratch, gone, marker, cordonCli } from './helpers.mjs';
+import { scratch, gone, marker, cordonCli, running } from './helpers.mjs';
 
 const sdk = await import('../dist/v1/index.js');
 
@@ -83,8 +83,7 @@ test('abort: an AbortSignal cancels run, and no process of the sandbox remains',
   const tag = marker('sdk-abort');
   const controller = new AbortController();
   const pending = sdk.run({ command: `sleep 300 # ${tag}` }, { signal: controller.signal });
-  await new Promise((r) => setTimeout(r, 500));
-  assert.ok((await import('./helpers.mjs')).pidsWith(tag).length > 0, 'control: the sandbox was running');
+  await running(tag);
   controller.abort(new Error('stop it'));
   await assert.rejects(pending, /stop it/);
   assert.ok(await gone(tag), `processes remain after abort: ${tag}`);
@@ -138,7 +137,7 @@ test('errors: each code cordon produces, reached by a real refusal', async () =>
   // backend_error: cordon killed from outside before it could report.
   const tag = marker('sdk-killed');
   const proc = await sdk.spawn({ command: `sleep 300 # ${tag}` });
-  await new Promise((r) => setTimeout(r, 300));
+  await running(tag);
   process.kill(proc.id, 'SIGKILL');
   await rejectsWith(proc.wait(), 'backend_error', /SIGKILL/);
   assert.ok(await gone(tag), 'the sandbox outlived its killed cordon');

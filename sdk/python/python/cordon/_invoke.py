@@ -13,11 +13,32 @@ from ._binary import cordon_binary
 from ._request import encode, parse_outcome
 
 
-def pipes() -> Tuple[int, int, int, int]:
-    """(config read, config write, outcome read, outcome write)."""
-    config_r, config_w = os.pipe()
-    outcome_r, outcome_w = os.pipe()
-    return config_r, config_w, outcome_r, outcome_w
+class RequestPipes:
+    """The two pipes of one cordon: the request in, the outcome out."""
+
+    def __init__(self) -> None:
+        self.config_r, self.config_w = os.pipe()
+        self.outcome_r, self.outcome_w = os.pipe()
+
+    def flags(self) -> list:
+        """cordon's flags naming the child's ends."""
+        return ["--config-fd", str(self.config_r), "--outcome-fd", str(self.outcome_w)]
+
+    def child_ends(self) -> Tuple[int, int]:
+        return (self.config_r, self.outcome_w)
+
+    def started(self, request: Mapping[str, Any]) -> int:
+        """After the child started: close its ends here, send the request;
+        returns the descriptor the outcome arrives on."""
+        os.close(self.config_r)
+        os.close(self.outcome_w)
+        send(self.config_w, encode(request))
+        return self.outcome_r
+
+    def failed(self) -> None:
+        """The child did not start: close every end."""
+        for fd in (self.config_r, self.config_w, self.outcome_r, self.outcome_w):
+            os.close(fd)
 
 
 def send(fd: int, data: bytes) -> None:
@@ -58,23 +79,25 @@ class Started:
         binary: Optional[str] = None,
     ) -> None:
         exe = cordon_binary(binary)
-        config_r, config_w, self._outcome_r, outcome_w = pipes()
+        ends = RequestPipes()
         try:
             self.popen = subprocess.Popen(
-                [exe, *args, "--config-fd", str(config_r), "--outcome-fd", str(outcome_w)],
+                [exe, *args, *ends.flags()],
                 stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
-                pass_fds=(config_r, outcome_w),
+                pass_fds=ends.child_ends(),
             )
         except BaseException:
-            for fd in (config_w, self._outcome_r):
-                os.close(fd)
+            ends.failed()
             raise
-        finally:
-            os.close(config_r)
-            os.close(outcome_w)
-        send(config_w, encode(request))
+        try:
+            self._outcome_r = ends.started(request)
+        except BaseException:
+            # Interrupted while handing over the request: nothing may survive.
+            self.popen.kill()
+            self.popen.wait()
+            raise
 
     def outcome(self) -> Dict[str, Any]:
         """After the process ended: its outcome, or raise its error."""

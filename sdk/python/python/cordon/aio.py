@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, 
 from . import _files
 from . import _request as req
 from ._binary import cordon_binary
-from ._invoke import pipes, read_all, send
+from ._invoke import RequestPipes, read_all
 from .errors import SandboxNotFound, WrongState
 from .policy import PolicyLike
 from .result import CommandResult, from_outcome
@@ -36,28 +36,16 @@ class _Started:
     async def start(cls, request: Mapping[str, Any], *, stdin: Any, binary: Optional[str]) -> "_Started":
         self = cls()
         exe = cordon_binary(binary)
-        config_r, config_w, self._outcome_r, outcome_w = pipes()
+        ends = RequestPipes()
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                exe,
-                "--config-fd",
-                str(config_r),
-                "--outcome-fd",
-                str(outcome_w),
-                stdin=stdin,
-                stdout=PIPE,
-                stderr=PIPE,
-                pass_fds=(config_r, outcome_w),
+                exe, *ends.flags(), stdin=stdin, stdout=PIPE, stderr=PIPE, pass_fds=ends.child_ends()
             )
         except BaseException:
-            for fd in (config_w, self._outcome_r):
-                os.close(fd)
+            ends.failed()
             raise
-        finally:
-            os.close(config_r)
-            os.close(outcome_w)
         # A request is small and cordon reads it first thing.
-        send(config_w, req.encode(request))
+        self._outcome_r = ends.started(request)
         return self
 
     def outcome(self) -> Dict[str, Any]:

@@ -5,10 +5,11 @@ deprovision on exit)."""
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import _files, _invoke
 from . import _request as req
@@ -135,6 +136,49 @@ class Commands:
         if background:
             return handle
         return handle.wait(check=check)
+
+
+    def stream(
+        self,
+        cmd: req.Command,
+        *,
+        timeout: Optional[float] = None,
+        env: Optional[Mapping[str, str]] = None,
+        cwd: Optional[str] = None,
+    ) -> Iterator[Tuple[str, str]]:
+        """``for kind, text in sb.commands.stream(cmd)``: ``("stdout", line)``
+        and ``("stderr", line)`` as they come (each stream in order), then
+        ``("exit", str(exit_code))``. Leaving the loop early kills the command."""
+        request = req.exec_request(self._sandbox.id, cmd, timeout, env, cwd)
+        started = _invoke.Started([], request, stdin=subprocess.DEVNULL, binary=self._sandbox._binary)
+        events: "queue.Queue[Optional[Tuple[str, str]]]" = queue.Queue()
+
+        def lines(kind: str, stream) -> None:
+            for line in iter(stream.readline, b""):
+                events.put((kind, line.decode("utf-8", "replace")))
+            events.put(None)
+
+        readers = [
+            threading.Thread(target=lines, args=("stdout", started.popen.stdout), daemon=True),
+            threading.Thread(target=lines, args=("stderr", started.popen.stderr), daemon=True),
+        ]
+        for t in readers:
+            t.start()
+        finished = False
+        try:
+            open_streams = 2
+            while open_streams:
+                event = events.get()
+                if event is None:
+                    open_streams -= 1
+                else:
+                    yield event
+            started.popen.wait()
+            finished = True
+            yield ("exit", str(started.outcome()["exitCode"]))
+        finally:
+            if not finished:
+                started.stop()
 
 
 class Files:
