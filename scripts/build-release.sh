@@ -16,4 +16,9 @@ if [ "${CORDON_LIBC:-}" != glibc ] && [ "$musl" != "$target-musl" ] &&
   target="$musl"
 fi
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q -p cordon --target "$target" "$@"
+# The MCP server (`cordon mcp` runs it) beside it, a binary of its own
+# (not for variant builds: their extra arguments are cordon's features).
+if [ "$#" = 0 ]; then
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q -p cordon-mcp --target "$target"
+fi
 echo "$(realpath -m "${CARGO_TARGET_DIR:-target}")/$target/release/cordon"

@@ -71,7 +71,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   done
 fi
 command -v cargo >/dev/null 2>&1 || {
-  echo "setup: cordon needs a Rust toolchain (cargo 1.85 or newer); install it with rustup" >&2
+  echo "setup: cordon needs a Rust toolchain (cargo 1.88 or newer); install it with rustup" >&2
   exit 1
 }
 

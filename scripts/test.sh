@@ -68,6 +68,9 @@ fi
 # its suite (sync and asyncio, a LangChain agent loop) run as root and as the
 # unprivileged test user, and the README's quick start run as written.
 ./sdk/python/scripts/test.sh
+# `cordon mcp` (crates/cordon-mcp) driven by the official MCP Python client
+# over stdio: tools, the server's ceiling, files, clean-up at disconnect.
+./crates/cordon-mcp/tests/run.sh "$release"
 # The end-to-end example: a project's tests and a dependency from a local
 # package index, one `cordon run` line. It creates a network namespace, so
 # it needs root, as the network suites do.

@@ -14,6 +14,7 @@ mod audit;
 mod fd;
 mod flags;
 mod lifecycle;
+mod mcp;
 mod mxc;
 mod probe;
 mod report;
@@ -175,6 +176,13 @@ enum Command {
     },
     /// List this user's sandboxes.
     Ls,
+    /// Serve MCP on stdin/stdout: sandboxes, commands and files as tools, within the limits given here (`cordon mcp --help`)
+    #[command(disable_help_flag = true)]
+    Mcp {
+        /// The server's flags (`--ro`, `--rw`, `--allow-host`, `--preset`, `--memory-mb`, `--pids`, `--keep`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Internal: the exec server of a long-lived sandbox built by bwrap.
     #[command(name = "__serve", hide = true)]
     Serve { fd: i32 },
@@ -194,6 +202,7 @@ impl Command {
             Command::Stop { .. } => "stop",
             Command::Deprovision { .. } => "deprovision",
             Command::Ls => "ls",
+            Command::Mcp { .. } => "mcp",
             Command::Serve { .. } => "__serve",
         }
     }
@@ -272,6 +281,7 @@ fn main() -> ExitCode {
             lifecycle::phase_command("deprovision", &id, audit)
         }),
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
+        Some(Command::Mcp { args }) => mcp::exec(&args),
         Some(Command::Serve { fd }) => cordon_sandbox::lifecycle::server::serve_inherited(fd),
         None if cli.mxc.available_backends => mxc::available_backends(),
         None => mxc_invocation(&cli.mxc),

@@ -17,7 +17,10 @@ py=/usr/bin/python3
 pip_q() { "$@" --quiet --disable-pip-version-check --no-input; }
 "$py" -m venv "$work/build"
 pip_q "$work/build/bin/pip" install "maturin==1.9.6"
-PATH="$work/build/bin:$PATH" "$here/scripts/build-wheel.sh" "$work/wheels" >/dev/null
+# A target directory of its own: maturin's build must not replace the
+# release binary the rest of the suite tests.
+CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-$here/../../target}")/wheel" \
+  PATH="$work/build/bin:$PATH" "$here/scripts/build-wheel.sh" "$work/wheels" >/dev/null
 wheel="$(ls "$work"/wheels/cordon_sandbox-*.whl)"
 echo "sdk/python: built $(basename "$wheel")" >&2
 

@@ -1,0 +1,176 @@
+"""`cordon mcp` driven by the official MCP Python client (PyPI `mcp`) over
+stdio: initialize, list tools, create sandboxes within the server's
+ceiling (and refusals beyond it), run commands, file helpers that obey
+denied paths, and the clean-up when the client disconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+CORDON = os.environ["CORDON_BIN"]
+
+
+def sandboxes():
+    return json.loads(subprocess.run([CORDON, "ls", "--json"], capture_output=True, check=True).stdout)["sandboxes"]
+
+
+def pids_with(tag):
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if tag.encode() in f.read():
+                        found.append(pid)
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture
+def scratch():
+    d = tempfile.mkdtemp(prefix="cordon-mcp-test-")
+    os.chmod(d, 0o755)
+    for sub in ("work", "work/secret", "other"):
+        os.mkdir(os.path.join(d, sub))
+        os.chmod(os.path.join(d, sub), 0o777)
+    for name, text in (("work/notes", "public"), ("work/secret/key", "sk-secret"), ("other/x", "other")):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o666)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+async def session_run(args, body):
+    params = StdioServerParameters(command=CORDON, args=["mcp", *args])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return await body(session)
+
+
+def call(session, name, arguments):
+    return session.call_tool(name, arguments)
+
+
+def test_tools_commands_files_ceiling_and_cleanup(scratch):
+    work = os.path.join(scratch, "work")
+    tag = f"mcp-left-{secrets.token_hex(4)}"
+    before = {s["sandboxId"] for s in sandboxes()}
+
+    async def body(s):
+        names = {t.name for t in (await s.list_tools()).tools}
+        assert {"sandbox_create", "sandbox_list", "sandbox_start", "sandbox_stop", "sandbox_destroy",
+                "command_run", "file_read", "file_write", "file_list"} <= names
+        tool = next(t for t in (await s.list_tools()).tools if t.name == "command_run")
+        assert "command" in tool.input_schema["properties"]
+
+        # One-shot, under the server's own policy.
+        r = await call(s, "command_run", {"command": "echo out; echo err >&2; exit 3"})
+        assert not r.is_error
+        assert (r.structured_content["exit_code"], r.structured_content["stdout"]) == (3, "out\n")
+        assert "err" in r.structured_content["stderr"]
+        r = await call(s, "command_run", {"command": "sleep 30", "timeout_seconds": 0.3})
+        assert r.structured_content["timed_out"] is True
+
+        # Wider than the ceiling: refused, naming the limit.
+        for ask, needle in (
+            ({"readonly": ["/etc"]}, "readonly: /etc is outside"),
+            ({"readwrite": [os.path.join(scratch, "other")]}, "readwrite:"),
+            ({"allow_hosts": ["example.org"]}, "allow_hosts: example.org"),
+            ({"presets": ["git"]}, "presets: git"),
+        ):
+            r = await call(s, "sandbox_create", ask)
+            assert r.is_error, ask
+            assert needle in r.content[0].text, r.content[0].text
+        # Control: the same shape within the ceiling works.
+        r = await call(s, "sandbox_create", {"readwrite": [work], "denied": [os.path.join(work, "secret")]})
+        assert not r.is_error, r.content[0].text
+        sid = r.structured_content["sandbox_id"]
+
+        runs = await asyncio.gather(*(call(s, "command_run", {"sandbox_id": sid, "command": f"echo n{i}"}) for i in range(10)))
+        assert [x.structured_content["stdout"] for x in runs] == [f"n{i}\n" for i in range(10)]
+        r = await call(s, "command_run", {"sandbox_id": sid, "command": 'read l; echo "$l:$V"', "stdin": "in\n", "env": {"V": "env"}})
+        assert r.structured_content["stdout"] == "in:env\n"
+
+        r = await call(s, "file_read", {"sandbox_id": sid, "path": f"{work}/notes"})
+        assert r.structured_content["content"] == "public"  # control
+        r = await call(s, "file_read", {"sandbox_id": sid, "path": f"{work}/secret/key"})
+        assert r.is_error and "sk-secret" not in r.content[0].text
+        r = await call(s, "file_write", {"sandbox_id": sid, "path": f"{work}/secret/new", "content": "x"})
+        assert r.is_error
+        assert not os.path.exists(f"{work}/secret/new")
+        r = await call(s, "file_write", {"sandbox_id": sid, "path": f"{work}/made", "content": "made-here"})
+        assert not r.is_error
+        with open(f"{work}/made") as f:
+            assert f.read() == "made-here"
+        r = await call(s, "file_list", {"sandbox_id": sid, "path": work})
+        assert "notes" in r.structured_content["names"]
+
+        listed = (await call(s, "sandbox_list", {})).structured_content["sandboxes"]
+        assert [x["sandbox_id"] for x in listed] == [sid]
+        r = await call(s, "sandbox_stop", {"sandbox_id": sid})
+        assert r.structured_content["state"] == "provisioned"
+        r = await call(s, "command_run", {"sandbox_id": sid, "command": "true"})
+        assert r.is_error and "not_started" in r.content[0].text
+        await call(s, "sandbox_start", {"sandbox_id": sid})
+        # Another user's or an unknown sandbox is not reachable.
+        r = await call(s, "command_run", {"sandbox_id": "native:" + "0" * 32, "command": "true"})
+        assert r.is_error and "not a sandbox this server created" in r.content[0].text
+
+        # A second sandbox left running with a process in it at disconnect.
+        r = await call(s, "sandbox_create", {})
+        left = r.structured_content["sandbox_id"]
+        r = await call(s, "command_run", {"sandbox_id": left, "command": f"sh -c 'sleep 300; :' {tag} >/dev/null 2>&1 & echo started"})
+        assert r.structured_content["stdout"] == "started\n"
+        end = time.monotonic() + 10
+        while not pids_with(tag) and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        assert pids_with(tag), "control: the left process runs before the disconnect"
+        return sid, left
+
+    sid, left = asyncio.run(session_run(["--ro", "/usr", "--rw", work], body))
+    # Disconnected: both sandboxes, their processes and their state are gone.
+    end = time.monotonic() + 10
+    while pids_with(tag) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not pids_with(tag), "a process of a sandbox outlived the session"
+    remaining = {s["sandboxId"] for s in sandboxes()} - before
+    assert not remaining & {sid, left}, remaining
+
+
+def test_limits_above_the_ceiling_are_refused_before_anything_runs():
+    before = {s["sandboxId"] for s in sandboxes()}
+
+    async def body(s):
+        r = await call(s, "sandbox_create", {"memory_mb": 100000})
+        assert r.is_error and "memory_mb: 100000 is above this server's limit 512" in r.content[0].text
+        r = await call(s, "sandbox_create", {"max_processes": 5000})
+        assert r.is_error and "max_processes: 5000 is above this server's limit 64" in r.content[0].text
+
+    asyncio.run(session_run(["--memory-mb", "512", "--pids", "64"], body))
+    assert {s["sandboxId"] for s in sandboxes()} == before
+
+
+def test_keep_leaves_sandboxes_after_disconnect():
+    async def body(s):
+        return (await call(s, "sandbox_create", {})).structured_content["sandbox_id"]
+
+    sid = asyncio.run(session_run(["--keep"], body))
+    try:
+        assert sid in {s["sandboxId"] for s in sandboxes()}
+    finally:
+        subprocess.run([CORDON, "stop", sid], capture_output=True)
+        subprocess.run([CORDON, "deprovision", sid], capture_output=True, check=True)
