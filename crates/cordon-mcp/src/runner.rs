@@ -36,21 +36,36 @@ fn place(from: RawFd, to: RawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Run `cordon ARGS --config-fd 3 --outcome-fd 4` with `request` and
-/// `stdin`, to its end.
-pub async fn run(
+/// The pipe a started cordon's outcome arrives on.
+pub struct Outcome(std::io::PipeReader);
+
+impl Outcome {
+    /// After the child ended: its outcome (or error) document, if it wrote one.
+    pub fn read(mut self) -> Option<Value> {
+        let mut text = String::new();
+        let _ = self.0.read_to_string(&mut text);
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| serde_json::from_str(l).ok())
+    }
+}
+
+/// Start `cordon ARGS --config-fd 3 --outcome-fd 4` with `request`;
+/// stdin piped when `with_stdin`, stdout and stderr piped.
+pub fn start(
     cordon: &Path,
     args: &[&str],
     request: &Value,
-    stdin: Option<&[u8]>,
-) -> std::io::Result<Answer> {
+    with_stdin: bool,
+) -> std::io::Result<(tokio::process::Child, Outcome)> {
     let (config_r, mut config_w) = std::io::pipe()?;
-    let (mut outcome_r, outcome_w) = std::io::pipe()?;
+    let (outcome_r, outcome_w) = std::io::pipe()?;
     let (cr, ow) = (config_r.as_raw_fd(), outcome_w.as_raw_fd());
     let mut cmd = tokio::process::Command::new(cordon);
     cmd.args(args)
         .args(["--config-fd", "3", "--outcome-fd", "4"])
-        .stdin(if stdin.is_some() {
+        .stdin(if with_stdin {
             Stdio::piped()
         } else {
             Stdio::null()
@@ -80,27 +95,31 @@ pub async fn run(
     // SAFETY: the hook only calls dup(2), dup2(2) and fcntl(2), which are
     // async-signal-safe, between fork and exec.
     unsafe { cmd.pre_exec(hook) };
-    let mut child = cmd.spawn()?;
+    let child = cmd.spawn()?;
     drop(config_r);
     drop(outcome_w);
     // A request is small and cordon reads it first; a refusal may close it early.
     let _ = config_w.write_all(request.to_string().as_bytes());
     drop(config_w);
+    Ok((child, Outcome(outcome_r)))
+}
+
+/// Run `cordon ARGS` with `request` and `stdin` to its end.
+pub async fn run(
+    cordon: &Path,
+    args: &[&str],
+    request: &Value,
+    stdin: Option<&[u8]>,
+) -> std::io::Result<Answer> {
+    let (mut child, outcome) = start(cordon, args, request, stdin.is_some())?;
     if let (Some(mut pipe), Some(data)) = (child.stdin.take(), stdin) {
         let _ = pipe.write_all(data).await;
     }
     let out = child.wait_with_output().await?;
-    let mut text = String::new();
-    let _ = outcome_r.read_to_string(&mut text);
-    let outcome = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .and_then(|l| serde_json::from_str(l).ok());
     Ok(Answer {
         stdout: out.stdout,
         stderr: out.stderr,
-        outcome,
+        outcome: outcome.read(),
     })
 }
 

@@ -81,19 +81,48 @@ pub struct RunParams {
     pub stdin: Option<String>,
     /// Seconds before the command is killed with everything it started.
     pub timeout_seconds: Option<f64>,
+    /// Start it and return at once with a `command_id` (dev servers, watchers):
+    /// then command_output, command_write_stdin, command_kill.
+    #[serde(default)]
+    pub background: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunResult {
-    pub exit_code: i64,
+    /// The background command's id (background runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    /// Still running (background runs only).
+    pub running: bool,
+    /// The exit code, once it ended.
+    pub exit_code: Option<i64>,
     /// At most 64 KiB; `stdout_truncated` says when more was cut.
     pub stdout: String,
     pub stdout_truncated: bool,
     pub stderr: String,
     pub stderr_truncated: bool,
     pub timed_out: bool,
+    /// Ended by command_kill.
+    pub killed: bool,
     /// What cordon refused during the run (network), as its outcome lists it.
     pub denials: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CommandParams {
+    /// A command id from command_run with background.
+    pub command_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StdinParams {
+    pub command_id: String,
+    /// Text for the command's standard input.
+    #[serde(default)]
+    pub text: String,
+    /// Close its standard input after writing.
+    #[serde(default)]
+    pub close: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -109,6 +138,11 @@ pub struct WriteParams {
     pub path: String,
     /// The file's new content (text).
     pub content: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CommandDone {
+    pub command_id: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -134,6 +168,33 @@ fn cut(bytes: &[u8]) -> (String, bool) {
     )
 }
 
+/// A tool result from cordon's outcome (`None`: still running).
+fn result_of(
+    outcome: Option<&Value>,
+    stdout: &[u8],
+    stderr: &[u8],
+    command_id: Option<String>,
+) -> RunResult {
+    let (stdout, stdout_truncated) = cut(stdout);
+    let (stderr, stderr_truncated) = cut(stderr);
+    RunResult {
+        command_id,
+        running: outcome.is_none(),
+        exit_code: outcome.and_then(|o| o["exitCode"].as_i64()),
+        stdout,
+        stdout_truncated,
+        stderr,
+        stderr_truncated,
+        timed_out: outcome
+            .and_then(|o| o["timedOut"].as_bool())
+            .unwrap_or(false),
+        killed: outcome.and_then(|o| o["killed"].as_bool()).unwrap_or(false),
+        denials: outcome
+            .and_then(|o| o["denials"].as_array().cloned())
+            .unwrap_or_default(),
+    }
+}
+
 fn error_text(answer: &runner::Answer) -> String {
     if let Some(err) = answer.outcome.as_ref().and_then(|o| o.get("error")) {
         return format!(
@@ -156,7 +217,45 @@ pub struct Server {
     ceiling: Arc<Ceiling>,
     cordon: Arc<PathBuf>,
     created: Arc<Mutex<Vec<String>>>,
+    background: Arc<Mutex<BTreeMap<String, Background>>>,
+    counter: Arc<std::sync::atomic::AtomicU64>,
     tool_router: ToolRouter<Self>,
+}
+
+/// A command started with `background`: its output so far, its stdin, and
+/// its outcome once it ended.
+struct Background {
+    pid: Option<u32>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stdin: Arc<tokio::sync::Mutex<Option<tokio::process::ChildStdin>>>,
+    ended: Arc<Mutex<Option<Value>>>,
+    /// command_kill (or the session's end) asked it to stop.
+    killed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Copy `from` into `into` until it ends.
+async fn collect(mut from: impl tokio::io::AsyncRead + Unpin, into: Arc<Mutex<Vec<u8>>>) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        lock(&into).extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Ask a cordon process to stop (it kills every process of what it runs).
+fn terminate(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) sends a signal; no memory is involved.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
 }
 
 impl Server {
@@ -171,13 +270,13 @@ impl Server {
         }
     }
 
-    async fn phase(&self, name: &str, id: &str) -> Result<Done, String> {
-        let request = json!({"version": "1.0.0", "phase": name, "sandboxId": id});
-        let answer = runner::run(&self.cordon, &[], &request, None)
+    /// A lifecycle request other than exec: its envelope's `result`, or its
+    /// `error` as the tool's error.
+    async fn envelope(&self, request: &Value) -> Result<Value, String> {
+        let answer = runner::run(&self.cordon, &[], request, None)
             .await
             .map_err(|e| format!("backend_error: {e}"))?;
-        let line = String::from_utf8_lossy(&answer.stdout);
-        let doc: Value = line
+        let doc: Value = String::from_utf8_lossy(&answer.stdout)
             .lines()
             .rev()
             .find_map(|l| serde_json::from_str(l).ok())
@@ -189,24 +288,28 @@ impl Server {
                 err["message"].as_str().unwrap_or("")
             ));
         }
+        Ok(doc["result"].clone())
+    }
+
+    async fn phase(&self, name: &str, id: &str) -> Result<Done, String> {
+        let request = json!({"version": "1.0.0", "phase": name, "sandboxId": id});
+        let result = self.envelope(&request).await?;
         Ok(Done {
             sandbox_id: id.to_string(),
-            state: doc["result"]["state"]
-                .as_str()
-                .unwrap_or("unknown")
-                .to_string(),
+            state: result["state"].as_str().unwrap_or("unknown").to_string(),
         })
     }
 
-    async fn exec(
+    /// The request that runs `command` in sandbox `id` (empty: a fresh
+    /// sandbox under the server's own policy).
+    fn request_for(
         &self,
         id: &str,
         command: String,
-        stdin: Option<&[u8]>,
         cwd: Option<String>,
         env: &BTreeMap<String, String>,
         timeout: Option<f64>,
-    ) -> Result<RunResult, String> {
+    ) -> Result<Value, String> {
         let mut process = json!({"commandLine": command});
         if let Some(cwd) = cwd {
             process["cwd"] = json!(cwd);
@@ -228,13 +331,25 @@ impl Server {
                 )?;
             process["timeout"] = json!(ms);
         }
-        let request = if id.is_empty() {
+        Ok(if id.is_empty() {
             let mut config = self.ceiling.config();
             config["process"] = process;
             config
         } else {
             json!({"version": "1.0.0", "phase": "exec", "sandboxId": id, "process": process})
-        };
+        })
+    }
+
+    async fn exec(
+        &self,
+        id: &str,
+        command: String,
+        stdin: Option<&[u8]>,
+        cwd: Option<String>,
+        env: &BTreeMap<String, String>,
+        timeout: Option<f64>,
+    ) -> Result<RunResult, String> {
+        let request = self.request_for(id, command, cwd, env, timeout)?;
         let answer = runner::run(&self.cordon, &[], &request, stdin)
             .await
             .map_err(|e| format!("backend_error: {e}"))?;
@@ -243,21 +358,108 @@ impl Server {
             .as_ref()
             .filter(|o| o.get("exitCode").is_some())
             .ok_or_else(|| error_text(&answer))?;
-        let (stdout, stdout_truncated) = cut(&answer.stdout);
-        let (stderr, stderr_truncated) = cut(&answer.stderr);
-        Ok(RunResult {
-            exit_code: outcome["exitCode"].as_i64().unwrap_or(-1),
-            stdout,
-            stdout_truncated,
-            stderr,
-            stderr_truncated,
-            timed_out: outcome["timedOut"].as_bool().unwrap_or(false),
-            denials: outcome["denials"].as_array().cloned().unwrap_or_default(),
-        })
+        Ok(result_of(
+            Some(outcome),
+            &answer.stdout,
+            &answer.stderr,
+            None,
+        ))
     }
 
-    /// Stop and remove every sandbox this server created.
+    /// Start `request` in the background; its id.
+    fn start_background(&self, request: &Value) -> Result<String, String> {
+        let (mut child, outcome) = runner::start(&self.cordon, &[], request, true)
+            .map_err(|e| format!("backend_error: {e}"))?;
+        let id = format!(
+            "cmd-{}",
+            self.counter
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let entry = Background {
+            pid: child.id(),
+            stdout: Arc::new(Mutex::new(Vec::new())),
+            stderr: Arc::new(Mutex::new(Vec::new())),
+            stdin: Arc::new(tokio::sync::Mutex::new(child.stdin.take())),
+            ended: Arc::new(Mutex::new(None)),
+            killed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        };
+        let readers = [
+            child
+                .stdout
+                .take()
+                .map(|o| tokio::spawn(collect(o, entry.stdout.clone()))),
+            child
+                .stderr
+                .take()
+                .map(|e| tokio::spawn(collect(e, entry.stderr.clone()))),
+        ];
+        let ended = entry.ended.clone();
+        let killed = entry.killed.clone();
+        tokio::spawn(async move {
+            use std::os::unix::process::ExitStatusExt;
+            let status = child.wait().await;
+            for reader in readers.into_iter().flatten() {
+                let _ = reader.await;
+            }
+            let signal = status.as_ref().ok().and_then(|s| s.signal());
+            let doc = outcome.read().unwrap_or_else(|| match signal {
+                // Killed on request: cordon took the command down with it.
+                Some(sig) if killed.load(std::sync::atomic::Ordering::Relaxed) => {
+                    json!({"exitCode": 128 + sig, "timedOut": false, "killed": true})
+                }
+                _ => json!({"error": {"code": "backend_error", "message": format!("cordon ended ({status:?}) without an outcome")}}),
+            });
+            *lock(&ended) = Some(doc);
+        });
+        lock(&self.background).insert(id.clone(), entry);
+        Ok(id)
+    }
+
+    fn with_background<T>(&self, id: &str, f: impl FnOnce(&Background) -> T) -> Result<T, String> {
+        let all = lock(&self.background);
+        let entry = all
+            .get(id)
+            .ok_or_else(|| format!("stale_id: {id} is not a background command of this server"))?;
+        Ok(f(entry))
+    }
+
+    /// A file operation: `command` run inside sandbox `id`; a failure is
+    /// the tool's error, naming the path and what the sandbox's tool said.
+    async fn file_op(
+        &self,
+        id: &str,
+        verb: &str,
+        path: &str,
+        command: String,
+        stdin: Option<&[u8]>,
+    ) -> Result<RunResult, String> {
+        self.owned(id)?;
+        let r = self
+            .exec(id, command, stdin, None, &BTreeMap::new(), Some(60.0))
+            .await?;
+        if r.exit_code != Some(0) {
+            return Err(format!(
+                "{verb} {path} inside the sandbox failed: {}",
+                r.stderr.trim()
+            ));
+        }
+        Ok(r)
+    }
+
+    /// Kill every background command, then stop and remove every sandbox
+    /// this server created.
     async fn destroy_all(&self) {
+        let running: Vec<u32> = lock(&self.background)
+            .values()
+            .filter(|b| lock(&b.ended).is_none())
+            .filter_map(|b| {
+                b.killed.store(true, std::sync::atomic::Ordering::Relaxed);
+                b.pid
+            })
+            .collect();
+        for pid in running {
+            terminate(pid);
+        }
         let ids: Vec<String> = self
             .created
             .lock()
@@ -278,6 +480,8 @@ impl Server {
             ceiling: Arc::new(ceiling),
             cordon: Arc::new(cordon),
             created: Arc::new(Mutex::new(Vec::new())),
+            background: Arc::new(Mutex::new(BTreeMap::new())),
+            counter: Arc::new(std::sync::atomic::AtomicU64::new(1)),
             tool_router: Self::tool_router(),
         }
     }
@@ -303,25 +507,8 @@ impl Server {
             .map_err(|e| format!("policy_validation: {e}"))?;
         config["phase"] = json!("provision");
         config["containment"] = json!("process");
-        let answer = runner::run(&self.cordon, &[], &config, None)
-            .await
-            .map_err(|e| format!("backend_error: {e}"))?;
-        let doc: Value = String::from_utf8_lossy(&answer.stdout)
-            .lines()
-            .rev()
-            .find_map(|l| serde_json::from_str(l).ok())
-            .ok_or_else(|| error_text(&answer))?;
-        if let Some(err) = doc.get("error") {
-            return Err(format!(
-                "{}: {}",
-                err["code"].as_str().unwrap_or("backend_error"),
-                err["message"].as_str().unwrap_or("")
-            ));
-        }
-        let id = doc["result"]["sandboxId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let result = self.envelope(&config).await?;
+        let id = result["sandboxId"].as_str().unwrap_or_default().to_string();
         self.created
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -409,6 +596,19 @@ impl Server {
             }
             None => String::new(),
         };
+        if p.background {
+            let request = self.request_for(&id, p.command, p.cwd, &p.env, p.timeout_seconds)?;
+            let command_id = self.start_background(&request)?;
+            if let Some(text) = p.stdin {
+                let stdin = self.with_background(&command_id, |b| b.stdin.clone())?;
+                let mut guard = stdin.lock().await;
+                if let Some(pipe) = guard.as_mut() {
+                    use tokio::io::AsyncWriteExt;
+                    let _ = pipe.write_all(text.as_bytes()).await;
+                }
+            }
+            return Ok(Json(result_of(None, &[], &[], Some(command_id))));
+        }
         self.exec(
             &id,
             p.command,
@@ -421,30 +621,87 @@ impl Server {
         .map(Json)
     }
 
+    /// A background command's output so far (64 KiB per stream at most), and its exit code once it ended.
+    #[tool(name = "command_output")]
+    async fn command_output(
+        &self,
+        Parameters(p): Parameters<CommandParams>,
+    ) -> Result<Json<RunResult>, String> {
+        self.with_background(&p.command_id, |b| {
+            let ended = lock(&b.ended).clone();
+            if let Some(err) = ended.as_ref().and_then(|d| d.get("error")) {
+                return Err(format!(
+                    "{}: {}",
+                    err["code"].as_str().unwrap_or("backend_error"),
+                    err["message"].as_str().unwrap_or("")
+                ));
+            }
+            Ok(result_of(
+                ended.as_ref(),
+                &lock(&b.stdout),
+                &lock(&b.stderr),
+                Some(p.command_id.clone()),
+            ))
+        })?
+        .map(Json)
+    }
+
+    /// Write to a background command's standard input (and close it with `close`).
+    #[tool(name = "command_write_stdin")]
+    async fn command_write_stdin(
+        &self,
+        Parameters(p): Parameters<StdinParams>,
+    ) -> Result<Json<CommandDone>, String> {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.with_background(&p.command_id, |b| b.stdin.clone())?;
+        let mut guard = stdin.lock().await;
+        let pipe = guard
+            .as_mut()
+            .ok_or_else(|| format!("{}: its standard input is closed", p.command_id))?;
+        pipe.write_all(p.text.as_bytes())
+            .await
+            .map_err(|e| format!("{}: writing its standard input: {e}", p.command_id))?;
+        if p.close {
+            *guard = None;
+        }
+        Ok(Json(CommandDone {
+            command_id: p.command_id,
+        }))
+    }
+
+    /// Kill a background command and everything it started.
+    #[tool(name = "command_kill")]
+    async fn command_kill(
+        &self,
+        Parameters(p): Parameters<CommandParams>,
+    ) -> Result<Json<CommandDone>, String> {
+        let pid = self.with_background(&p.command_id, |b| {
+            b.killed.store(true, std::sync::atomic::Ordering::Relaxed);
+            lock(&b.ended).is_none().then_some(b.pid).flatten()
+        })?;
+        if let Some(pid) = pid {
+            terminate(pid);
+        }
+        Ok(Json(CommandDone {
+            command_id: p.command_id,
+        }))
+    }
+
     /// Read a file inside a sandbox (its policy applies, as to any command).
     #[tool(name = "file_read")]
     async fn file_read(
         &self,
         Parameters(p): Parameters<FileParams>,
     ) -> Result<Json<FileContent>, String> {
-        self.owned(&p.sandbox_id)?;
         let r = self
-            .exec(
+            .file_op(
                 &p.sandbox_id,
+                "reading",
+                &p.path,
                 format!("cat -- {}", quote(&p.path)),
                 None,
-                None,
-                &BTreeMap::new(),
-                Some(60.0),
             )
             .await?;
-        if r.exit_code != 0 {
-            return Err(format!(
-                "reading {} inside the sandbox failed: {}",
-                p.path,
-                r.stderr.trim()
-            ));
-        }
         Ok(Json(FileContent {
             content: r.stdout,
             truncated: r.stdout_truncated,
@@ -457,24 +714,15 @@ impl Server {
         &self,
         Parameters(p): Parameters<WriteParams>,
     ) -> Result<Json<FileNames>, String> {
-        self.owned(&p.sandbox_id)?;
-        let r = self
-            .exec(
-                &p.sandbox_id,
-                format!("cat > {}", quote(&p.path)),
-                Some(p.content.as_bytes()),
-                None,
-                &BTreeMap::new(),
-                Some(60.0),
-            )
-            .await?;
-        if r.exit_code != 0 {
-            return Err(format!(
-                "writing {} inside the sandbox failed: {}",
-                p.path,
-                r.stderr.trim()
-            ));
-        }
+        let command = format!("cat > {}", quote(&p.path));
+        self.file_op(
+            &p.sandbox_id,
+            "writing",
+            &p.path,
+            command,
+            Some(p.content.as_bytes()),
+        )
+        .await?;
         Ok(Json(FileNames {
             names: vec![p.path],
         }))
@@ -486,24 +734,15 @@ impl Server {
         &self,
         Parameters(p): Parameters<FileParams>,
     ) -> Result<Json<FileNames>, String> {
-        self.owned(&p.sandbox_id)?;
         let r = self
-            .exec(
+            .file_op(
                 &p.sandbox_id,
+                "listing",
+                &p.path,
                 format!("ls -1A -- {}", quote(&p.path)),
                 None,
-                None,
-                &BTreeMap::new(),
-                Some(60.0),
             )
             .await?;
-        if r.exit_code != 0 {
-            return Err(format!(
-                "listing {} inside the sandbox failed: {}",
-                p.path,
-                r.stderr.trim()
-            ));
-        }
         Ok(Json(FileNames {
             names: r.stdout.lines().map(str::to_string).collect(),
         }))

@@ -164,6 +164,65 @@ def test_limits_above_the_ceiling_are_refused_before_anything_runs():
     assert {s["sandboxId"] for s in sandboxes()} == before
 
 
+def test_background_commands_output_stdin_and_kill():
+    tag = f"mcp-bg-{secrets.token_hex(4)}"
+
+    async def until(s, cid, check):
+        end = time.monotonic() + 30
+        while True:
+            r = await call(s, "command_output", {"command_id": cid})
+            assert not r.is_error, r.content[0].text
+            if check(r.structured_content) or time.monotonic() > end:
+                return r.structured_content
+            await asyncio.sleep(0.05)
+
+    async def body(s):
+        sid = (await call(s, "sandbox_create", {})).structured_content["sandbox_id"]
+        r = await call(s, "command_run", {"sandbox_id": sid, "background": True,
+                                          "command": 'for i in 1 2 3; do echo tick$i; done; read x; echo "got:$x"; exit 4'})
+        cid = r.structured_content["command_id"]
+        assert r.structured_content["running"] is True
+        out = await until(s, cid, lambda o: "tick3" in o["stdout"])
+        assert out["running"] is True and out["exit_code"] is None
+        r = await call(s, "command_write_stdin", {"command_id": cid, "text": "hello\n", "close": True})
+        assert not r.is_error
+        out = await until(s, cid, lambda o: not o["running"])
+        assert (out["exit_code"], out["stdout"]) == (4, "tick1\ntick2\ntick3\ngot:hello\n")
+        r = await call(s, "command_write_stdin", {"command_id": cid, "text": "more"})
+        assert r.is_error and "closed" in r.content[0].text
+
+        # A long-running one, killed: it and what it started are gone.
+        r = await call(s, "command_run", {"sandbox_id": sid, "background": True,
+                                          "command": f"sh -c 'sleep 300; :' {tag}"})
+        cid = r.structured_content["command_id"]
+        end = time.monotonic() + 10
+        while not pids_with(tag) and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        assert pids_with(tag), "control: the background command runs"
+        assert not (await call(s, "command_kill", {"command_id": cid})).is_error
+        out = await until(s, cid, lambda o: not o["running"])
+        assert out["killed"] is True and out["exit_code"] != 0
+        end = time.monotonic() + 10
+        while pids_with(tag) and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        assert not pids_with(tag), "the killed command's process remains"
+        r = await call(s, "command_output", {"command_id": "cmd-999"})
+        assert r.is_error and "not a background command" in r.content[0].text
+
+        # One still running at disconnect is killed with the session.
+        await call(s, "command_run", {"background": True, "command": f"sh -c 'sleep 300; :' {tag}-late"})
+        end = time.monotonic() + 10
+        while not pids_with(f"{tag}-late") and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        assert pids_with(f"{tag}-late")
+
+    asyncio.run(session_run([], body))
+    end = time.monotonic() + 10
+    while pids_with(tag) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not pids_with(tag), "a background command outlived the session"
+
+
 def test_keep_leaves_sandboxes_after_disconnect():
     async def body(s):
         return (await call(s, "sandbox_create", {})).structured_content["sandbox_id"]
