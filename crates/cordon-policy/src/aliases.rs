@@ -79,7 +79,14 @@ impl AliasFinder {
 
     /// Other paths through which the sandbox could reach the denied object at `path`.
     pub fn other_paths(&self, path: &Path, kind: Kind, plan: &FsPlan) -> io::Result<Vec<PathBuf>> {
-        let meta = std::fs::metadata(path)?;
+        // Gone since it was found (a socket or temporary file of another
+        // program): no object, so no other names of it. Its own path stays
+        // denied by the entry that names it.
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
         let id = (meta.dev(), meta.ino());
         let same_object = |candidate: &Path| {
             std::fs::metadata(candidate)
@@ -237,6 +244,21 @@ fn mount_aliases(mounts: &[MountLine], path: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_denied_path_gone_before_the_alias_search_has_no_aliases() {
+        let gone = std::env::temp_dir().join(format!("cordon-gone-{}", std::process::id()));
+        let finder = AliasFinder::new();
+        let found = finder
+            .other_paths(&gone, Kind::File, &FsPlan::default())
+            .unwrap();
+        assert!(found.is_empty());
+        // Control: other errors still fail (a path through a file).
+        let through = Path::new("/proc/self/status/x");
+        assert!(finder
+            .other_paths(through, Kind::File, &FsPlan::default())
+            .is_err());
+    }
 
     #[test]
     fn bind_mount_aliases_are_found_by_arithmetic() {
