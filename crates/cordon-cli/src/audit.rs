@@ -3,7 +3,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cordon_policy::{Plan, PolicyError};
@@ -12,8 +12,9 @@ use cordon_sandbox::Outcome;
 use serde_json::{json, Value};
 
 pub struct AuditLog {
-    file: Option<std::fs::File>,
-    path: std::path::PathBuf,
+    /// Each log and its path: the operator's ceiling's (forced) and the
+    /// one asked for with `--audit-log`, when there are both.
+    sinks: Vec<(std::fs::File, PathBuf)>,
 }
 
 /// `<backend>:<128-bit random hex>`.
@@ -42,43 +43,62 @@ fn now_ms() -> u128 {
 }
 
 impl AuditLog {
-    /// The operator asked for a trail: a log that cannot be opened stops the
-    /// command rather than letting it run unrecorded.
-    pub fn open(path: Option<&Path>) -> Result<Self, PolicyError> {
-        let Some(path) = path else {
-            return Ok(AuditLog {
-                file: None,
-                path: Default::default(),
-            });
-        };
-        match OpenOptions::new().create(true).append(true).open(path) {
-            Ok(file) => Ok(AuditLog {
-                file: Some(file),
-                path: path.to_path_buf(),
-            }),
-            Err(e) => Err(PolicyError::malformed(format!(
-                "--audit-log (or CORDON_AUDIT_LOG): cannot open {}: {e}; \
-                 cordon does not run without the audit trail it was asked for",
-                path.display()
-            ))),
+    /// The operator asked for a trail (`--audit-log`, `CORDON_AUDIT_LOG`,
+    /// or the ceiling's `audit.log`, which no caller can turn off): a log
+    /// that cannot be opened stops the command rather than letting it run
+    /// unrecorded.
+    pub fn open(asked: Option<&Path>) -> Result<Self, PolicyError> {
+        let forced = cordon_policy::ceiling::InForce::load()?
+            .ceiling
+            .and_then(|c| c.audit_log.map(|log| (log, c.source)));
+        let mut sinks = Vec::new();
+        if let Some((path, ceiling)) = &forced {
+            let file = OpenOptions::new().append(true).open(path).map_err(|e| {
+                PolicyError::policy(format!(
+                    "the operator's ceiling ({} audit.log) records every command in {}, which \
+                     cannot be opened for appending: {e}; cordon runs nothing unrecorded (the \
+                     operator creates it, e.g. install -m 0622 /dev/null {})",
+                    ceiling.display(),
+                    path.display(),
+                    path.display()
+                ))
+            })?;
+            sinks.push((file, path.clone()));
         }
+        if let Some(path) = asked {
+            let same = forced.as_ref().is_some_and(|(f, _)| {
+                std::fs::canonicalize(f).ok() == std::fs::canonicalize(path).ok()
+            });
+            if !same {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        PolicyError::malformed(format!(
+                            "--audit-log (or CORDON_AUDIT_LOG): cannot open {}: {e}; \
+                             cordon does not run without the audit trail it was asked for",
+                            path.display()
+                        ))
+                    })?;
+                sinks.push((file, path.to_path_buf()));
+            }
+        }
+        Ok(AuditLog { sinks })
     }
 
-    /// Append one record (one write, so concurrent runs do not interleave
-    /// lines). A failure is said on stderr and returned.
+    /// Append one record to every log (one write each, so concurrent runs
+    /// do not interleave lines). A failure is said on stderr and returned.
     fn write(&self, record: Value) -> Result<(), PolicyError> {
-        let Some(mut file) = self.file.as_ref() else {
-            return Ok(());
-        };
-        file.write_all(format!("{record}\n").as_bytes())
-            .map_err(|e| {
-                let message = format!(
-                    "--audit-log (or CORDON_AUDIT_LOG): cannot write to {}: {e}",
-                    self.path.display()
-                );
+        let line = format!("{record}\n");
+        for (mut file, path) in self.sinks.iter().map(|(f, p)| (f, p)) {
+            file.write_all(line.as_bytes()).map_err(|e| {
+                let message = format!("audit log: cannot write to {}: {e}", path.display());
                 eprintln!("cordon: warning: {message}");
                 PolicyError::malformed(message)
-            })
+            })?;
+        }
+        Ok(())
     }
 
     /// Written before the sandbox starts: if it cannot be, nothing runs.
@@ -112,16 +132,28 @@ impl AuditLog {
         }));
     }
 
-    /// The log's path, if there is a log.
-    pub fn path(&self) -> Option<&std::path::Path> {
-        self.file.as_ref().map(|_| self.path.as_path())
+    /// The logs' paths (none without a log).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.sinks.iter().map(|(_, p)| p.clone()).collect()
+    }
+
+    /// Whether anything is recorded.
+    pub fn is_on(&self) -> bool {
+        !self.sinks.is_empty()
     }
 
     /// Where the filtering proxy appends its `network` records, one per
     /// decision as it is made (None without an audit log).
     pub fn decision_log(&self, sandbox_id: &str) -> Option<DecisionLog> {
-        let file = self.file.as_ref()?.try_clone().ok()?;
-        Some(DecisionLog::new(file, sandbox_id))
+        let files: Vec<_> = self
+            .sinks
+            .iter()
+            .filter_map(|(f, _)| f.try_clone().ok())
+            .collect();
+        if files.is_empty() {
+            return None;
+        }
+        Some(DecisionLog::new(files, sandbox_id))
     }
 
     /// The packet rules' hit counts at the end of a run.

@@ -95,7 +95,7 @@ pub fn phase_command(name: &str, id: &str, audit: &AuditLog) -> i32 {
 pub fn phase(name: &str, id: &str, audit: &AuditLog) -> i32 {
     let result = with_store(|s| match name {
         "start" => s
-            .start(id, audit.decision_log(id), audit.path())
+            .start(id, audit.decision_log(id), &audit.paths())
             .map(|()| "running"),
         "stop" => s.stop(id).map(|()| "provisioned"),
         "deprovision" => s.deprovision(id).map(|()| "deprovisioned"),
@@ -160,8 +160,8 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
         pty,
     } = exec;
     let started = std::time::Instant::now();
-    let outcome =
-        with_store(|s| s.prepare_exec(id, process, audit.path())).and_then(|(socket, mut plan)| {
+    let outcome = with_store(|s| s.prepare_exec(id, process, &audit.paths())).and_then(
+        |(socket, mut plan)| {
             plan.words = words.map(<[String]>::to_vec);
             if pty {
                 crate::term::terminal_type(&mut plan.env);
@@ -171,7 +171,8 @@ fn run_exec(id: &str, process: &Process, exec: Exec<'_>, audit: &AuditLog) -> i3
             }
             audit.exec(id, process.command_line.as_deref())?;
             lifecycle::exec(&socket, &plan, pty)
-        });
+        },
+    );
     match &outcome {
         Ok(o) => audit.exec_exit(id, o),
         Err(e) => audit.error(id, &e.message),

@@ -477,9 +477,14 @@ fn validate(file: &std::path::Path, common: &CommonArgs) -> i32 {
     match plan {
         Ok(plan) => {
             let backend = if provisioning {
-                cordon_sandbox::seam::long_lived(&plan.containment).map(|b| b.name())
+                cordon_sandbox::seam::long_lived(
+                    &plan.containment,
+                    plan.allowed_backends.as_deref(),
+                )
+                .map(|b| b.name())
             } else {
-                cordon_sandbox::select_backend(&plan.containment).map(|b| b.name())
+                cordon_sandbox::select_backend(&plan.containment, plan.allowed_backends.as_deref())
+                    .map(|b| b.name())
             };
             let mut doc = plan_json(&plan, backend.as_ref().ok().copied());
             if provisioning {
@@ -564,6 +569,11 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
             "cpuPercent": plan.resources.cpu_percent,
         },
         "policyHash": plan.policy_hash,
+        // The operator's ceiling this plan is held under (cordon extension).
+        "ceiling": plan.ceiling.as_ref().map(|path| json!({
+            "path": path,
+            "backends": plan.allowed_backends,
+        })),
     })
 }
 
@@ -581,7 +591,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     };
     if let Err(e) = cordon_sandbox::lifecycle::protect_cordon_files(
         &mut plan.filesystem,
-        common.audit_log.as_deref(),
+        &audit.paths(),
         report::outcome_file().as_deref(),
     ) {
         return fail(&e, common);
@@ -595,7 +605,8 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         eprintln!("cordon: {notice}");
     }
     if common.dry_run || common.log_file.is_some() {
-        let backend = cordon_sandbox::select_backend(&plan.containment);
+        let backend =
+            cordon_sandbox::select_backend(&plan.containment, plan.allowed_backends.as_deref());
         let doc = plan_json(&plan, backend.as_ref().ok().map(|b| b.name()));
         mxc::log(common.log_file.as_deref(), "policy", doc.clone());
         if common.dry_run {
@@ -610,7 +621,10 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         }
     }
     // What the run will try first (cheap: nothing is started to find out).
-    let backend = match cordon_sandbox::planned_backend(&plan.containment) {
+    let backend = match cordon_sandbox::planned_backend(
+        &plan.containment,
+        plan.allowed_backends.as_deref(),
+    ) {
         Ok(b) => b,
         Err(e) => return fail_sandbox(&e, common),
     };
@@ -628,7 +642,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     let opts = RunOptions {
         debug: common.debug,
         pty,
-        rule_hits: common.debug || report::wanted() || common.audit_log.is_some(),
+        rule_hits: common.debug || report::wanted() || audit.is_on(),
         decision_log: audit.decision_log(&sandbox_id).map(Arc::new),
     };
     let result = cordon_sandbox::run(&plan, &opts);

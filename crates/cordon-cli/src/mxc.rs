@@ -21,7 +21,7 @@ const CAPABILITIES: &[&str] = &["filesystemDeniedPaths", "proxyEnforcement"];
 /// can run here. `bubblewrap` is MXC's name; `native` is cordon's own (MXC's
 /// SDK reads names it does not know as "unknown").
 pub fn available_backends() -> i32 {
-    let report = probe::probe();
+    let report = probe::probe(crate::probe::allowed_backends().as_deref());
     let mut warnings = Vec::new();
     if let Err(why) = &report.network_rules {
         warnings.push(format!(
@@ -57,7 +57,7 @@ pub fn with_linux_alternatives(e: &PolicyError) -> PolicyError {
     if e.code != ErrorCode::UnsupportedContainment {
         return e.clone();
     }
-    let report = probe::probe();
+    let report = probe::probe(crate::probe::allowed_backends().as_deref());
     let usable: Vec<&BackendReport> = report.backends.iter().filter(|b| b.available).collect();
     let suggestion = if usable.is_empty() {
         "; no Linux backend can run on this host either (see `cordon probe`)".to_string()

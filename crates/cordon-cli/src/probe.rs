@@ -1,9 +1,41 @@
 //! `cordon probe`: the host report, for people (default) or programs (`--json`).
 
+use cordon_policy::ceiling::InForce as InForceNotice;
 use serde_json::json;
 
 pub fn print(as_json: bool) -> i32 {
-    let report = cordon_sandbox::probe::probe();
+    let in_force = cordon_policy::ceiling::InForce::load();
+    let (ceiling_doc, ceiling_line, code) = match &in_force {
+        Ok(f) => match &f.ceiling {
+            Some(c) => (
+                json!({"path": c.source, "policy": c.document}),
+                format!("{} {}", c.source.display(), c.document),
+                0,
+            ),
+            None => (
+                serde_json::Value::Null,
+                format!("none ({} does not exist)", cordon_policy::ceiling::PATH),
+                0,
+            ),
+        },
+        Err(e) => (
+            json!({"error": e.message}),
+            format!("BROKEN: {e}"),
+            cordon_sandbox::EXIT_CORDON_FAILED,
+        ),
+    };
+    if let Ok(InForceNotice {
+        notice: Some(n), ..
+    }) = &in_force
+    {
+        eprintln!("cordon: {n}");
+    }
+    let allowed = in_force
+        .as_ref()
+        .ok()
+        .and_then(|f| f.ceiling.as_ref())
+        .and_then(|c| c.backends.clone());
+    let report = cordon_sandbox::probe::probe(allowed.as_deref());
     if as_json {
         let backends: Vec<_> = report
             .backends
@@ -31,6 +63,8 @@ pub fn print(as_json: bool) -> i32 {
                 "rootOnlyFiles": report.root_only_files,
             },
             "backends": backends,
+            // The operator's ceiling every run is held under (cordon extension).
+            "ceiling": ceiling_doc,
             // The config versions this binary reads (`cordon schema --version V`).
             "schemaVersions": cordon_policy::SchemaVersion::ALL
                 .iter()
@@ -38,7 +72,7 @@ pub fn print(as_json: bool) -> i32 {
                 .collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return 0;
+        return code;
     }
     println!("kernel            {}", report.kernel);
     println!(
@@ -83,6 +117,7 @@ pub fn print(as_json: bool) -> i32 {
     if let Some(how) = &report.root_only_files {
         println!("root-only files   {how}");
     }
+    println!("ceiling           {ceiling_line}");
     println!();
     println!(
         "process intent -> {}",
@@ -106,5 +141,14 @@ pub fn print(as_json: bool) -> i32 {
                 .unwrap_or_default()
         );
     }
-    0
+    code
+}
+
+/// The backends the operator's ceiling allows (`None`: any, or a ceiling
+/// that cannot be read, which every run reports itself).
+pub fn allowed_backends() -> Option<Vec<String>> {
+    cordon_policy::ceiling::InForce::load()
+        .ok()?
+        .ceiling?
+        .backends
 }

@@ -9,6 +9,7 @@
 mod ceiling;
 mod runner;
 mod server;
+mod trail;
 
 pub use ceiling::{Ceiling, CeilingError};
 

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::ceiling::{Ask, Ceiling};
 use crate::runner;
+use crate::trail::{now_ms, Trail};
 
 /// Output kept per stream; the rest is cut and the result says so.
 const MAX_OUTPUT: usize = 64 * 1024;
@@ -106,6 +107,22 @@ pub struct RunResult {
     pub killed: bool,
     /// What cordon refused during the run (network), as its outcome lists it.
     pub denials: Vec<Value>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Policy {
+    /// The MXC config the sandbox was created with.
+    pub config: Value,
+    /// cordon's resolved plan of it (as `cordon validate` prints it).
+    pub effective: Value,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Denials {
+    /// Network connections refused, in order: destination, port, rule, detail.
+    pub denials: Vec<Value>,
+    /// How refused file access shows.
+    pub files: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -216,6 +233,10 @@ fn error_text(answer: &runner::Answer) -> String {
 pub struct Server {
     ceiling: Arc<Ceiling>,
     cordon: Arc<PathBuf>,
+    /// Where every cordon this server starts records (for sandbox_denials).
+    trail: Arc<Trail>,
+    /// The config each sandbox was created with (for sandbox_policy).
+    policies: Arc<Mutex<BTreeMap<String, Value>>>,
     created: Arc<Mutex<Vec<String>>>,
     background: Arc<Mutex<BTreeMap<String, Background>>>,
     counter: Arc<std::sync::atomic::AtomicU64>,
@@ -273,7 +294,7 @@ impl Server {
     /// A lifecycle request other than exec: its envelope's `result`, or its
     /// `error` as the tool's error.
     async fn envelope(&self, request: &Value) -> Result<Value, String> {
-        let answer = runner::run(&self.cordon, &[], request, None)
+        let answer = runner::run(&self.cordon, &self.recorded(), request, None)
             .await
             .map_err(|e| format!("backend_error: {e}"))?;
         let doc: Value = String::from_utf8_lossy(&answer.stdout)
@@ -350,7 +371,8 @@ impl Server {
         timeout: Option<f64>,
     ) -> Result<RunResult, String> {
         let request = self.request_for(id, command, cwd, env, timeout)?;
-        let answer = runner::run(&self.cordon, &[], &request, stdin)
+        let started = now_ms();
+        let answer = runner::run(&self.cordon, &self.recorded(), &request, stdin)
             .await
             .map_err(|e| format!("backend_error: {e}"))?;
         let outcome = answer
@@ -358,17 +380,26 @@ impl Server {
             .as_ref()
             .filter(|o| o.get("exitCode").is_some())
             .ok_or_else(|| error_text(&answer))?;
-        Ok(result_of(
-            Some(outcome),
-            &answer.stdout,
-            &answer.stderr,
-            None,
-        ))
+        let mut result = result_of(Some(outcome), &answer.stdout, &answer.stderr, None);
+        if !id.is_empty() && result.denials.is_empty() {
+            // A long-lived sandbox's proxy records in the trail, not in the
+            // command's outcome.
+            result.denials = self.trail.denials(id, started);
+        }
+        Ok(result)
+    }
+
+    /// The arguments that make a cordon record in this server's trail.
+    fn recorded(&self) -> [&str; 2] {
+        [
+            "--audit-log",
+            self.trail.path().to_str().unwrap_or_default(),
+        ]
     }
 
     /// Start `request` in the background; its id.
     fn start_background(&self, request: &Value) -> Result<String, String> {
-        let (mut child, outcome) = runner::start(&self.cordon, &[], request, true)
+        let (mut child, outcome) = runner::start(&self.cordon, &self.recorded(), request, true)
             .map_err(|e| format!("backend_error: {e}"))?;
         let id = format!(
             "cmd-{}",
@@ -475,10 +506,12 @@ impl Server {
 
 #[tool_router(router = tool_router)]
 impl Server {
-    fn new(ceiling: Ceiling, cordon: PathBuf) -> Self {
+    fn new(ceiling: Ceiling, cordon: PathBuf, trail: Trail) -> Self {
         Server {
             ceiling: Arc::new(ceiling),
             cordon: Arc::new(cordon),
+            trail: Arc::new(trail),
+            policies: Arc::new(Mutex::new(BTreeMap::new())),
             created: Arc::new(Mutex::new(Vec::new())),
             background: Arc::new(Mutex::new(BTreeMap::new())),
             counter: Arc::new(std::sync::atomic::AtomicU64::new(1)),
@@ -505,16 +538,59 @@ impl Server {
             .ceiling
             .narrow(&ask)
             .map_err(|e| format!("policy_validation: {e}"))?;
-        config["phase"] = json!("provision");
         config["containment"] = json!("process");
-        let result = self.envelope(&config).await?;
+        let mut request = config.clone();
+        request["phase"] = json!("provision");
+        let result = self.envelope(&request).await?;
         let id = result["sandboxId"].as_str().unwrap_or_default().to_string();
         self.created
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(id.clone());
+        lock(&self.policies).insert(id.clone(), config);
         self.phase("start", &id).await?;
         Ok(Json(Created { sandbox_id: id }))
+    }
+
+    /// The effective policy of a sandbox: the MXC config it was created
+    /// with, and what cordon made of it (every path with its access and why,
+    /// the network rules, the limits, the operator's ceiling if any).
+    #[tool(name = "sandbox_policy")]
+    async fn sandbox_policy(
+        &self,
+        Parameters(p): Parameters<IdParams>,
+    ) -> Result<Json<Policy>, String> {
+        self.owned(&p.sandbox_id)?;
+        let config = lock(&self.policies)
+            .get(&p.sandbox_id)
+            .cloned()
+            .ok_or_else(|| format!("stale_id: no policy recorded for {}", p.sandbox_id))?;
+        let mut probe = config.clone();
+        probe["process"] = json!({"commandLine": "true"});
+        let answer = runner::run(&self.cordon, &["--dry-run"], &probe, None)
+            .await
+            .map_err(|e| format!("backend_error: {e}"))?;
+        let effective: Value =
+            serde_json::from_slice(&answer.stdout).map_err(|_| error_text(&answer))?;
+        Ok(Json(Policy { config, effective }))
+    }
+
+    /// What a sandbox's policy refused (network connections, in order, each
+    /// with the rule that refused it), so an agent can see why a request
+    /// failed and what to ask the human for.
+    #[tool(name = "sandbox_denials")]
+    async fn sandbox_denials(
+        &self,
+        Parameters(p): Parameters<IdParams>,
+    ) -> Result<Json<Denials>, String> {
+        self.owned(&p.sandbox_id)?;
+        Ok(Json(Denials {
+            denials: self.trail.denials(&p.sandbox_id, 0),
+            files: "a path outside the policy is not there for the sandbox (no such file) \
+                    or not writable (read-only file system / permission denied); \
+                    sandbox_policy lists what it can see"
+                .into(),
+        }))
     }
 
     /// The sandboxes this server created, with their states.
@@ -763,7 +839,7 @@ impl ServerHandler for Server {
 
 /// Serve on stdio until the client disconnects; then destroy what was created.
 pub async fn serve(ceiling: Ceiling, cordon: PathBuf, keep: bool) -> std::io::Result<()> {
-    let server = Server::new(ceiling, cordon);
+    let server = Server::new(ceiling, cordon, Trail::create()?);
     let running = server
         .clone()
         .serve(rmcp::transport::stdio())

@@ -233,3 +233,77 @@ def test_keep_leaves_sandboxes_after_disconnect():
     finally:
         subprocess.run([CORDON, "stop", sid], capture_output=True)
         subprocess.run([CORDON, "deprovision", sid], capture_output=True, check=True)
+
+
+def test_the_operators_ceiling_holds_the_servers_sandboxes(scratch):
+    """The server's own flags may allow more than the host's operator does:
+    the operator's ceiling (here named by host root with CORDON_CEILING,
+    as /etc/cordon/ceiling.json would be) still refuses it."""
+    if os.getuid() != 0:
+        pytest.skip("only host root can name a ceiling; the binary's tests hold every user under it")
+    work, other = os.path.join(scratch, "work"), os.path.join(scratch, "other")
+    d = tempfile.mkdtemp(prefix="cordon-mcp-ceiling-")
+    try:
+        ceiling = os.path.join(d, "ceiling.json")
+        with open(ceiling, "w") as f:
+            json.dump({"version": 1, "filesystem": {"readonly": [work], "readwrite": []}}, f)
+        os.chmod(ceiling, 0o644)
+
+        async def body(s):
+            r = await call(s, "sandbox_create", {"readonly": [other]})
+            assert r.is_error and "operator's ceiling" in r.content[0].text, r.content[0].text
+            # Control: what both allow is created, and runs.
+            r = await call(s, "sandbox_create", {"readonly": [work]})
+            assert not r.is_error, r.content[0].text
+            sid = r.structured_content["sandbox_id"]
+            r = await call(s, "command_run", {"sandbox_id": sid, "command": f"cat {work}/notes"})
+            assert r.structured_content["stdout"] == "public", r.structured_content
+
+        params = StdioServerParameters(
+            command=CORDON,
+            args=["mcp", "--ro", scratch],
+            env={**os.environ, "CORDON_CEILING": ceiling},
+        )
+
+        async def run():
+            async with stdio_client(params) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    await body(session)
+
+        asyncio.run(run())
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_policy_and_denials_say_why_a_request_failed():
+    async def body(s):
+        r = await call(s, "sandbox_create", {"allow_hosts": ["a.example.test"]})
+        assert not r.is_error, r.content[0].text
+        sid = r.structured_content["sandbox_id"]
+        r = await call(s, "sandbox_policy", {"sandbox_id": sid})
+        assert not r.is_error, r.content[0].text
+        policy = r.structured_content
+        assert "a.example.test" in json.dumps(policy["config"]), policy
+        assert "a.example.test" in json.dumps(policy["effective"]["network"]), policy
+        # Control: nothing refused yet.
+        r = await call(s, "sandbox_denials", {"sandbox_id": sid})
+        assert r.structured_content["denials"] == [], r.structured_content
+        fetch = (
+            "python3 -c \"import urllib.request,sys\n"
+            "try: urllib.request.urlopen('http://denied.example.test/', timeout=10)\n"
+            "except Exception as e: print('refused', e); sys.exit(3)\""
+        )
+        r = await call(s, "command_run", {"sandbox_id": sid, "command": fetch})
+        out = r.structured_content
+        assert out["exit_code"] == 3 and "refused" in out["stdout"], out
+        assert [d["destination"] for d in out["denials"]] == ["denied.example.test"], out
+        r = await call(s, "sandbox_denials", {"sandbox_id": sid})
+        denials = r.structured_content["denials"]
+        assert [(d["destination"], d["port"]) for d in denials] == [("denied.example.test", 80)], denials
+        assert denials[0]["rule"], denials
+        # Another agent's (or no) sandbox is not this server's to read.
+        r = await call(s, "sandbox_denials", {"sandbox_id": "native:" + "0" * 32})
+        assert r.is_error and "stale_id" in r.content[0].text
+
+    asyncio.run(session_run(["--allow-host", "a.example.test"], body))

@@ -7,6 +7,7 @@
 
 pub mod aliases;
 pub mod caller;
+pub mod ceiling;
 pub mod config;
 pub mod contract;
 pub mod error;
@@ -21,9 +22,13 @@ pub mod schema;
 pub mod validate;
 pub mod version;
 
+pub use ceiling::Ceiling;
 pub use config::Config;
 pub use error::{ErrorCode, PolicyError, Result};
 pub use parse::{config_from_value, parse_config};
 pub use plan::{Access, Containment, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan};
-pub use resolve::{resolve_one_shot, resolve_process, resolve_sandbox, Caller, ProcessPlan};
+pub use resolve::{
+    resolve_one_shot, resolve_one_shot_under, resolve_process, resolve_sandbox,
+    resolve_sandbox_under, Caller, ProcessPlan,
+};
 pub use version::SchemaVersion;

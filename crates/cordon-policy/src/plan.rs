@@ -87,6 +87,8 @@ pub enum Origin {
     /// files, editor and agent settings) inside a writable tree: read-only,
     /// or uncreatable where missing (see [`crate::protected`]).
     HostExecuted,
+    /// Denied by the operator's ceiling (see [`crate::ceiling`]).
+    Ceiling,
 }
 
 /// The mode that marks a placeholder directory (see the sandbox crate's
@@ -299,6 +301,11 @@ pub struct Plan {
     pub notices: Vec<String>,
     /// Stable hash of the normalised config, for audit records.
     pub policy_hash: String,
+    /// The backends the operator's ceiling lets this sandbox run on (`None`:
+    /// any of its containment's).
+    pub allowed_backends: Option<Vec<String>>,
+    /// The operator's ceiling the plan is held under, if any.
+    pub ceiling: Option<PathBuf>,
 }
 
 impl Plan {

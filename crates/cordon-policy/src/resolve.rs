@@ -25,8 +25,22 @@ pub const BASELINE: &[&str] = &[
 /// PATH when `process.env` does not set one.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Validate and resolve a one-shot config into a plan.
+/// Validate and resolve a one-shot config into a plan, held under the
+/// operator's ceiling (see [`crate::ceiling`]) if the host has one.
 pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
+    let in_force = crate::ceiling::InForce::load()?;
+    let mut plan = resolve_one_shot_under(config, caller, in_force.ceiling.as_ref())
+        .map_err(|e| in_force.explain(e))?;
+    plan.notices.extend(in_force.notice);
+    Ok(plan)
+}
+
+/// [`resolve_one_shot`] under the given ceiling (`None`: none).
+pub fn resolve_one_shot_under(
+    config: &Config,
+    caller: Caller,
+    ceiling: Option<&crate::ceiling::Ceiling>,
+) -> Result<Plan> {
     let version = validate::schema_version(config)?;
     if config.phase.is_some() {
         return Err(PolicyError::new(
@@ -71,7 +85,7 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         config.presets.as_deref().unwrap_or_default(),
         caller_home.as_deref(),
     )?;
-    let filesystem = resolve_filesystem(config, caller, &presets.readonly)?;
+    let filesystem = resolve_filesystem(config, caller, &presets.readonly, ceiling)?;
 
     let (cwd, cwd_defaulted) = match &process.cwd {
         Some(cwd) if process.cwd_is_callers => {
@@ -125,7 +139,13 @@ pub fn resolve_one_shot(config: &Config, caller: Caller) -> Result<Plan> {
         resources,
         notices,
         policy_hash: String::new(),
+        allowed_backends: None,
+        ceiling: None,
     };
+    if let Some(ceiling) = ceiling {
+        ceiling.hold(&mut plan)?;
+        plan.ceiling = Some(ceiling.source.clone());
+    }
     plan.policy_hash = policy_hash(&plan);
     Ok(plan)
 }
@@ -198,6 +218,19 @@ fn user_environment(process: &crate::config::Process) -> Result<(UserEnv, Vec<St
 /// Validate and resolve a config that provisions a sandbox: like a one-shot
 /// run, but `process.commandLine` is optional (commands come with `exec`).
 pub fn resolve_sandbox(config: &Config, caller: Caller) -> Result<Plan> {
+    let in_force = crate::ceiling::InForce::load()?;
+    let mut plan = resolve_sandbox_under(config, caller, in_force.ceiling.as_ref())
+        .map_err(|e| in_force.explain(e))?;
+    plan.notices.extend(in_force.notice);
+    Ok(plan)
+}
+
+/// [`resolve_sandbox`] under the given ceiling (`None`: none).
+pub fn resolve_sandbox_under(
+    config: &Config,
+    caller: Caller,
+    ceiling: Option<&crate::ceiling::Ceiling>,
+) -> Result<Plan> {
     let mut config = config.clone();
     config.phase = None;
     config.sandbox_id = None;
@@ -205,7 +238,7 @@ pub fn resolve_sandbox(config: &Config, caller: Caller) -> Result<Plan> {
     if process.command_line.is_none() {
         process.command_line = Some("true".into());
     }
-    resolve_one_shot(&config, caller)
+    resolve_one_shot_under(&config, caller, ceiling)
 }
 
 /// A `process.cwd` the sandbox cannot see is refused before anything runs.
@@ -402,6 +435,7 @@ pub fn resolve_filesystem(
     config: &Config,
     caller: Caller,
     preset_paths: &[PathBuf],
+    ceiling: Option<&crate::ceiling::Ceiling>,
 ) -> Result<FsPlan> {
     let fs = config.filesystem.clone().unwrap_or_default();
     let mut listed: Vec<Listed> = Vec::new();
@@ -471,6 +505,9 @@ pub fn resolve_filesystem(
             // Merged-/usr symlinks (/bin -> usr/bin) are recreated by the backend.
             _ => continue,
         }
+    }
+    if let Some(ceiling) = ceiling {
+        deny_for_ceiling(&mut entries, ceiling, caller)?;
     }
     let private_tmp = !entries.iter().any(|e| e.path == Path::new("/tmp"));
 
@@ -758,6 +795,50 @@ fn check_reserved(listed: &[Listed]) -> Result<()> {
                 entry.field
             )));
         }
+    }
+    Ok(())
+}
+
+/// The ceiling's denied paths: a grant at or inside one is refused; one
+/// inside a granted tree (or the baseline) is denied there.
+fn deny_for_ceiling(
+    entries: &mut Vec<FsEntry>,
+    ceiling: &crate::ceiling::Ceiling,
+    caller: Caller,
+) -> Result<()> {
+    for (i, denied) in ceiling.denied.iter().enumerate() {
+        if let Some(grant) = entries.iter().find(|e| {
+            e.origin == Origin::Listed && e.access != Access::Denied && e.path.starts_with(denied)
+        }) {
+            return Err(PolicyError::policy(format!(
+                "filesystem: {} lies in {}, which the operator's ceiling denies ({} \
+                 filesystem.denied[{i}]); grant something else",
+                grant.path.display(),
+                denied.display(),
+                ceiling.source.display()
+            )));
+        }
+        let shown = entries
+            .iter()
+            .filter(|e| denied.starts_with(&e.path))
+            .max_by_key(|e| e.depth())
+            .is_some_and(|e| e.access != Access::Denied);
+        if !shown {
+            continue;
+        }
+        let field = format!("{} filesystem.denied[{i}]", ceiling.source.display());
+        // A path the caller cannot reach is out of its sandbox's reach too.
+        let Ok(listed) = resolve_one(&field, &denied.to_string_lossy(), Access::Denied, caller)
+        else {
+            continue;
+        };
+        entries.retain(|e| e.path != listed.path);
+        entries.push(FsEntry {
+            path: listed.path,
+            access: Access::Denied,
+            kind: listed.kind,
+            origin: Origin::Ceiling,
+        });
     }
     Ok(())
 }

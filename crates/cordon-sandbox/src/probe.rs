@@ -72,10 +72,11 @@ pub fn root_only_files() -> Option<String> {
         return None;
     }
     // The baseline as a config that lists nothing resolves it.
-    let how = match cordon_policy::resolve::resolve_filesystem(&Default::default(), caller, &[]) {
-        Ok(fs) => crate::owner_less::OwnerLessBaseline::prepare(&fs).mechanism(),
-        Err(e) => format!("unknown: resolving the baseline failed: {e}"),
-    };
+    let how =
+        match cordon_policy::resolve::resolve_filesystem(&Default::default(), caller, &[], None) {
+            Ok(fs) => crate::owner_less::OwnerLessBaseline::prepare(&fs).mechanism(),
+            Err(e) => format!("unknown: resolving the baseline failed: {e}"),
+        };
     Some(how)
 }
 
@@ -107,7 +108,8 @@ pub fn network_rules_usable() -> Result<(), String> {
     }
 }
 
-pub fn probe() -> HostReport {
+/// `allowed`: the backends the operator's ceiling allows (`None`: any).
+pub fn probe(allowed: Option<&[String]>) -> HostReport {
     let user_namespaces = Backend::Native.availability();
     let kvm = kvm_usable();
     let network_rules = network_rules_usable();
@@ -179,7 +181,7 @@ pub fn probe() -> HostReport {
             version: None,
         },
     ];
-    let process_intent = crate::seam::select(&cordon_policy::Containment::Process)
+    let process_intent = crate::seam::select(&cordon_policy::Containment::Process, allowed)
         .ok()
         .map(Backend::name);
     HostReport {

@@ -16,7 +16,36 @@ use crate::{bubblewrap, host, landlock_only, native};
 /// fails. `process`: native namespaces, else bubblewrap (only a setuid bwrap
 /// can work where cordon's own namespaces cannot), else Landlock-only.
 /// `native`: namespaces, else Landlock-only. `bubblewrap`: bwrap or an error.
-pub fn chain(containment: &Containment) -> Result<&'static [Backend], SandboxError> {
+/// `allowed` (the operator's ceiling, see `cordon_policy::ceiling`) removes
+/// backends from the chain; a chain left empty is an error naming both.
+pub fn chain(
+    containment: &Containment,
+    allowed: Option<&[String]>,
+) -> Result<Vec<Backend>, SandboxError> {
+    let full = full_chain(containment)?;
+    let Some(allowed) = allowed else {
+        return Ok(full.to_vec());
+    };
+    let kept: Vec<Backend> = full
+        .iter()
+        .copied()
+        .filter(|b| allowed.iter().any(|a| a == b.name()))
+        .collect();
+    if kept.is_empty() {
+        return Err(SandboxError::unavailable(format!(
+            "containment {:?} runs on {}, and the operator's ceiling allows only backends {}",
+            containment.name(),
+            full.iter()
+                .map(|b| b.name())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            allowed.join(", ")
+        )));
+    }
+    Ok(kept)
+}
+
+fn full_chain(containment: &Containment) -> Result<&'static [Backend], SandboxError> {
     match containment {
         Containment::Process => Ok(&[Backend::Native, Backend::Bubblewrap, Backend::LandlockOnly]),
         Containment::Native => Ok(&[Backend::Native, Backend::LandlockOnly]),
@@ -111,8 +140,11 @@ impl Backend {
 /// The backend a plan's containment resolves to on this host, without
 /// running anything (for `validate`, `--debug` and `probe`): the first of its
 /// [`chain`] that is available.
-pub fn select(containment: &Containment) -> Result<Backend, SandboxError> {
-    first_of(containment, Backend::availability)
+pub fn select(
+    containment: &Containment,
+    allowed: Option<&[String]>,
+) -> Result<Backend, SandboxError> {
+    first_of(containment, allowed, Backend::availability)
 }
 
 /// The backend a run of this containment will try first: the first of its
@@ -120,20 +152,24 @@ pub fn select(containment: &Containment) -> Result<Backend, SandboxError> {
 /// run confirms, and falls back as [`run`] does). For the sandbox id and the
 /// audit record written before the run; [`Outcome::backend`] is the one
 /// that ran.
-pub fn planned(containment: &Containment) -> Result<Backend, SandboxError> {
-    first_of(containment, Backend::prerequisites)
+pub fn planned(
+    containment: &Containment,
+    allowed: Option<&[String]>,
+) -> Result<Backend, SandboxError> {
+    first_of(containment, allowed, Backend::prerequisites)
 }
 
 /// The first backend of `containment`'s chain that `check` accepts, or why
 /// none did.
 fn first_of(
     containment: &Containment,
+    allowed: Option<&[String]>,
     check: fn(Backend) -> Result<(), String>,
 ) -> Result<Backend, SandboxError> {
     let mut reasons = Vec::new();
-    for backend in chain(containment)? {
-        match check(*backend) {
-            Ok(()) => return Ok(*backend),
+    for backend in chain(containment, allowed)? {
+        match check(backend) {
+            Ok(()) => return Ok(backend),
             Err(why) => reasons.push(backend.unavailable(&why)),
         }
     }
@@ -142,10 +178,12 @@ fn first_of(
 
 /// The backend a state-aware sandbox of this containment runs on: the
 /// strongest of its chain (no fallback: a sandbox keeps its backend for life).
-pub fn long_lived(containment: &Containment) -> Result<Backend, SandboxError> {
-    chain(containment)?
-        .iter()
-        .copied()
+pub fn long_lived(
+    containment: &Containment,
+    allowed: Option<&[String]>,
+) -> Result<Backend, SandboxError> {
+    chain(containment, allowed)?
+        .into_iter()
         .find(|b| b.long_lived())
         .ok_or_else(|| {
             SandboxError::unavailable(format!(
@@ -159,7 +197,7 @@ pub fn long_lived(containment: &Containment) -> Result<Backend, SandboxError> {
 /// here (see [`chain`]). Never runs a command unsandboxed.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     context::check_host_network_scoping(plan)?;
-    let chain = chain(&plan.containment)?;
+    let chain = chain(&plan.containment, plan.allowed_backends.as_deref())?;
     if opts.pty && !chain.contains(&Backend::Native) {
         return Err(SandboxError::unavailable(
             "--pty is supported on the native backend only so far",
@@ -203,26 +241,48 @@ mod tests {
     #[test]
     fn every_chain_is_strongest_first_and_never_empty() {
         assert_eq!(
-            chain(&Containment::Process).unwrap(),
+            chain(&Containment::Process, None).unwrap(),
             &[Backend::Native, Backend::Bubblewrap, Backend::LandlockOnly]
         );
         assert_eq!(
-            chain(&Containment::Native).unwrap(),
+            chain(&Containment::Native, None).unwrap(),
             &[Backend::Native, Backend::LandlockOnly]
         );
         assert_eq!(
-            chain(&Containment::Bubblewrap).unwrap(),
+            chain(&Containment::Bubblewrap, None).unwrap(),
             &[Backend::Bubblewrap]
         );
-        assert!(chain(&Containment::MicroVm).is_err());
+        assert!(chain(&Containment::MicroVm, None).is_err());
+    }
+
+    #[test]
+    fn a_ceiling_removes_backends_and_never_empties_a_chain_silently() {
+        let only = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            chain(&Containment::Process, Some(&only(&["bubblewrap"]))).unwrap(),
+            [Backend::Bubblewrap]
+        );
+        assert_eq!(
+            chain(&Containment::Native, Some(&only(&["native"]))).unwrap(),
+            [Backend::Native]
+        );
+        let e = chain(&Containment::Bubblewrap, Some(&only(&["native"]))).unwrap_err();
+        assert!(e.to_string().contains("allows only backends native"), "{e}");
+        assert!(long_lived(&Containment::Process, Some(&only(&["landlock-only"]))).is_err());
     }
 
     #[test]
     fn long_lived_sandboxes_keep_the_strongest_namespaced_backend() {
-        assert_eq!(long_lived(&Containment::Process).unwrap(), Backend::Native);
-        assert_eq!(long_lived(&Containment::Native).unwrap(), Backend::Native);
         assert_eq!(
-            long_lived(&Containment::Bubblewrap).unwrap(),
+            long_lived(&Containment::Process, None).unwrap(),
+            Backend::Native
+        );
+        assert_eq!(
+            long_lived(&Containment::Native, None).unwrap(),
+            Backend::Native
+        );
+        assert_eq!(
+            long_lived(&Containment::Bubblewrap, None).unwrap(),
             Backend::Bubblewrap
         );
     }

@@ -2,7 +2,7 @@
 //! seam), stop and deprovision.
 
 use std::os::fd::AsRawFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cordon_policy::{Caller, Config, ErrorCode};
 use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType};
@@ -21,12 +21,12 @@ use crate::sys;
 impl Store {
     /// Build the sandbox's namespaces and start its init. Its filtering
     /// proxy, if it has one, writes its decisions to `log` while it runs;
-    /// `audit_log` (the file behind it) is kept out of the sandbox.
+    /// `audit_logs` (the files behind it) are kept out of the sandbox.
     pub fn start(
         &self,
         id: &str,
         log: Option<crate::net::DecisionLog>,
-        audit_log: Option<&Path>,
+        audit_logs: &[PathBuf],
     ) -> Result<()> {
         let dir = self.dir(id)?;
         let _lock = Lock::take(&dir)?;
@@ -39,7 +39,7 @@ impl Store {
         }
         let config: Config = cordon_policy::config_from_value(record.config.clone())?;
         let mut plan = cordon_policy::resolve_sandbox(&config, Caller::current())?;
-        protect_cordon_files(&mut plan.filesystem, audit_log, None)?;
+        protect_cordon_files(&mut plan.filesystem, audit_logs, None)?;
         let socket_path = dir.join("sock");
         let _ = std::fs::remove_file(&socket_path);
         let listener = socket(

@@ -49,7 +49,7 @@ fn state_roots() -> Vec<PathBuf> {
 /// now, private, so that the sandbox cannot plant one of its own.
 pub fn protect_cordon_files(
     fs: &mut cordon_policy::FsPlan,
-    audit_log: Option<&Path>,
+    audit_logs: &[PathBuf],
     outcome_file: Option<&Path>,
 ) -> std::result::Result<(), cordon_policy::PolicyError> {
     use cordon_policy::resolve::{protect_path, Protected};
@@ -63,7 +63,7 @@ pub fn protect_cordon_files(
         }
         protect_path(fs, &root, Protected::StateRoot)?;
     }
-    if let Some(log) = audit_log {
+    for log in audit_logs {
         protect_path(fs, log, Protected::AuditLog)?;
     }
     if let Some(file) = outcome_file {

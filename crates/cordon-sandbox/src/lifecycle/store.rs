@@ -108,7 +108,7 @@ impl Store {
             ));
         }
         let plan = cordon_policy::resolve_sandbox(&parsed, Caller::current())?;
-        let backend = crate::seam::long_lived(&plan.containment)
+        let backend = crate::seam::long_lived(&plan.containment, plan.allowed_backends.as_deref())
             .map_err(|e| LifecycleError::new(ErrorCode::UnsupportedContainment, e.to_string()))?;
         let token = random_token()?;
         let dir = self.root.join(&token);
@@ -200,13 +200,13 @@ impl Store {
     }
 
     /// Resolve an exec request's process fields against a running sandbox.
-    /// `audit_log`: the log this exec is recorded in, which must not be one
+    /// `audit_logs`: the logs this exec is recorded in, which must not be ones
     /// the sandbox can see (the log it was started with is kept out of it).
     pub fn prepare_exec(
         &self,
         id: &str,
         process: &cordon_policy::config::Process,
-        audit_log: Option<&Path>,
+        audit_logs: &[PathBuf],
     ) -> Result<(PathBuf, ProcessPlan)> {
         let dir = self.dir(id)?;
         let record = self.read(&dir)?;
@@ -225,7 +225,14 @@ impl Store {
                 ))
             }
         }
-        if let Some(log) = audit_log.and_then(|p| std::fs::canonicalize(p).ok()) {
+        let in_force = cordon_policy::ceiling::InForce::load()?;
+        if let Some(ceiling) = &in_force.ceiling {
+            hold_running(id, &record, ceiling)?;
+        }
+        for log in audit_logs
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+        {
             if record.sees(&log) {
                 return Err(LifecycleError::new(
                     ErrorCode::PolicyValidation,
@@ -251,12 +258,49 @@ impl Store {
                     ..Default::default()
                 });
         // Commands see the proxy variables the sandbox's network plan sets.
-        let plan = cordon_policy::resolve_process(
+        let mut plan = cordon_policy::resolve_process(
             process,
             record.proxy_url.as_deref(),
             &default_cwd,
             &defaults,
         )?;
+        if let Some(ceiling) = &in_force.ceiling {
+            plan.timeout = ceiling.cap_timeout(plan.timeout)?;
+        }
+        plan.warnings.extend(in_force.notice);
         Ok((dir.join("sock"), plan))
     }
+}
+
+/// A running sandbox is held under the ceiling in force now, not only the
+/// one it started under: an exec into a sandbox whose policy the operator
+/// has since narrowed beyond (a path, a host, a limit, a backend) or whose
+/// view reaches a path the ceiling now denies is refused — stop and start it
+/// again to apply the ceiling.
+fn hold_running(id: &str, record: &Record, ceiling: &cordon_policy::Ceiling) -> Result<()> {
+    let revoked = |why: String| {
+        LifecycleError::new(
+            ErrorCode::PolicyValidation,
+            format!(
+                "sandbox {id} no longer fits the operator's ceiling: {why}; its commands are \
+                 refused until it is deprovisioned (or stopped and started again under the \
+                 ceiling)"
+            ),
+        )
+    };
+    let config: Config = cordon_policy::config_from_value(record.config.clone())?;
+    let plan = cordon_policy::resolve_sandbox_under(&config, Caller::current(), Some(ceiling))
+        .map_err(|e| revoked(e.message))?;
+    if let Some(entry) = plan
+        .filesystem
+        .entries
+        .iter()
+        .find(|e| e.origin == cordon_policy::Origin::Ceiling && record.sees(&e.path))
+    {
+        return Err(revoked(format!(
+            "it can see {}, which the ceiling denies",
+            entry.path.display()
+        )));
+    }
+    Ok(())
 }

@@ -89,17 +89,17 @@ impl NetEvent {
 /// so the trail survives a killed runner and a long-lived sandbox's keeper.
 #[derive(Debug)]
 pub struct DecisionLog {
-    file: std::fs::File,
+    files: Vec<std::fs::File>,
     sandbox_id: String,
     /// A failed write has been reported (once is enough).
     failed: std::sync::atomic::AtomicBool,
 }
 
 impl DecisionLog {
-    /// `file` must be open for appending.
-    pub fn new(file: std::fs::File, sandbox_id: &str) -> Self {
+    /// Each of `files` must be open for appending.
+    pub fn new(files: Vec<std::fs::File>, sandbox_id: &str) -> Self {
         DecisionLog {
-            file,
+            files,
             sandbox_id: sandbox_id.to_string(),
             failed: Default::default(),
         }
@@ -110,18 +110,21 @@ impl DecisionLog {
         record["event"] = "network".into();
         record["sandboxId"] = self.sandbox_id.as_str().into();
         // One write per line, so that concurrent writers do not interleave.
-        if let Err(e) = (&self.file).write_all(format!("{record}\n").as_bytes()) {
-            if !self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                eprintln!(
-                    "cordon: warning: audit log: proxy decisions are not being recorded: {e}"
-                );
+        let line = format!("{record}\n");
+        for mut file in &self.files {
+            if let Err(e) = file.write_all(line.as_bytes()) {
+                if !self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    eprintln!(
+                        "cordon: warning: audit log: proxy decisions are not being recorded: {e}"
+                    );
+                }
             }
         }
     }
 
-    /// The descriptor a forked keeper must keep open.
-    pub(super) fn descriptor(&self) -> RawFd {
-        self.file.as_raw_fd()
+    /// The descriptors a forked keeper must keep open.
+    pub(super) fn descriptors(&self) -> Vec<RawFd> {
+        self.files.iter().map(|f| f.as_raw_fd()).collect()
     }
 }
 

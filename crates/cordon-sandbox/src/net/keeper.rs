@@ -64,7 +64,7 @@ fn keep(plan: &Plan, ns: Namespaces, init: RawFd, ready: OwnedFd, log: Option<De
         init,
         ready.as_raw_fd(),
     ];
-    keep.extend(log.as_ref().map(DecisionLog::descriptor));
+    keep.extend(log.iter().flat_map(|l| l.descriptors()));
     crate::sys::detach_descriptors(&keep);
     let network = match ActiveNetwork::start(plan, ns, false, log.map(Arc::new)) {
         Ok(network) => network,

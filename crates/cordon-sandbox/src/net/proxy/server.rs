@@ -500,7 +500,7 @@ mod tests {
             events: Mutex::new(Vec::new()),
             events_not_kept: AtomicU64::new(0),
             debug: false,
-            log: Some(Arc::new(DecisionLog::new(file, "native:test"))),
+            log: Some(Arc::new(DecisionLog::new(vec![file], "native:test"))),
             hosts: None,
             // Never entered here: the test's own namespaces stand in.
             sandbox: Namespaces {
