@@ -21,7 +21,7 @@ pub struct RunArgs {
 }
 
 /// The flags that describe a policy: `cordon run`'s, and `cordon provision`'s.
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug, Default, Clone)]
 pub struct PolicyArgs {
     /// Start from this config file (`-`: standard input); flags add to it.
     #[arg(long, value_name = "FILE")]

@@ -13,6 +13,7 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 mod audit;
 mod fd;
 mod flags;
+mod learn;
 mod lifecycle;
 mod mcp;
 mod mxc;
@@ -183,9 +184,19 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run a command under a policy (or none) while watching what it
+    /// reaches for; print a suggested policy it passes under (to review).
+    Learn(Box<learn::LearnArgs>),
     /// Internal: the exec server of a long-lived sandbox built by bwrap.
     #[command(name = "__serve", hide = true)]
     Serve { fd: i32 },
+    /// Internal: `cordon learn`'s observer inside the sandbox.
+    #[command(name = "__observe", hide = true)]
+    Observe {
+        report: PathBuf,
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
 }
 
 impl Command {
@@ -203,7 +214,9 @@ impl Command {
             Command::Deprovision { .. } => "deprovision",
             Command::Ls => "ls",
             Command::Mcp { .. } => "mcp",
+            Command::Learn(_) => "learn",
             Command::Serve { .. } => "__serve",
+            Command::Observe { .. } => "__observe",
         }
     }
 }
@@ -283,6 +296,12 @@ fn main() -> ExitCode {
         Some(Command::Ls) => lifecycle::list(cli.mxc.common.json),
         Some(Command::Mcp { args }) => mcp::exec(&args),
         Some(Command::Serve { fd }) => cordon_sandbox::lifecycle::server::serve_inherited(fd),
+        Some(Command::Learn(args)) => {
+            let mut common = cli.mxc.common.clone();
+            common.flag_words = args.policy.config.is_none();
+            learn::learn(&args, &common)
+        }
+        Some(Command::Observe { report, command }) => learn::observe(&report, &command),
         None if cli.mxc.available_backends => mxc::available_backends(),
         None => mxc_invocation(&cli.mxc),
     };
@@ -580,21 +599,36 @@ fn plan_json(plan: &Plan, backend: Option<&str>) -> serde_json::Value {
 /// Resolve and run a one-shot config; returns cordon's exit code.
 /// `words`: the command as `cordon run -- CMD ARGS` gave it (empty: none).
 fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty: bool) -> i32 {
+    match execute(config, words, common, pty) {
+        Ok((plan, outcome)) => report_outcome(&outcome, &plan, common),
+        Err(code) => code,
+    }
+}
+
+/// Resolve and run a one-shot config, recording it in the audit log: the
+/// plan and how the run ended, or cordon's exit code when it did not run
+/// (refused, failed, or a dry run).
+fn execute(
+    config: Config,
+    words: Option<&[String]>,
+    common: &CommonArgs,
+    pty: bool,
+) -> Result<(Plan, Outcome), i32> {
     // Opened first: the log must exist for the plan to keep it out of the sandbox.
     let audit = match audit::AuditLog::open(common.audit_log.as_deref()) {
         Ok(audit) => audit,
-        Err(e) => return fail(&e, common),
+        Err(e) => return Err(fail(&e, common)),
     };
     let mut plan = match cordon_policy::resolve_one_shot(&config, Caller::current()) {
         Ok(plan) => plan,
-        Err(e) => return fail(&e, common),
+        Err(e) => return Err(fail(&e, common)),
     };
     if let Err(e) = cordon_sandbox::lifecycle::protect_cordon_files(
         &mut plan.filesystem,
         &audit.paths(),
         report::outcome_file().as_deref(),
     ) {
-        return fail(&e, common);
+        return Err(fail(&e, common));
     }
     plan.command_words = words.filter(|w| !w.is_empty()).map(<[String]>::to_vec);
     if pty {
@@ -611,13 +645,13 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         mxc::log(common.log_file.as_deref(), "policy", doc.clone());
         if common.dry_run {
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-            return match backend {
+            return Err(match backend {
                 Ok(_) => {
                     eprintln!("cordon: dry run: the config is valid; nothing was run");
                     0
                 }
                 Err(e) => fail_sandbox(&e, common),
-            };
+            });
         }
     }
     // What the run will try first (cheap: nothing is started to find out).
@@ -626,7 +660,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
         plan.allowed_backends.as_deref(),
     ) {
         Ok(b) => b,
-        Err(e) => return fail_sandbox(&e, common),
+        Err(e) => return Err(fail_sandbox(&e, common)),
     };
     if common.debug {
         eprintln!(
@@ -637,7 +671,7 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
     }
     let sandbox_id = audit::new_sandbox_id(backend.name());
     if let Err(e) = audit.spawn(&sandbox_id, &plan, backend.name()) {
-        return fail(&e, common);
+        return Err(fail(&e, common));
     }
     let opts = RunOptions {
         debug: common.debug,
@@ -657,11 +691,11 @@ fn run_config(config: Config, words: Option<&[String]>, common: &CommonArgs, pty
             );
             audit.rule_hits(&sandbox_id, &outcome);
             audit.exit(&sandbox_id, &outcome);
-            report_outcome(&outcome, &plan, common)
+            Ok((plan, outcome))
         }
         Err(e) => {
             audit.error(&sandbox_id, &e.to_string());
-            fail_sandbox(&e, common)
+            Err(fail_sandbox(&e, common))
         }
     }
 }
