@@ -299,7 +299,13 @@ fn main() -> ExitCode {
         Some(Command::Learn(args)) => {
             let mut common = cli.mxc.common.clone();
             common.flag_words = args.policy.config.is_none();
-            learn::learn(&args, &common)
+            learn::learn(
+                &args,
+                learn::Runner {
+                    run: |config, words: &[String]| execute(config, Some(words), &common, false),
+                    fail: |e: &PolicyError| fail(e, &common),
+                },
+            )
         }
         Some(Command::Observe { report, command }) => learn::observe(&report, &command),
         None if cli.mxc.available_backends => mxc::available_backends(),

@@ -7,11 +7,13 @@
 //! disconnects.
 
 mod ceiling;
+mod http;
 mod runner;
 mod server;
 mod trail;
 
 pub use ceiling::{Ceiling, CeilingError};
+pub use http::Listen;
 
 /// Serve MCP on stdin/stdout until the client disconnects, then destroy the
 /// sandboxes this server created (unless `keep` is set).
@@ -24,4 +26,24 @@ pub fn serve_stdio(
         .enable_all()
         .build()?;
     runtime.block_on(server::serve(ceiling, cordon, keep))
+}
+
+/// Serve MCP's streamable HTTP transport at `listen` (loopback or a unix
+/// socket; every request must carry `Authorization: Bearer TOKEN`) until
+/// SIGINT or SIGTERM, then destroy the sandboxes this server created (unless
+/// `keep`). `ready` is told the address once it listens.
+pub fn serve_http(
+    ceiling: Ceiling,
+    cordon: std::path::PathBuf,
+    keep: bool,
+    listen: Listen,
+    token: String,
+    ready: impl FnOnce(&str),
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(server::serve_http(
+        ceiling, cordon, keep, listen, token, ready,
+    ))
 }

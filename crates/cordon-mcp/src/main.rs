@@ -34,6 +34,12 @@ struct Args {
     /// Keep the sandboxes this server created when the client disconnects.
     #[arg(long)]
     keep: bool,
+    /// Serve MCP's streamable HTTP transport here instead of stdio:
+    /// 127.0.0.1:PORT, [::1]:PORT or unix:/PATH. Every request needs
+    /// `Authorization: Bearer TOKEN` (CORDON_MCP_TOKEN, else a random one
+    /// printed on stderr). Sandboxes are destroyed when the server stops.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
     /// The cordon binary (default: `cordon` beside this one, then CORDON_BIN).
     #[arg(long, value_name = "PATH")]
     cordon: Option<PathBuf>,
@@ -55,6 +61,13 @@ fn cordon_binary(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
         "no cordon binary beside {}; pass --cordon PATH or set CORDON_BIN",
         me.display()
     ))
+}
+
+/// 128 random bits as hex.
+fn random_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn main() -> ExitCode {
@@ -87,7 +100,41 @@ fn main() -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
-    match cordon_mcp::serve_stdio(ceiling, cordon, args.keep) {
+    let served = match &args.http {
+        None => cordon_mcp::serve_stdio(ceiling, cordon, args.keep),
+        Some(addr) => {
+            let listen = match cordon_mcp::Listen::parse(addr) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("cordon: mcp: {e}");
+                    return ExitCode::from(FAILED);
+                }
+            };
+            let (token, chosen) = match std::env::var("CORDON_MCP_TOKEN") {
+                Ok(t) if t.len() >= 16 => (t, true),
+                Ok(_) => {
+                    eprintln!("cordon: mcp: CORDON_MCP_TOKEN must be at least 16 characters");
+                    return ExitCode::from(FAILED);
+                }
+                Err(_) => match random_token() {
+                    Ok(t) => (t, false),
+                    Err(e) => {
+                        eprintln!("cordon: mcp: cannot make a token: {e}");
+                        return ExitCode::from(FAILED);
+                    }
+                },
+            };
+            let shown = if chosen {
+                "the token in CORDON_MCP_TOKEN".to_string()
+            } else {
+                token.clone()
+            };
+            cordon_mcp::serve_http(ceiling, cordon, args.keep, listen, token, |at| {
+                eprintln!("cordon: mcp: serving MCP at {at} (Authorization: Bearer {shown})");
+            })
+        }
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cordon: mcp: {e}");

@@ -837,6 +837,24 @@ impl ServerHandler for Server {
     }
 }
 
+/// Serve streamable HTTP at `listen` until SIGINT or SIGTERM; then destroy
+/// what was created (every client's: over HTTP they share this server).
+pub async fn serve_http(
+    ceiling: Ceiling,
+    cordon: PathBuf,
+    keep: bool,
+    listen: crate::http::Listen,
+    token: String,
+    ready: impl FnOnce(&str),
+) -> std::io::Result<()> {
+    let server = Server::new(ceiling, cordon, Trail::create()?);
+    let served = crate::http::serve(server.clone(), listen, token, ready).await;
+    if !keep {
+        server.destroy_all().await;
+    }
+    served
+}
+
 /// Serve on stdio until the client disconnects; then destroy what was created.
 pub async fn serve(ceiling: Ceiling, cordon: PathBuf, keep: bool) -> std::io::Result<()> {
     let server = Server::new(ceiling, cordon, Trail::create()?);

@@ -307,3 +307,57 @@ def test_policy_and_denials_say_why_a_request_failed():
         assert r.is_error and "stale_id" in r.content[0].text
 
     asyncio.run(session_run(["--allow-host", "a.example.test"], body))
+
+
+def test_streamable_http_needs_the_token_and_cleans_up_when_stopped():
+    import re
+    import signal
+    import urllib.error
+    import urllib.request
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    token = secrets.token_hex(16)
+    server = subprocess.Popen(
+        [CORDON, "mcp", "--http", "127.0.0.1:0"],
+        env={**os.environ, "CORDON_MCP_TOKEN": token},
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = server.stderr.readline()
+        found = re.search(r"at (http://\S+)", line)
+        assert found, line
+        url = found.group(1)
+        hello = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+        for headers in ({}, {"Authorization": "Bearer " + "0" * 32}):
+            request = urllib.request.Request(
+                url, data=hello, method="POST",
+                headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers},
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 401
+
+        async def body():
+            client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+            async with client, streamable_http_client(url, http_client=client) as streams:
+                read, write = streams[0], streams[1]
+                async with ClientSession(read, write) as s:
+                    await s.initialize()
+                    r = await call(s, "sandbox_create", {})
+                    assert not r.is_error, r.content[0].text
+                    sid = r.structured_content["sandbox_id"]
+                    r = await call(s, "command_run", {"sandbox_id": sid, "command": "echo over-http"})
+                    assert r.structured_content["stdout"] == "over-http\n", r.structured_content
+                    return sid
+
+        sid = asyncio.run(body())
+        # Control: the sandbox outlives the client's session while the server runs.
+        assert sid in {s["sandboxId"] for s in sandboxes()}
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        assert sid not in {s["sandboxId"] for s in sandboxes()}
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -22,7 +22,6 @@ use cordon_policy::PolicyError;
 use serde_json::{json, Value};
 
 use crate::flags::{self, PolicyArgs};
-use crate::CommonArgs;
 pub use observe::observe;
 use suggest::{Finding, Observation};
 
@@ -163,15 +162,38 @@ fn say(line: &str) {
     eprintln!("cordon learn: {line}");
 }
 
+/// How `cordon learn` runs one round and reports a refusal: `cordon run`'s
+/// own path (audit log, ceiling, backends), handed in by the caller.
+pub struct Runner<R, F> {
+    /// Run a one-shot config with the command as words: its plan and
+    /// outcome, or cordon's exit code when it did not run.
+    pub run: R,
+    /// Report a refusal as every command does; the exit code.
+    pub fail: F,
+}
+
 /// Run `cordon learn`; cordon's exit code (the command's last one, or 125).
-pub fn learn(args: &LearnArgs, common: &CommonArgs) -> i32 {
-    match drive(args, common) {
+pub fn learn<R, F>(args: &LearnArgs, mut runner: Runner<R, F>) -> i32
+where
+    R: FnMut(
+        cordon_policy::Config,
+        &[String],
+    ) -> Result<(cordon_policy::Plan, cordon_sandbox::Outcome), i32>,
+    F: Fn(&PolicyError) -> i32,
+{
+    match drive(args, &mut runner.run) {
         Ok(code) => code,
-        Err(e) => crate::fail(&e, common),
+        Err(e) => (runner.fail)(&e),
     }
 }
 
-fn drive(args: &LearnArgs, common: &CommonArgs) -> Result<i32, PolicyError> {
+fn drive<R>(args: &LearnArgs, run: &mut R) -> Result<i32, PolicyError>
+where
+    R: FnMut(
+        cordon_policy::Config,
+        &[String],
+    ) -> Result<(cordon_policy::Plan, cordon_sandbox::Outcome), i32>,
+{
     if args.command.is_empty() {
         return Err(PolicyError::malformed(
             "no command given: cordon learn [FLAGS] -- CMD [ARGS...]",
@@ -227,7 +249,7 @@ fn drive(args: &LearnArgs, common: &CommonArgs) -> Result<i32, PolicyError> {
             return Err(e);
         }
         say(&format!("round {round}: running under the policy so far"));
-        let (plan, outcome) = match crate::execute(config, Some(&words), common, false) {
+        let (plan, outcome) = match run(config, &words) {
             Ok(done) => done,
             Err(code) => return Ok(code),
         };
