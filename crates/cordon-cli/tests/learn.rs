@@ -216,3 +216,215 @@ fn learns_a_cargo_build_with_a_path_dependency() {
     std::fs::remove_dir_all(fx.path("app/target")).unwrap();
     sufficient_and_minimal(who, &doc, &fx);
 }
+
+/// An address of the host (on lo) for a local package registry; removed on drop.
+struct LabAddress(&'static str, bool);
+
+impl LabAddress {
+    fn add(addr: &'static str) -> Self {
+        let shown = std::process::Command::new("ip")
+            .args(["-4", "-o", "addr", "show", "dev", "lo"])
+            .output()
+            .unwrap();
+        let have = String::from_utf8_lossy(&shown.stdout).contains(&format!(" {addr}/32"));
+        if !have {
+            let ok = std::process::Command::new("ip")
+                .args(["addr", "add", &format!("{addr}/32"), "dev", "lo"])
+                .status()
+                .unwrap();
+            assert!(ok.success(), "ip addr add {addr}/32 dev lo");
+        }
+        LabAddress(addr, !have)
+    }
+}
+
+impl Drop for LabAddress {
+    fn drop(&mut self) {
+        if self.1 {
+            let _ = std::process::Command::new("ip")
+                .args(["addr", "del", &format!("{}/32", self.0), "dev", "lo"])
+                .status();
+        }
+    }
+}
+
+/// A package registry on `addr` serving one package from `dir` (npm's
+/// metadata document and the tarball); killed on drop.
+struct Registry {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Registry {
+    fn start(addr: &str, dir: &str) -> Self {
+        let script = r#"
+import http.server, os, sys
+root = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = os.path.join(root, self.path.strip("/").replace("/-/", "/"))
+        if os.path.isdir(path):
+            path = os.path.join(path, "index.json")
+        if not os.path.isfile(path):
+            self.send_response(404); self.end_headers(); return
+        body = open(path, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json" if path.endswith(".json") else "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer((sys.argv[1], 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script, addr, dir])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port: u16 = line.trim().parse().expect("registry port");
+        Registry {
+            child,
+            url: format!("http://{addr}:{port}/"),
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hosts(doc: &Value) -> Vec<String> {
+    doc["network"]["allowedHosts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+#[ignore = "needs root"]
+fn learns_npm_ci_against_a_local_registry() {
+    assert_eq!(
+        current_uid(),
+        0,
+        "run as root: the registry needs a lab address on lo"
+    );
+    if std::process::Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("npm is not installed (scripts/setup.sh installs it)");
+    }
+    let lab = LabAddress::add("10.208.0.1");
+    for who in identities()
+        .into_iter()
+        .filter(|i| i.backend == Some("native"))
+    {
+        let fx = Fixture::new(who);
+        // The package, packed by npm itself, and its metadata document.
+        fx.file(
+            "pkg/package.json",
+            r#"{"name": "leftpad-local", "version": "1.0.0", "main": "index.js"}"#,
+        );
+        fx.file(
+            "pkg/index.js",
+            "module.exports = (s, n) => s.padStart(n);\n",
+        );
+        let registry_dir = fx.dir("registry/leftpad-local");
+        let packed = std::process::Command::new("npm")
+            .args(["pack", "--json", "--pack-destination", &registry_dir])
+            .current_dir(fx.p("pkg"))
+            // Packed by the test runner: a cache of its own, not the user's.
+            .env("npm_config_cache", fx.p("pack-cache"))
+            .output()
+            .unwrap();
+        assert!(
+            packed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&packed.stderr)
+        );
+        let info: Value = serde_json::from_slice(&packed.stdout).unwrap();
+        let (integrity, shasum) = (
+            info[0]["integrity"].as_str().unwrap().to_string(),
+            info[0]["shasum"].as_str().unwrap().to_string(),
+        );
+        let registry = Registry::start(lab.0, &fx.p("registry"));
+        let tarball = format!("{}leftpad-local/-/leftpad-local-1.0.0.tgz", registry.url);
+        fx.file(
+            "registry/leftpad-local/index.json",
+            &serde_json::json!({
+                "name": "leftpad-local",
+                "dist-tags": {"latest": "1.0.0"},
+                "versions": {"1.0.0": {
+                    "name": "leftpad-local", "version": "1.0.0",
+                    "dist": {"tarball": tarball, "integrity": integrity, "shasum": shasum},
+                }},
+            })
+            .to_string(),
+        );
+        // The project and its lock file, made outside any sandbox.
+        let project = fx.dir("project");
+        fx.file(
+            "project/package.json",
+            r#"{"name": "app", "version": "1.0.0", "dependencies": {"leftpad-local": "1.0.0"}}"#,
+        );
+        fx.file(
+            "project/.npmrc",
+            &format!(
+                "registry={}\nfetch-retries=0\naudit=false\nfund=false\n",
+                registry.url
+            ),
+        );
+        let mut install = as_user(who, "npm");
+        install
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(&project)
+            .env("npm_config_cache", fx.p("npm-cache"))
+            .env("HOME", fx.p(""));
+        let done = install.output().unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        std::fs::remove_dir_all(fx.path("project/node_modules")).unwrap();
+
+        let out = fx.p("policy.json");
+        let (run, doc) = learn(who, &project, &[], &["npm", "ci"], &out);
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        assert!(hosts(&doc).contains(&lab.0.to_string()), "{doc}");
+        assert!(list(&doc, "readwritePaths").contains(&project), "{doc}");
+        assert!(fx
+            .path("project/node_modules/leftpad-local/index.js")
+            .is_file());
+        // Sufficient and minimal, the host included.
+        std::fs::remove_dir_all(fx.path("project/node_modules")).unwrap();
+        sufficient_and_minimal(who, &doc, &fx);
+        for host in hosts(&doc) {
+            let mut less = doc.clone();
+            let kept: Vec<String> = hosts(&doc).into_iter().filter(|h| *h != host).collect();
+            less["network"]["allowedHosts"] = serde_json::json!(kept);
+            let _ = std::fs::remove_dir_all(fx.path("project/node_modules"));
+            let r = run_config_file(who, &less, &fx, "less-host.json");
+            assert_ne!(
+                r.code, 0,
+                "{who:?}: without host {host} npm ci still passed\n{r}"
+            );
+        }
+        drop(registry);
+    }
+}

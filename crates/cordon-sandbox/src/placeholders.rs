@@ -34,6 +34,11 @@ use cordon_policy::plan::is_placeholder;
 
 /// `path` opened as a directory, not following a symlink.
 fn open_dir(path: &Path) -> Option<OwnedFd> {
+    open_dir_or(path).ok()
+}
+
+/// `path` opened as a directory, not following a symlink, or why not.
+fn open_dir_or(path: &Path) -> nix::Result<OwnedFd> {
     let fd = nix::fcntl::open(
         path,
         nix::fcntl::OFlag::O_RDONLY
@@ -41,10 +46,9 @@ fn open_dir(path: &Path) -> Option<OwnedFd> {
             | nix::fcntl::OFlag::O_NOFOLLOW
             | nix::fcntl::OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
-    )
-    .ok()?;
+    )?;
     // SAFETY: `open` just returned this descriptor; nothing else owns it.
-    Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
 }
 
 /// Whether `path` (not followed) still names the object `fd` refers to.
@@ -56,6 +60,29 @@ fn same_object(fd: &OwnedFd, path: &Path) -> bool {
         return false;
     };
     now.ino() == ours.st_ino && now.dev() == ours.st_dev
+}
+
+/// Whether something other than a placeholder stands at `path`, judged on
+/// one object (a placeholder that runs sharing it remove and remake between
+/// two looks at the path is not "something else").
+fn occupied(path: &Path) -> bool {
+    let fd = match open_dir_or(path) {
+        Ok(fd) => fd,
+        // Gone meanwhile: nothing stands there.
+        Err(nix::errno::Errno::ENOENT) => return false,
+        // A file, a symlink, a directory we may not open: not ours.
+        Err(_) => return true,
+    };
+    let Ok(stat) = nix::sys::stat::fstat(fd.as_raw_fd()) else {
+        return true;
+    };
+    if stat.st_mode & 0o7777 != MODE {
+        return true;
+    }
+    // Placeholder mode but not empty: made by hand, or used; unless it is
+    // no longer the object at `path`.
+    let empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
+    !empty && same_object(&fd, path)
 }
 
 /// A shared lock on one placeholder, held while a sandbox uses it.
@@ -131,32 +158,28 @@ impl Placeholders {
     }
 
     fn one(path: &Path) -> Result<Held, SandboxError> {
-        // A few rounds: another run may remove the one we found meanwhile.
-        for _ in 0..8 {
+        // Rounds until a deadline: runs sharing the placeholder may remove
+        // the one we found, or the one we made, meanwhile.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
             match std::fs::DirBuilder::new().mode(MODE).create(path) {
                 Ok(()) => {
-                    // The mode is not left to the umask.
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(MODE)).map_err(
-                        |e| {
-                            SandboxError::setup(format!(
+                    // The mode is not left to the umask. Until we hold it,
+                    // another run ending may take our new placeholder for
+                    // its own and remove it: then try again.
+                    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(MODE)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => {
+                            return Err(SandboxError::setup(format!(
                                 "cannot reserve denied path {}: {e}",
                                 path.display()
-                            ))
-                        },
-                    )?;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    // Another run's placeholder is adopted below; one its
-                    // last user removed since our attempt is tried again
-                    // (adopting fails); anything else is refused.
-                    if !is_placeholder(path) && std::fs::symlink_metadata(path).is_ok() {
-                        return Err(SandboxError::setup(format!(
-                            "denied path {} appeared while the sandbox was being prepared; \
-                             refusing",
-                            path.display()
-                        )));
+                            )))
+                        }
                     }
                 }
+                // Another run's placeholder is adopted below.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => {
                     return Err(SandboxError::setup(format!(
                         "cannot reserve denied path {}: {e}",
@@ -166,6 +189,14 @@ impl Placeholders {
             }
             if let Some(held) = Held::adopt(path) {
                 return Ok(held);
+            }
+            // Not adopted: removed or remade meanwhile by a run sharing it
+            // (try again), or something else stands there (refused).
+            if occupied(path) {
+                return Err(SandboxError::setup(format!(
+                    "denied path {} appeared while the sandbox was being prepared; refusing",
+                    path.display()
+                )));
             }
         }
         Err(SandboxError::setup(format!(
@@ -191,5 +222,77 @@ impl Drop for Placeholders {
             drop(fd);
             remove_if_unused(&path, std::time::Duration::ZERO);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::janitor::Janitor;
+
+    /// Runs that share a placeholder start and end at the same time: each
+    /// must get it (made or adopted), none may find it removed under it.
+    #[test]
+    fn concurrent_runs_share_one_placeholder() {
+        let dir = std::env::temp_dir().join(format!("cordon-ph-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".vscode");
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..400 {
+                        let held =
+                            Placeholders::create(std::slice::from_ref(&path), None::<&Janitor>)?;
+                        // Control: while held, it is there and is a placeholder.
+                        if !is_placeholder(&path) {
+                            return Err(SandboxError::setup("placeholder gone while held"));
+                        }
+                        drop(held);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        let results: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        let left = path.exists();
+        let _ = std::fs::remove_dir(&path);
+        let _ = std::fs::remove_dir(&dir);
+        for r in results {
+            r.unwrap();
+        }
+        assert!(!left, "the last run removes the placeholder");
+    }
+
+    /// A directory a user made, or a file, at the denied path is refused;
+    /// a placeholder left by a killed run is adopted (the control).
+    #[test]
+    fn something_else_at_the_path_is_refused() {
+        let dir = std::env::temp_dir().join(format!("cordon-ph-other-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let user_dir = dir.join("made-by-hand");
+        std::fs::create_dir(&user_dir).unwrap();
+        let file = dir.join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let left = dir.join("left-by-a-killed-run");
+        std::fs::DirBuilder::new().mode(MODE).create(&left).unwrap();
+        let refused = |p: &Path| {
+            Placeholders::create(&[p.to_path_buf()], None::<&Janitor>)
+                .map(drop)
+                .unwrap_err()
+                .to_string()
+        };
+        let by_hand = refused(&user_dir);
+        let a_file = refused(&file);
+        let adopted = Placeholders::create(std::slice::from_ref(&left), None::<&Janitor>).map(drop);
+        let left_after = left.exists();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(by_hand.contains("appeared"), "{by_hand}");
+        assert!(a_file.contains("appeared"), "{a_file}");
+        adopted.unwrap();
+        assert!(
+            !left_after,
+            "the adopted placeholder is removed after the run"
+        );
     }
 }

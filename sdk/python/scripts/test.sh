@@ -68,3 +68,6 @@ grep -qx "1 hello from the sandbox False" <<<"$out"
 grep -qx "kept between commands" <<<"$out"
 grep -Eqx "denied: (PermissionError|FileNotFoundError)" <<<"$out"
 echo "sdk/python: the README quick start ran from a fresh venv" >&2
+# The MCP server came with the wheel: `cordon mcp` finds it beside cordon.
+(cd / && "$work/fresh/bin/cordon" mcp --help) | grep -q -- "--http"
+echo "sdk/python: cordon mcp runs from the wheel" >&2

@@ -18,6 +18,10 @@ rm -rf "$out" && mkdir -p "$out/stage/main" "$out/stage/$platform/bin"
 (cd "$here" && npx tsc -p tsconfig.json)
 # The platform package: the binary and a manifest npm filters by os/cpu.
 install -m 0755 "$bin" "$out/stage/$platform/bin/cordon"
+# The MCP server ships beside it (`cordon mcp` runs the cordon-mcp next to cordon).
+[ -x "$(dirname "$bin")/cordon-mcp" ] || {
+  echo "pack: $(dirname "$bin")/cordon-mcp is missing (scripts/build-release.sh builds it)" >&2; exit 1; }
+install -m 0755 "$(dirname "$bin")/cordon-mcp" "$out/stage/$platform/bin/cordon-mcp"
 cat > "$out/stage/$platform/package.json" <<JSON
 {
   "name": "$platform",
@@ -55,6 +59,9 @@ if (!bin.includes('/node_modules/cordon-sandbox-linux-')) throw new Error(`binar
 if (!getPlatformSupport().isSupported) throw new Error('unsupported');
 const out = await run({ command: 'echo packed-ok' });
 if (out.stdout !== 'packed-ok\n' || out.exitCode !== 0) throw new Error(JSON.stringify(out));
-console.log(`pack: installed from tarballs; ran through ${bin}`);
+const { spawnSync } = await import('node:child_process');
+const mcp = spawnSync(bin, ['mcp', '--help'], { encoding: 'utf8' });
+if (mcp.status !== 0 || !mcp.stdout.includes('--http')) throw new Error(`cordon mcp from the package: ${mcp.status} ${mcp.stderr}`);
+console.log(`pack: installed from tarballs; ran through ${bin}; cordon mcp found its server`);
 JS
 (cd "$project" && env -u CORDON_BIN PATH=/usr/bin:/bin node check.mjs)

@@ -35,8 +35,11 @@ enum Op {
     Read,
     /// stat, access, readlink: looked at, not opened.
     Stat,
-    /// Open for writing, create, make or remove a directory, remove, rename.
+    /// Open for writing, create a file, remove a directory, remove, rename.
     Write,
+    /// Make a directory: needs no grant where it exists already (the
+    /// kernel answers EEXIST before it checks for write access).
+    Mkdir,
     Exec,
     Connect,
 }
@@ -47,6 +50,7 @@ impl Op {
             Op::Read => "read",
             Op::Stat => "stat",
             Op::Write => "write",
+            Op::Mkdir => "mkdir",
             Op::Exec => "exec",
             Op::Connect => "connect",
         }
@@ -76,7 +80,7 @@ fn watched() -> Vec<(i64, Args, Option<Op>)> {
         (libc::SYS_faccessat2, At(0, 1), Some(Op::Stat)),
         (libc::SYS_readlinkat, At(0, 1), Some(Op::Stat)),
         (libc::SYS_chdir, Path(0), Some(Op::Read)),
-        (libc::SYS_mkdirat, At(0, 1), Some(Op::Write)),
+        (libc::SYS_mkdirat, At(0, 1), Some(Op::Mkdir)),
         (libc::SYS_unlinkat, At(0, 1), Some(Op::Write)),
         (libc::SYS_renameat2, At(0, 1), Some(Op::Write)),
         (libc::SYS_connect, Path(1), Some(Op::Connect)),
@@ -89,7 +93,7 @@ fn watched() -> Vec<(i64, Args, Option<Op>)> {
         (libc::SYS_lstat, Path(0), Some(Op::Stat)),
         (libc::SYS_access, Path(0), Some(Op::Stat)),
         (libc::SYS_readlink, Path(0), Some(Op::Stat)),
-        (libc::SYS_mkdir, Path(0), Some(Op::Write)),
+        (libc::SYS_mkdir, Path(0), Some(Op::Mkdir)),
         (libc::SYS_rmdir, Path(0), Some(Op::Write)),
         (libc::SYS_unlink, Path(0), Some(Op::Write)),
         (libc::SYS_rename, Path(0), Some(Op::Write)),

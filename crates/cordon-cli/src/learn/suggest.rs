@@ -153,8 +153,10 @@ pub fn classify(plan: &Plan, observed: &[Observation], ignore: &[PathBuf]) -> Ve
             continue;
         }
         match o.op.as_str() {
-            "write" => {
-                if access == Some(Access::ReadWrite) {
+            "write" | "mkdir" => {
+                // `mkdir -p` of a directory that exists needs no grant.
+                if access == Some(Access::ReadWrite) || (o.op == "mkdir" && exists && path.is_dir())
+                {
                     continue;
                 }
                 let grant = if exists && path.is_file() {
