@@ -44,6 +44,72 @@ impl Drop for Load {
     }
 }
 
+/// Whether every process whose command line holds `needle` is gone within
+/// 10 s. One that was sent SIGKILL (pending, so it runs no more user code)
+/// but is still inside a slow kernel call (a namespace being built on a
+/// loaded machine) is given up to 60 s more to finish dying: it is on its
+/// way out, and still must go. On failure, what is left, described.
+fn processes_gone(needle: &str) -> Result<(), Vec<String>> {
+    if wait_until(|| processes_containing(needle).is_empty(), 10) {
+        return Ok(());
+    }
+    let dying = || {
+        let left = pids_containing(needle);
+        !left.is_empty() && left.iter().all(|pid| sigkill_pending(*pid))
+    };
+    if dying() && wait_until(|| processes_containing(needle).is_empty(), 60) {
+        return Ok(());
+    }
+    let left = pids_containing(needle);
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(left.into_iter().map(describe).collect())
+}
+
+fn pids_containing(needle: &str) -> Vec<u32> {
+    processes_containing(needle)
+        .iter()
+        .filter_map(|line| line.split_once(':')?.0.parse().ok())
+        .collect()
+}
+
+/// Whether `pid` has SIGKILL pending (for it or its whole thread group).
+fn sigkill_pending(pid: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return true;
+    };
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("SigPnd:")
+                .or_else(|| l.strip_prefix("ShdPnd:"))
+        })
+        .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .any(|mask| mask & (1 << (libc::SIGKILL - 1)) != 0)
+}
+
+/// "PID (state S, parent P, in WCHAN, SIGKILL pending: yes): COMMAND LINE".
+fn describe(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?".to_string(), |v| v.trim().to_string())
+    };
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    let cmdline: String = cmdline.chars().take(300).collect();
+    format!(
+        "{pid} (state {}, parent {}, in {wchan}, SIGKILL pending: {}): {cmdline}",
+        field("State:"),
+        field("PPid:"),
+        if sigkill_pending(pid) { "yes" } else { "no" }
+    )
+}
+
 /// cgroup directories cordon made for process `pid` (`cordon-PID-*`).
 fn cgroups_of(pid: u32) -> Vec<PathBuf> {
     cgroups_named(&format!("cordon-{pid}-"))
@@ -180,16 +246,12 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing() {
                     "of cordon"
                 }
             );
-            assert!(
-                wait_until(|| processes_containing(&m).is_empty(), 10),
-                "{what}: survivors {:?}",
-                processes_containing(&m)
-            );
-            assert!(
-                wait_until(|| processes_containing(&fx.p("work")).is_empty(), 10),
-                "{what}: sandbox processes left {:?}",
-                processes_containing(&fx.p("work"))
-            );
+            if let Err(left) = processes_gone(&m) {
+                panic!("{what}: survivors {left:?}");
+            }
+            if let Err(left) = processes_gone(&fx.p("work")) {
+                panic!("{what}: sandbox processes left {left:?}");
+            }
             assert!(
                 wait_until(|| listing(Path::new(&work)) == expected, 10),
                 "{what}: placeholders left: {:?}",
@@ -278,20 +340,16 @@ fn sigkill_of_start_leaves_a_sandbox_that_runs_or_nothing() {
             let running = listed.stdout.contains(&format!("\"{id}\""))
                 && phase(&["exec", &id, "--", "true"]).code == 0;
             if !running {
-                assert!(
-                    wait_until(|| processes_containing(&token).is_empty(), 10),
-                    "{what}: not running, yet its processes remain: {:?}",
-                    processes_containing(&token)
-                );
+                if let Err(left) = processes_gone(&token) {
+                    panic!("{what}: not running, yet its processes remain: {left:?}");
+                }
             }
             let _ = phase(&["stop", &id]);
             let run_out = phase(&["deprovision", &id]);
             assert_eq!(run_out.code, 0, "{what}\n{run_out}");
-            assert!(
-                wait_until(|| processes_containing(&token).is_empty(), 10),
-                "{what}: processes left after deprovision: {:?}",
-                processes_containing(&token)
-            );
+            if let Err(left) = processes_gone(&token) {
+                panic!("{what}: processes left after deprovision: {left:?}");
+            }
             assert!(
                 wait_until(|| listing(Path::new(&work)) == expected, 10),
                 "{what}: placeholders left: {:?}",

@@ -32,15 +32,19 @@ fn learn(who: Identity, dir: &str, flags: &[&str], command: &[&str], out: &str) 
     (run, doc)
 }
 
-fn list(doc: &Value, key: &str) -> Vec<String> {
-    doc["filesystem"][key]
-        .as_array()
+/// The strings of a JSON array (none if it is not one).
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+fn list(doc: &Value, key: &str) -> Vec<String> {
+    strings(&doc["filesystem"][key])
 }
 
 /// Run the suggested config as `who`.
@@ -304,14 +308,7 @@ impl Drop for Registry {
 }
 
 fn hosts(doc: &Value) -> Vec<String> {
-    doc["network"]["allowedHosts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    strings(&doc["network"]["allowedHosts"])
 }
 
 #[test]

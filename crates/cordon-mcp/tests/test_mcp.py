@@ -235,33 +235,30 @@ def test_keep_leaves_sandboxes_after_disconnect():
         subprocess.run([CORDON, "deprovision", sid], capture_output=True, check=True)
 
 
-def test_the_operators_ceiling_holds_the_servers_sandboxes(scratch):
-    """The server's own flags may allow more than the host's operator does:
-    the operator's ceiling (here named by host root with CORDON_CEILING,
-    as /etc/cordon/ceiling.json would be) still refuses it."""
-    if os.getuid() != 0:
-        pytest.skip("only host root can name a ceiling; the binary's tests hold every user under it")
-    work, other = os.path.join(scratch, "work"), os.path.join(scratch, "other")
+async def held_by_ceiling(s, work, other):
+    """The operator's ceiling allows `work` only, the server `work` and `other`."""
+    r = await call(s, "sandbox_create", {"readonly": [other]})
+    assert r.is_error and "operator's ceiling" in r.content[0].text, r.content[0].text
+    # Control: what both allow is created, and runs.
+    r = await call(s, "sandbox_create", {"readonly": [work]})
+    assert not r.is_error, r.content[0].text
+    sid = r.structured_content["sandbox_id"]
+    r = await call(s, "command_run", {"sandbox_id": sid, "command": f"cat {work}/notes"})
+    assert r.structured_content["stdout"] == "public", r.structured_content
+
+
+def served_with_ceiling_file(ceiling_doc, server_ro, work, other):
+    """A server with `--ro server_ro` and CORDON_CEILING naming a file that
+    holds `ceiling_doc`, checked by held_by_ceiling."""
     d = tempfile.mkdtemp(prefix="cordon-mcp-ceiling-")
     try:
         ceiling = os.path.join(d, "ceiling.json")
         with open(ceiling, "w") as f:
-            json.dump({"version": 1, "filesystem": {"readonly": [work], "readwrite": []}}, f)
+            json.dump(ceiling_doc, f)
         os.chmod(ceiling, 0o644)
-
-        async def body(s):
-            r = await call(s, "sandbox_create", {"readonly": [other]})
-            assert r.is_error and "operator's ceiling" in r.content[0].text, r.content[0].text
-            # Control: what both allow is created, and runs.
-            r = await call(s, "sandbox_create", {"readonly": [work]})
-            assert not r.is_error, r.content[0].text
-            sid = r.structured_content["sandbox_id"]
-            r = await call(s, "command_run", {"sandbox_id": sid, "command": f"cat {work}/notes"})
-            assert r.structured_content["stdout"] == "public", r.structured_content
-
         params = StdioServerParameters(
             command=CORDON,
-            args=["mcp", "--ro", scratch],
+            args=["mcp", "--ro", server_ro],
             env={**os.environ, "CORDON_CEILING": ceiling},
         )
 
@@ -269,11 +266,36 @@ def test_the_operators_ceiling_holds_the_servers_sandboxes(scratch):
             async with stdio_client(params) as (read, write):
                 async with ClientSession(read, write) as session:
                     await session.initialize()
-                    await body(session)
+                    await held_by_ceiling(session, work, other)
 
         asyncio.run(run())
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_the_operators_ceiling_holds_the_servers_sandboxes(scratch):
+    """The server's own flags may allow more than the host's operator does:
+    the operator's ceiling (here named by host root with CORDON_CEILING,
+    as /etc/cordon/ceiling.json would be) still refuses it. As an
+    unprivileged user, see test_the_system_ceiling_holds_an_unprivileged_server."""
+    if os.getuid() != 0:
+        pytest.skip("only host root can name a ceiling with CORDON_CEILING")
+    work, other = os.path.join(scratch, "work"), os.path.join(scratch, "other")
+    served_with_ceiling_file(
+        {"version": 1, "filesystem": {"readonly": [work], "readwrite": []}}, scratch, work, other
+    )
+
+
+def test_the_system_ceiling_holds_an_unprivileged_server():
+    """run.sh runs this as cordon-test in a mount namespace where root's
+    /etc/cordon/ceiling.json allows BASE/work only. The user's own
+    CORDON_CEILING, naming an open ceiling, changes nothing."""
+    base = os.environ.get("CORDON_MCP_SYSTEM_CEILING")
+    if not base:
+        pytest.skip("run by run.sh as cordon-test under a system ceiling")
+    assert os.getuid() != 0, "meant for an unprivileged user"
+    work, other = os.path.join(base, "work"), os.path.join(base, "other")
+    served_with_ceiling_file({"version": 1}, base, work, other)
 
 
 def test_policy_and_denials_say_why_a_request_failed():

@@ -456,6 +456,22 @@ fn check_cwd(plan: &Plan) -> Result<(), SandboxError> {
     Ok(())
 }
 
+/// Tag every bwrap process of this run for the janitor, with a no-op
+/// `--unsetenv` of a unique name in their command lines. bwrap's child, in
+/// the sandbox's namespaces, may outlive a killed cordon: before it arms its
+/// parent-death signal (one-shot), or when cordon dies before it learns the
+/// child's pid (long-lived); the janitor then finds it by the tag.
+fn tag_for_janitor(
+    janitor: &crate::janitor::Janitor,
+    inv: &mut Invocation,
+) -> Result<(), SandboxError> {
+    let tag = crate::janitor::Janitor::run_tag();
+    janitor.note(crate::janitor::Leftover::Tagged(tag.clone()))?;
+    inv.args.insert(0, "--unsetenv".into());
+    inv.args.insert(1, tag.into());
+    Ok(())
+}
+
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let bwrap_path = bwrap().map_err(|why| Backend::Bubblewrap.unavailable(&why))?;
     if opts.pty {
@@ -478,14 +494,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let overlays = owner_less.overlays(&plan.filesystem)?;
     let attach = overlays.attach.clone();
     let mut inv = build(plan, status_w.as_raw_fd(), &Payload::Command, &owner_less)?;
-    // bwrap's child may outlive a killed cordon before it arms its own
-    // parent-death signal: a no-op `--unsetenv` of a unique name tags every
-    // bwrap process of this run, so that the janitor can find them.
     if let Some(janitor) = ctx.janitor() {
-        let tag = crate::janitor::Janitor::run_tag();
-        janitor.note(crate::janitor::Leftover::Tagged(tag.clone()))?;
-        inv.args.insert(0, "--unsetenv".into());
-        inv.args.insert(1, tag.into());
+        tag_for_janitor(janitor, &mut inv)?;
     }
     let network_gate = network_gate(plan, &mut inv)?;
     let started = ctx.start_clock();
@@ -721,6 +731,7 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
     let overlays = owner_less.overlays(&plan.filesystem)?;
     let attach = overlays.attach.clone();
     let mut inv = build(plan, status_w.as_raw_fd(), &payload, &owner_less)?;
+    tag_for_janitor(janitor, &mut inv)?;
     let network_gate = network_gate(plan, &mut inv)?;
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
     keep.push(status_w.as_raw_fd());
