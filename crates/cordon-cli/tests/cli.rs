@@ -727,14 +727,23 @@ fn with_fd7_open(who: Identity, args: &[String], out: std::fs::File) -> Run {
     let mut cmd = command(who);
     cmd.args(args).stdin(std::process::Stdio::null());
     let hook = move || {
+        // The file may already be descriptor 7 (the lowest free one in this
+        // many-threaded test process): dup2 onto itself keeps close-on-exec,
+        // so clear that instead.
+        if fd == 7 {
+            // SAFETY: fcntl(2) clearing the flags of a descriptor this
+            // process holds, in the child before exec.
+            if unsafe { libc::fcntl(7, libc::F_SETFD, 0) } < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
         // SAFETY: dup2(2) of a descriptor this process holds, in the child
         // before exec.
-        if unsafe { libc::dup2(fd, 7) } < 0 {
+        } else if unsafe { libc::dup2(fd, 7) } < 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(())
     };
-    // SAFETY: `hook` makes one raw system call, as pre_exec requires.
+    // SAFETY: `hook` makes raw system calls only, as pre_exec requires.
     unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, hook) };
     let run = Run::from(cmd.output().unwrap());
     drop(out);
