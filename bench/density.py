@@ -55,6 +55,11 @@ def belongs(pid, ours, binary):
         return False
 
 
+def sandbox_pids(before_pids, ours, binary):
+    """Processes added since `before_pids` that belong to a sandbox."""
+    return [p for p in pids() - before_pids if belongs(p, ours, binary)]
+
+
 def pss_kib(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -105,7 +110,7 @@ def main():
             starts.append(time.perf_counter() - t)
         total = time.perf_counter() - began
         time.sleep(1)  # let start-up transients settle
-        added = [p for p in pids() - before_pids if belongs(p, ours, binary)]
+        added = sandbox_pids(before_pids, ours, binary)
         by_comm = {}
         for p in added:
             try:
@@ -145,7 +150,7 @@ def main():
     # Nothing left: give teardown a bounded moment before judging.
     deadline = time.time() + 10
     while time.time() < deadline:
-        left = [p for p in pids() - before_pids if belongs(p, ours, binary)]
+        left = sandbox_pids(before_pids, ours, binary)
         if not left:
             break
         time.sleep(0.1)

@@ -730,15 +730,16 @@ fn with_fd7_open(who: Identity, args: &[String], out: std::fs::File) -> Run {
         // The file may already be descriptor 7 (the lowest free one in this
         // many-threaded test process): dup2 onto itself keeps close-on-exec,
         // so clear that instead.
-        if fd == 7 {
+        let done = if fd == 7 {
             // SAFETY: fcntl(2) clearing the flags of a descriptor this
             // process holds, in the child before exec.
-            if unsafe { libc::fcntl(7, libc::F_SETFD, 0) } < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-        // SAFETY: dup2(2) of a descriptor this process holds, in the child
-        // before exec.
-        } else if unsafe { libc::dup2(fd, 7) } < 0 {
+            unsafe { libc::fcntl(7, libc::F_SETFD, 0) }
+        } else {
+            // SAFETY: dup2(2) of a descriptor this process holds, in the
+            // child before exec.
+            unsafe { libc::dup2(fd, 7) }
+        };
+        if done < 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(())

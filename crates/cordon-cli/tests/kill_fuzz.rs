@@ -50,14 +50,12 @@ impl Drop for Load {
 /// loaded machine) is given up to 60 s more to finish dying: it is on its
 /// way out, and still must go. On failure, what is left, described.
 fn processes_gone(needle: &str) -> Result<(), Vec<String>> {
-    if wait_until(|| processes_containing(needle).is_empty(), 10) {
+    let gone = || pids_containing(needle).is_empty();
+    if wait_until(gone, 10) {
         return Ok(());
     }
-    let dying = || {
-        let left = pids_containing(needle);
-        !left.is_empty() && left.iter().all(|pid| sigkill_pending(*pid))
-    };
-    if dying() && wait_until(|| processes_containing(needle).is_empty(), 60) {
+    let left = pids_containing(needle);
+    if left.iter().all(|pid| sigkill_pending(*pid)) && wait_until(gone, 60) {
         return Ok(());
     }
     let left = pids_containing(needle);
@@ -68,9 +66,10 @@ fn processes_gone(needle: &str) -> Result<(), Vec<String>> {
 }
 
 fn pids_containing(needle: &str) -> Vec<u32> {
-    processes_containing(needle)
-        .iter()
-        .filter_map(|line| line.split_once(':')?.0.parse().ok())
+    command_lines()
+        .into_iter()
+        .filter(|(_, text)| text.contains(needle))
+        .map(|(pid, _)| pid)
         .collect()
 }
 

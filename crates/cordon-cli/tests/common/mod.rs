@@ -536,7 +536,7 @@ impl Drop for Fixture {
 
 /// (pid, command line with arguments joined by spaces) of every host
 /// process but this one.
-fn command_lines() -> Vec<(u32, String)> {
+pub fn command_lines() -> Vec<(u32, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
