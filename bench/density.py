@@ -48,7 +48,7 @@ def belongs(pid, ours, binary):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             argv0 = f.read().split(b"\0")[0]
-        if argv0 == b"pasta" or os.path.realpath(f"/proc/{pid}/exe") == binary:
+        if argv0 == b"slirp4netns" or os.path.realpath(f"/proc/{pid}/exe") == binary:
             return True
         return any(os.readlink(f"/proc/{pid}/ns/{ns}") != ours[ns] for ns in ours)
     except OSError:

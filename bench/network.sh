@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Startup cost of network policies: `true` under cordon (native backend) with
 #   none      no network section (own loopback only; the baseline)
-#   rules     egress rules (model 1: nftables in the sandbox + pasta uplink)
+#   rules     egress rules (model 1: nftables in the sandbox + slirp4netns uplink)
 #   nat       egress.default "allow" (model 1 without rules: the NAT'd stack)
 #   proxy     a host rule (model 2 through cordon's filtering proxy)
-# measured in one run, as extra milliseconds over `none`.
-# Usage: bench/network.sh [RUNS]
+# measured in one paired run, as extra milliseconds over `none`.
+# Usage: [CORDON_BENCH_USER=cordon-test] bench/network.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-100}"
@@ -29,21 +29,21 @@ cat >"$out/proxy.json" <<'JSON'
 {"version": "0.8.0", "process": {"commandLine": "true"}, "network": {"egress": {"allow": [{"to": [{"host": "*.pypi.org"}]}]}}}
 JSON
 
-cd /
-hyperfine -N --warmup 10 --runs "$runs" --export-json "$out/net.json" \
-  -n none "$cordon --config $out/none.json" \
-  -n rules "$cordon --config $out/rules.json" \
-  -n nat "$cordon --config $out/nat.json" \
-  -n proxy "$cordon --config $out/proxy.json" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
-
-python3 - "$out/net.json" "$(id -un)" <<'PY'
-import json, sys
-results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-med = {k: v["median"] * 1000 for k, v in results.items()}
-print(f"startup of `true` by network policy, {len(results['none']['times'])} runs each, as {sys.argv[2]}")
-print()
-print("| policy | median ms | extra over none (ms) |")
-print("|---|---|---|")
-for name in ["none", "rules", "nat", "proxy"]:
-    print(f"| {name} | {med[name]:.2f} | {med[name] - med['none']:+.2f} |")
-PY
+chmod 755 "$out"
+chmod 644 "$out"/*.json
+# Paired, interleaved rounds (bench/paired.py): load that changes during the
+# run hits every policy alike. As an unprivileged user too when root:
+# CORDON_BENCH_USER=cordon-test bench/network.sh.
+bench="$(realpath bench/paired.py)"
+run() { python3 "$bench" "$runs" "none=$cordon --config $out/none.json" \
+  "rules=$cordon --config $out/rules.json" "nat=$cordon --config $out/nat.json" \
+  "proxy=$cordon --config $out/proxy.json"; }
+echo "startup of \`true\` by network policy, as $(id -un), $(date -u +%F)"
+run
+if [ -n "${CORDON_BENCH_USER:-}" ]; then
+  echo
+  echo "the same, as $CORDON_BENCH_USER"
+  cp "$cordon" "$out/cordon" && chmod 755 "$out/cordon"
+  cordon="$out/cordon"
+  su "$CORDON_BENCH_USER" -s /bin/bash -c "$(declare -f run); runs=$runs bench=$bench cordon=$cordon out=$out run"
+fi

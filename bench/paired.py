@@ -1,7 +1,8 @@
 """Paired, interleaved comparison of commands: each round runs every command
 once, in a shuffled order, so load that changes during the run hits all of
-them alike. Reports each command's median wall time and the median of the
-per-round ratios against the first command (the baseline).
+them alike. Reports each command's median wall time, the median of the
+per-round ratios against the first command (the baseline) with its
+interquartile range, and the median per-round difference in milliseconds.
 
 Usage: bench/paired.py ROUNDS 'LABEL=COMMAND' 'LABEL=COMMAND' ...
   e.g. bench/paired.py 300 'base=/tmp/old/cordon run --rw /tmp/w -- true' \\
@@ -42,15 +43,19 @@ def main():
                 sys.exit(f"{label} exited {done.returncode}: {' '.join(argv)}")
             times[label].append(elapsed)
     base = commands[0][0]
-    print(f"{rounds} paired rounds, shuffled order each round")
+    load = " ".join(open("/proc/loadavg").read().split()[:3])
+    print(f"{rounds} paired rounds, shuffled order each round; load average at the end: {load}")
     print()
-    print(f"| command | median ms | median per-round ratio to {base} |")
-    print("|---|---|---|")
+    print(f"| command | median ms | median per-round ratio to {base} (p25–p75) "
+          f"| median per-round difference ms |")
+    print("|---|---|---|---|")
     for label, _ in commands:
-        ratios = [t / b for t, b in zip(times[label], times[base])]
+        ratios = sorted(t / b for t, b in zip(times[label], times[base]))
+        diffs = [(t - b) * 1000 for t, b in zip(times[label], times[base])]
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
         print(f"| {label} | {statistics.median(times[label]) * 1000:.2f} "
-              f"| {statistics.median(ratios):.3f} |")
-
+              f"| {statistics.median(ratios):.3f} ({q1:.3f}–{q3:.3f}) "
+              f"| {statistics.median(diffs):+.2f} |")
 
 if __name__ == "__main__":
     main()

@@ -40,13 +40,12 @@ def namespaces():
 
 
 def uplinks():
-    """pasta processes (the uplink of network model 1)."""
+    """slirp4netns processes (the uplink of network model 1)."""
     found = set()
     for proc in glob.glob("/proc/[0-9]*"):
         try:
-            # pasta re-executes itself as passt(.avx2): tell it by its argv[0].
             with open(f"{proc}/cmdline", "rb") as f:
-                if f.read().startswith(b"pasta\0"):
+                if f.read().startswith(b"slirp4netns\0"):
                     found.add(proc)
         except OSError:
             pass
@@ -153,7 +152,7 @@ if survivors():
 if after["ns"] - before["ns"]:
     problems.append(f"namespaces still held: {sorted(after['ns'] - before['ns'])[:10]}")
 if after["uplinks"] - before["uplinks"]:
-    problems.append(f"network uplinks (pasta) left: {sorted(after['uplinks'] - before['uplinks'])}")
+    problems.append(f"network uplinks (slirp4netns) left: {sorted(after['uplinks'] - before['uplinks'])}")
 if after["tmp"] - before["tmp"]:
     problems.append(f"temp entries left: {sorted(after['tmp'] - before['tmp'])}")
 if after["mounts"] != before["mounts"]:

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Idle memory of the user-mode uplinks a rule-enforcing sandbox could use,
 # each attached to a fresh user+network namespace the way cordon would:
-# pasta (what cordon runs today, same flags) and slirp4netns (what MXC
-# uses). Prints PSS and its anonymous part per uplink process, N of each
+# pasta (cordon's uplink until issue #20, its flags) and slirp4netns
+# (cordon's uplink since, its flags; MXC's too). Prints PSS and its anonymous part per uplink process, N of each
 # side by side (file-backed pages are shared, so PSS falls as N grows).
 # Usage: bench/uplink_memory.sh [N]   (needs pasta and slirp4netns)
 set -euo pipefail
@@ -23,8 +23,8 @@ for _ in $(seq "$n"); do
     --userns "/proc/$t/ns/user" --netns "/proc/$t/ns/net" >/dev/null 2>&1 &
   pasta_pids+=($!) pids+=($!)
   target
-  slirp4netns --configure --mtu=65520 --disable-host-loopback --enable-sandbox \
-    --enable-seccomp --enable-ipv6 "$t" tap0 >/dev/null 2>&1 &
+  slirp4netns --configure --mtu=65520 --cidr=169.254.77.0/24 --enable-ipv6 \
+    --disable-host-loopback --disable-dns --enable-seccomp "$t" tap0 >/dev/null 2>&1 &
   slirp_pids+=($!) pids+=($!)
 done
 sleep 1

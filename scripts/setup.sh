@@ -7,7 +7,8 @@ packages=(
   bubblewrap   # the bubblewrap backend and the benchmark baseline
   hyperfine    # bench/
   iproute2     # network tests
-  passt        # pasta: the uplink of network model 1 (packet rules, NAT'd stack)
+  slirp4netns  # the uplink of network model 1 (packet rules, NAT'd stack)
+  passt        # pasta: bench/uplink_memory.sh compares it with slirp4netns
   nftables     # nft: the packet filter in the sandbox's network namespace
   curl         # network tests
   python3      # test probes inside the sandbox, bench report
@@ -32,7 +33,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# pasta opens /dev/net/tun to give a sandbox its uplink. Debian's udev rules
+# slirp4netns opens /dev/net/tun to give a sandbox its uplink. Debian's udev rules
 # make it 0666; minimal VMs without udev leave it 0600 (root only).
 if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ] && [ "$(id -u)" = 0 ]; then
   echo "setup: /dev/net/tun is $(stat -c %a /dev/net/tun); setting Debian's default 0666" >&2

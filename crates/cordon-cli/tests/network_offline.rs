@@ -117,8 +117,8 @@ fn lab() -> &'static std::path::Path {
             args.extend(ports.iter().map(|p| p.to_string()));
             serve_in(ns, args);
         }
-        // The host side of the veth needs its link-local address (pasta
-        // copies IPv6 only from an interface that has one).
+        // The veths' IPv6 link-local addresses are in place (neighbour
+        // discovery between host and peer uses them).
         for (ns, dev) in [(BRIDGE, "co-host"), ("cordon-v6", "eth9")] {
             sh(&format!(
                 "for i in $(seq 50); do ip -n {ns} -6 addr show dev {dev} scope link \
@@ -180,23 +180,48 @@ fn probe(ns: &str, who: Identity, egress: Value, probes: &[&str]) -> Run {
 fn rules_start_and_hold_with_only_loopback_lab_addresses() {
     for who in net_identities() {
         let narrow = json!({"default": "deny", "allow": [
-            {"to": [{"cidr": "10.204.0.1/32"}], "ports": [{"protocol": "tcp", "port": 9001}]}]});
+            {"to": [{"cidr": "10.204.0.1/32"}, {"cidr": "fd04::1/128"}],
+             "ports": [{"protocol": "tcp", "port": 9001}]}]});
         let run = probe(
             LONLY,
             who,
             narrow,
-            &["lab=tcp:10.204.0.1:9001", "port=tcp:10.204.0.1:9003"],
+            &[
+                "lab=tcp:10.204.0.1:9001",
+                "port=tcp:10.204.0.1:9003",
+                "lab6=tcp:[fd04::1]:9001",
+                "port6=tcp:[fd04::1]:9003",
+            ],
         );
-        verdicts(&run, &[("lab", true), ("port", false)]);
+        verdicts(
+            &run,
+            &[
+                ("lab", true),
+                ("port", false),
+                ("lab6", true),
+                ("port6", false),
+            ],
+        );
         // Control: the refused port answers when a rule allows it.
-        let wide = json!({"default": "deny", "allow": [{"to": [{"cidr": "10.204.0.0/24"}]}]});
-        let run = probe(LONLY, who, wide, &["port=tcp:10.204.0.1:9003"]);
-        verdicts(&run, &[("port", true)]);
+        let wide = json!({"default": "deny", "allow": [
+            {"to": [{"cidr": "10.204.0.0/24"}, {"cidr": "fd04::/64"}]}]});
+        let run = probe(
+            LONLY,
+            who,
+            wide,
+            &["port=tcp:10.204.0.1:9003", "port6=tcp:[fd04::1]:9003"],
+        );
+        verdicts(&run, &[("port", true), ("port6", true)]);
         // A rule allowing everything does not open the host's lab addresses:
         // only a rule naming them does.
         let everything = json!({"default": "allow"});
-        let run = probe(LONLY, who, everything, &["lab=tcp:10.204.0.1:9001"]);
-        verdicts(&run, &[("lab", false)]);
+        let run = probe(
+            LONLY,
+            who,
+            everything,
+            &["lab=tcp:10.204.0.1:9001", "lab6=tcp:[fd04::1]:9001"],
+        );
+        verdicts(&run, &[("lab", false), ("lab6", false)]);
     }
 }
 

@@ -1,6 +1,6 @@
 //! A quick soak: 90 runs mixing success, failure, timeout, SIGTERM and SIGKILL
 //! of the runner, with and without a network uplink, on both backends, then
-//! nothing may be left (no pasta either). The full 1000-run
+//! nothing may be left (no slirp4netns either). The full 1000-run
 //! version is `bench/soak.py BINARY 1000`.
 
 mod common;

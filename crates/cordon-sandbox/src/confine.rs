@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use landlock::{
     Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 
 pub use crate::init_report::LandlockEnforced;
@@ -63,16 +63,37 @@ pub fn apply_landlock(
     scope_ipc: bool,
     deny_tcp: bool,
 ) -> Result<LandlockEnforced, String> {
+    let handled = AccessNet::BindTcp | AccessNet::ConnectTcp;
+    let tcp = if deny_tcp { handled } else { BitFlags::empty() };
+    let status = ruleset(rules, scope_ipc, tcp)?
+        .restrict_self()
+        .map_err(|e| format!("landlock: {e}"))?;
+    Ok(match status.ruleset {
+        RulesetStatus::FullyEnforced => LandlockEnforced::Fully,
+        RulesetStatus::PartiallyEnforced => LandlockEnforced::Partially,
+        RulesetStatus::NotEnforced => LandlockEnforced::NotAvailable,
+    })
+}
+
+/// The Landlock allow-list as a ruleset not yet applied (for a process
+/// about to be started: see `net::uplink`). Every file system access is
+/// handled (best effort on older kernels); the TCP accesses in `deny_tcp`
+/// are refused outright and required.
+pub fn ruleset(
+    rules: &[LandlockRule],
+    scope_ipc: bool,
+    deny_tcp: BitFlags<AccessNet>,
+) -> Result<RulesetCreated, String> {
     let handled = AccessFs::from_all(LANDLOCK_ABI);
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(handled)
         .map_err(|e| format!("landlock: {e}"))?;
-    if deny_tcp {
+    if !deny_tcp.is_empty() {
         // Handled with no rule: nothing is allowed. Required, not best effort.
         ruleset = ruleset
             .set_compatibility(CompatLevel::HardRequirement)
-            .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)
+            .handle_access(deny_tcp)
             .map_err(|e| format!("landlock TCP restriction: {e}"))?
             .set_compatibility(CompatLevel::BestEffort);
     }
@@ -98,14 +119,7 @@ pub fn apply_landlock(
             .add_rule(PathBeneath::new(fd, access))
             .map_err(|e| format!("landlock rule for {}: {e}", rule.path.display()))?;
     }
-    let status = created
-        .restrict_self()
-        .map_err(|e| format!("landlock: {e}"))?;
-    Ok(match status.ruleset {
-        RulesetStatus::FullyEnforced => LandlockEnforced::Fully,
-        RulesetStatus::PartiallyEnforced => LandlockEnforced::Partially,
-        RulesetStatus::NotEnforced => LandlockEnforced::NotAvailable,
-    })
+    Ok(created)
 }
 
 /// A ruleset that only scopes abstract unix sockets and signals.
@@ -131,45 +145,7 @@ pub fn set_rlimit(resource: nix::sys::resource::Resource, value: u64) -> Result<
 /// Drop every capability for good: bounding set, ambient set, the three
 /// process sets, and lock the securebits so uid 0 regains nothing on exec.
 pub fn drop_capabilities(last_cap: u32) -> Result<(), String> {
-    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
-    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
-    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
-    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
-    const SECBIT_KEEP_CAPS_LOCKED: libc::c_ulong = 1 << 5;
-    const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
-    const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
-    sys::prctl(
-        libc::PR_SET_SECUREBITS,
-        SECBIT_NOROOT
-            | SECBIT_NOROOT_LOCKED
-            | SECBIT_NO_SETUID_FIXUP
-            | SECBIT_NO_SETUID_FIXUP_LOCKED
-            | SECBIT_KEEP_CAPS_LOCKED
-            | SECBIT_NO_CAP_AMBIENT_RAISE
-            | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-    )
-    .map_err(|e| format!("locking securebits: {e}"))?;
-    for cap in 0..=last_cap {
-        sys::prctl(libc::PR_CAPBSET_DROP, cap.into())
-            .map_err(|e| format!("dropping capability {cap} from the bounding set: {e}"))?;
-    }
-    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no pointers.
-    if unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    } == -1
-    {
-        return Err(format!(
-            "clearing ambient capabilities: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    sys::clear_capability_sets().map_err(|e| format!("clearing capabilities: {e}"))
+    sys::drop_all_capabilities(last_cap).map_err(|e| format!("dropping capabilities: {e}"))
 }
 
 /// Leave the caller's session keyring for a new, empty, anonymous one, so that

@@ -80,7 +80,7 @@ pub fn root_only_files() -> Option<String> {
     Some(how)
 }
 
-/// What network model 1 needs: pasta and nft on PATH, /dev/net/tun usable.
+/// What network model 1 needs: slirp4netns and nft on PATH, /dev/net/tun usable.
 pub fn network_rules_usable() -> Result<(), String> {
     let on_path = |name: &str| {
         std::env::var_os("PATH")
@@ -91,8 +91,8 @@ pub fn network_rules_usable() -> Result<(), String> {
                 .any(|d| std::path::Path::new(d).join(name).is_file())
     };
     let mut missing = Vec::new();
-    if !on_path("pasta") {
-        missing.push("pasta (Debian package passt)".to_string());
+    if !on_path("slirp4netns") {
+        missing.push("slirp4netns (Debian package slirp4netns)".to_string());
     }
     if !on_path("nft") {
         missing.push("nft (Debian package nftables)".to_string());

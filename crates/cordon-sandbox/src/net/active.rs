@@ -8,7 +8,7 @@ use cordon_policy::plan::{NetworkPlan, Plan, FILTERING_PROXY_ENDPOINT};
 
 use super::decisions::{DecisionLog, NetworkReport};
 use super::enter::Namespaces;
-use super::{host_watch, nft, proxy, publish, relay, template, uplink};
+use super::{host_watch, nft, proxy, publish, relay, uplink};
 
 /// The running network of one sandbox.
 pub struct ActiveNetwork {
@@ -40,7 +40,7 @@ pub fn describe(plan: &NetworkPlan) -> &'static str {
     match plan {
         NetworkPlan::Isolated => "network namespace (own loopback only)",
         NetworkPlan::Filtered(_) => {
-            "network namespace with packet rules (nftables) and a user-mode uplink (pasta)"
+            "network namespace with packet rules (nftables) and a user-mode uplink (slirp4netns)"
         }
         NetworkPlan::ProxyOnly { .. } => {
             "network namespace whose only way out is the caller's proxy"
@@ -74,34 +74,24 @@ impl ActiveNetwork {
         };
         match &plan.network {
             NetworkPlan::Filtered(rules) => {
-                // pasta takes longest: start it first, install the rules
-                // meanwhile. A host with nothing to reach gets no uplink.
-                let template = template::choose();
-                let uplink = match &template {
-                    Some(t) => Some(uplink::Uplink::spawn(&active.ns, &t.args)?),
-                    None => None,
-                };
-                if debug {
-                    match &template {
-                        Some(t) if !t.args.is_empty() => eprintln!(
-                            "cordon: network: the host has no default route; the uplink copies \
-                             {:?}",
-                            t.args
-                        ),
-                        Some(_) => {}
-                        None => eprintln!(
-                            "cordon: network: the host has no default route and no address \
-                             beyond loopback; the sandbox gets no uplink"
-                        ),
-                    }
-                }
+                // The uplink takes longest: start it first, install the
+                // rules meanwhile.
+                let ipv6 = active.ns.static_ipv6_only()?;
+                let mut uplink = uplink::Uplink::spawn(&active.ns)?;
                 crate::timing::phase("uplink-spawned");
+                // slirp4netns configures the interface's IPv4 well before it
+                // serves it; packets sent meanwhile wait in the tap queue. A
+                // helper waits for that in the namespace and adds IPv6 while
+                // the rules go in.
+                let v6 = ipv6.then_some(&uplink::IPV6);
+                let timeout = std::time::Duration::from_secs(2);
+                let waiting = active.ns.await_uplink(v6, timeout)?;
                 let host_addrs = nft::denied_host_addresses(rules);
                 let script = nft::script(rules, &host_addrs);
                 if debug {
                     eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
                 }
-                active
+                let installed = active
                     .ns
                     .run_net_admin("nft", &["-f", "-"], &script, true)
                     .map_err(|e| {
@@ -113,7 +103,10 @@ impl ActiveNetwork {
                         } else {
                             format!("network: installing the packet rules: {e}")
                         }
-                    })?;
+                    });
+                // Collect the helper before any error returns.
+                let configured = waiting.finish();
+                installed?;
                 active.filtered = true;
                 active.host_watch = Some(host_watch::HostWatch::start(
                     &active.ns,
@@ -121,19 +114,18 @@ impl ActiveNetwork {
                     rules.clone(),
                 )?);
                 crate::timing::phase("rules-installed");
-                // pasta configures the interface well before it is done
-                // starting; packets sent meanwhile wait in its tap queue. So
-                // the workload may start once the routes exist.
-                if let (Some(mut uplink), Some(t)) = (uplink, template) {
-                    let timeout = std::time::Duration::from_secs(2);
-                    if active.ns.wait_for_routes(t.ipv4, t.ipv6, timeout) {
-                        uplink.finish_readiness_in_background(debug);
-                    } else {
-                        uplink.wait_ready()?;
+                if !configured? {
+                    // Slow (a loaded host) or failed: slirp4netns says which.
+                    uplink.wait_ready()?;
+                    if !active.ns.await_uplink(v6, timeout)?.finish()? {
+                        return Err("network uplink: slirp4netns reported ready but the \
+                                    sandbox has no route"
+                            .into());
                     }
-                    crate::timing::phase("uplink-ready");
-                    active.uplink = Some(uplink);
                 }
+                uplink.finish_readiness_in_background(debug);
+                crate::timing::phase("uplink-ready");
+                active.uplink = Some(uplink);
             }
             NetworkPlan::ProxyOnly {
                 endpoint, upstream, ..

@@ -220,53 +220,141 @@ impl Namespaces {
 
 /// Wait for a child of [`Namespaces::fork_entered`]; whether it exited 0.
 fn reap(pid: libc::pid_t) -> bool {
+    exit_code(pid) == Some(0)
+}
+
+/// Wait for a child of [`Namespaces::fork_entered`]; its exit code.
+fn exit_code(pid: libc::pid_t) -> Option<i32> {
     let mut status = 0;
     // SAFETY: reaping a child this process forked.
     unsafe { libc::waitpid(pid, &mut status, 0) };
-    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status))
 }
 
+/// IPv6 settings for interfaces created later in the namespace: no router
+/// advertisements, no address autoconfiguration, no duplicate address
+/// detection (the uplink's link has two ends, both cordon's choosing).
+const STATIC_IPV6: [&std::ffi::CStr; 3] = [
+    c"/proc/sys/net/ipv6/conf/default/accept_ra",
+    c"/proc/sys/net/ipv6/conf/default/autoconf",
+    c"/proc/sys/net/ipv6/conf/default/accept_dad",
+];
+
 impl Namespaces {
-    /// Wait (up to `timeout`) until the namespace routes each family asked
-    /// for to the outside: the uplink has configured its interface.
-    pub fn wait_for_routes(&self, ipv4: bool, ipv6: bool, timeout: std::time::Duration) -> bool {
-        let probes: [std::net::SocketAddr; 2] = [
-            // Documentation addresses: connect(2) on a datagram socket only
-            // looks the route up; nothing is sent.
-            "198.51.100.1:9".parse().expect("literal"),
-            "[2001:db8::1]:9".parse().expect("literal"),
-        ];
-        let prepared: Vec<_> = probes
-            .iter()
-            .filter(|a| if a.is_ipv4() { ipv4 } else { ipv6 })
-            .map(|a| sockaddr(*a))
-            .collect();
-        if prepared.is_empty() {
-            return false;
-        }
-        let limit_us = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
-        // Borrowed by the child: it must not free the parent's allocation.
-        let prepared = &prepared;
-        let probe = self.fork_entered(&|entered| {
+    /// Make interfaces created from now on take only the IPv6 addresses and
+    /// routes cordon gives them (no router advertisements, autoconfiguration or
+    /// duplicate address detection). Whether the namespace
+    /// has IPv6 at all (not on a kernel booted with `ipv6.disable=1`).
+    pub fn static_ipv6_only(&self) -> Result<bool, String> {
+        let child = self.fork_entered(&|entered| {
             if entered.is_err() {
                 return 1;
             }
-            let mut waited = 0u64;
-            while waited < limit_us {
-                if prepared.iter().all(|(family, addr)| routed(*family, addr)) {
-                    return 0;
+            for path in STATIC_IPV6 {
+                // /proc/sys/net shows the namespace of the process reading it.
+                // SAFETY: open(2) of a NUL-terminated literal path.
+                let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+                if fd < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT) {
+                    return 3;
                 }
-                let pause = libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 200_000,
-                };
-                // SAFETY: nanosleep with a valid timespec.
-                unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
-                waited += 200;
+                // SAFETY: writing one byte of a literal to our descriptor.
+                if fd < 0 || unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) } != 1 {
+                    return 2;
+                }
+                // SAFETY: closing the descriptor opened above.
+                unsafe { libc::close(fd) };
             }
-            1
+            0
         });
-        probe.map(reap).unwrap_or(false)
+        match child.map(exit_code) {
+            Ok(Some(0)) => Ok(true),
+            Ok(Some(3)) => Ok(false),
+            Ok(_) => Err(
+                "network: turning off IPv6 autoconfiguration in the sandbox's namespace failed"
+                    .into(),
+            ),
+            Err(e) => Err(format!("network: fork: {e}")),
+        }
+    }
+
+    /// Fork a helper that waits in the namespace (up to `timeout`) until it
+    /// routes IPv4 to the outside — the uplink has configured its interface
+    /// — and then gives that interface `ipv6`. It runs while the caller goes
+    /// on (installing the rules); [`UplinkWait::finish`] collects it.
+    pub fn await_uplink(
+        &self,
+        ipv6: Option<&Ipv6Setup>,
+        timeout: std::time::Duration,
+    ) -> Result<UplinkWait, String> {
+        // A documentation address: connect(2) on a datagram socket only
+        // looks the route up; nothing is sent.
+        let probe = sockaddr("198.51.100.1:9".parse().expect("literal"));
+        let limit_us = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
+        // Borrowed by the child: it must not free the parent's allocation.
+        let probe = &probe;
+        let pid = self
+            .fork_entered(&|entered| {
+                if entered.is_err() {
+                    return 2;
+                }
+                let mut waited = 0u64;
+                while !routed(probe.0, &probe.1) {
+                    if waited >= limit_us {
+                        return 1;
+                    }
+                    let pause = libc::timespec {
+                        tv_sec: 0,
+                        tv_nsec: 200_000,
+                    };
+                    // SAFETY: nanosleep with a valid timespec.
+                    unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
+                    waited += 200;
+                }
+                let Some(v6) = ipv6 else { return 0 };
+                // SAFETY: if_nametoindex(3) with a NUL-terminated name.
+                let index = unsafe { libc::if_nametoindex(v6.interface.as_ptr()) };
+                if index == 0 {
+                    return 3;
+                }
+                if crate::sys::add_ipv6_address(index, v6.address).is_err() {
+                    return 3;
+                }
+                if crate::sys::add_ipv6_default_route(index, v6.gateway).is_err() {
+                    return 4;
+                }
+                0
+            })
+            .map_err(|e| format!("network: fork: {e}"))?;
+        Ok(UplinkWait { pid })
+    }
+}
+
+/// The sandbox's IPv6 side of its uplink.
+pub struct Ipv6Setup {
+    pub interface: &'static std::ffi::CStr,
+    /// The sandbox's address (a /128).
+    pub address: [u8; 16],
+    /// The uplink's link-local router address.
+    pub gateway: [u8; 16],
+}
+
+/// The helper of [`Namespaces::await_uplink`], still running.
+pub struct UplinkWait {
+    pid: libc::pid_t,
+}
+
+impl UplinkWait {
+    /// Wait for the helper: `Ok(true)` once the interface is configured,
+    /// `Ok(false)` if no route appeared in time (the uplink is slow or
+    /// failed: the caller asks it), an error if IPv6 could not be set up.
+    pub fn finish(self) -> Result<bool, String> {
+        match exit_code(self.pid) {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            Some(3) => Err("network: giving the sandbox its IPv6 address failed".into()),
+            Some(4) => Err("network: giving the sandbox its IPv6 default route failed".into()),
+            _ => Err("network: entering the sandbox's namespaces failed".into()),
+        }
     }
 }
 

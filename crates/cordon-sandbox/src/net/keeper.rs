@@ -2,7 +2,7 @@
 //! the uplink or proxy for the run; a long-lived sandbox has no supervisor
 //! once `cordon start` returns, so `start` forks a keeper: a process of its
 //! own session that holds the sandbox's network until the sandbox's init
-//! exits (it watches the init's pidfd), then ends, and pasta with it.
+//! exits (it watches the init's pidfd), then ends, and the uplink with it.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! supervisor inside the sandbox's user and network namespaces:
 //!
 //! - model 1 (`Filtered`): an nftables table in the sandbox's namespace
-//!   (`nft`) and an uplink to the outside (`uplink`, pasta);
+//!   (`nft`) and an uplink to the outside (`uplink`, slirp4netns);
 //! - model 2 with the caller's proxy (`ProxyOnly`): a relay (`relay`);
 //! - model 2 with host rules (`FilteringProxy`): cordon's proxy (`proxy`);
 //! - in every model but the host's network: published ports (`publish`).
@@ -18,8 +18,8 @@ pub mod nft;
 pub mod proxy;
 mod publish;
 pub mod relay;
-mod template;
 pub mod uplink;
+mod uplink_jail;
 
 pub use active::{describe, needs_supervisor, ActiveNetwork};
 pub use decisions::{DecisionLog, NetEvent, NetworkReport, KEPT_DECISIONS};

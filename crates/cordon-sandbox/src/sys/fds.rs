@@ -75,6 +75,29 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((read, write))
 }
 
+/// Place `fds` at `first`, `first + 1`, … (inherited across exec), without
+/// clobbering one another: each goes above the targets first, then into
+/// place. For a forked child before exec: raw system calls, no allocation.
+pub fn descriptors_to<const N: usize>(fds: &[RawFd; N], first: RawFd) -> io::Result<()> {
+    let above = first.saturating_add(RawFd::try_from(N).unwrap_or(RawFd::MAX));
+    let mut high = [0; N];
+    for (slot, fd) in high.iter_mut().zip(fds.iter()) {
+        // SAFETY: duplicating a descriptor this process holds.
+        *slot = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, above) };
+        if *slot < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    for (target, fd) in (first..).zip(high) {
+        // SAFETY: duplicating a descriptor this process holds (dup2 clears
+        // close-on-exec on the copy).
+        if unsafe { libc::dup2(fd, target) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// Write all of `buf` to a raw descriptor (usable after fork, no allocation).
 pub fn write_all(fd: RawFd, mut buf: &[u8]) {
     while !buf.is_empty() {

@@ -13,6 +13,7 @@ mod mounts;
 mod net;
 mod process;
 mod procfs;
+mod rtnetlink;
 mod terminal;
 
 pub use caps::*;
@@ -21,4 +22,5 @@ pub use mounts::*;
 pub use net::*;
 pub use process::*;
 pub use procfs::*;
+pub use rtnetlink::*;
 pub use terminal::*;
