@@ -38,7 +38,7 @@ python3 bench/paired.py "$rounds" \
   "new bubblewrap=$new run --backend bubblewrap -- /usr/bin/true"
 
 echo
-echo "## one-shot runs with egress rules (network model 1: pasta, nftables)"
+echo "## one-shot runs with egress rules (network model 1: slirp4netns, nftables)"
 echo '{"version": "0.8.0", "network": {"egress": {"default": "deny", "allow": [{"to": [{"cidr": "192.0.2.0/24"}], "ports": [{"protocol": "tcp", "port": 443}]}]}}}' >"$work/rules.json"
 python3 bench/paired.py "$((rounds / 5 > 20 ? rounds / 5 : 20))" \
   "bare=sh -c true" \
