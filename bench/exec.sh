@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Warm exec in a running sandbox against bare `sh -c true` and a one-shot run
-# of the same command, in one hyperfine run; `true` is a shell builtin (so it
+# of the same command, in one paired run; `true` is a shell builtin (so it
 # runs /bin/sh), `/usr/bin/true` a file cordon execs directly. Usage:
-# bench/exec.sh [RUNS]
+# bench/exec.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-500}"
@@ -21,20 +21,16 @@ cleanup() {
 trap cleanup EXIT
 "$cordon" start "$id" >/dev/null
 
-cd /
-hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/exec.json" \
-  -n bare 'sh -c true' \
-  -n warm-exec "$cordon exec $id -- true" \
-  -n warm-exec-file "$cordon exec $id -- /usr/bin/true" \
-  -n one-shot "$cordon run -- true" >/dev/null 2>"$out/hyperfine.err" || { cat "$out/hyperfine.err" >&2; exit 1; }
-
-python3 - "$out/exec.json" "$(id -un)" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
-print(f"warm exec of `true`, medians, as {sys.argv[2]}")
-print()
-print("| command | median ms | × bare | × one-shot |")
-print("|---|---|---|---|")
-for name in ["bare", "warm-exec", "warm-exec-file", "one-shot"]:
-    print(f"| {name} | {r[name]:.2f} | {r[name]/r['bare']:.2f} | {r[name]/r['one-shot']:.2f} |")
-PY
+# Paired, interleaved rounds (bench/paired.py), ratios to bare `sh -c true`;
+# CORDON_BENCH_HYPERFINE=1: hyperfine blocks (absolute times, quiet machine).
+echo "warm exec of \`true\` as $(id -un), $(date -u '+%F %H:%M') UTC"
+if [ -n "${CORDON_BENCH_HYPERFINE:-}" ]; then
+  (cd / && hyperfine -N --warmup 50 --runs "$runs" -n bare 'sh -c true' \
+    -n warm-exec "$cordon exec $id -- true" -n warm-exec-file "$cordon exec $id -- /usr/bin/true" \
+    -n one-shot "$cordon run -- true")
+  exit 0
+fi
+python3 bench/paired.py "$runs" 'bare=sh -c true' \
+  "warm-exec=$cordon exec $id -- true" \
+  "warm-exec-file=$cordon exec $id -- /usr/bin/true" \
+  "one-shot=$cordon run -- true"

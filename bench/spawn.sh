@@ -11,7 +11,7 @@
 # Run as root, it measures again as an unprivileged user (nobody), since the
 # two paths differ (root's sandbox gets an owner-less baseline; unprivileged
 # bwrap must create a user namespace too).
-# Prints medians and ratios as Markdown tables. Usage: bench/spawn.sh [RUNS]
+# Prints medians and ratios as Markdown tables. Usage: bench/spawn.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-500}"
@@ -24,33 +24,36 @@ chmod 755 "$out"
 install -m 755 "$built" "$out/cordon"
 cordon="$out/cordon"
 
-measure() { # measure LABEL [PREFIX...]: one hyperfine run of every command, then its table
+# Paired, interleaved rounds (bench/paired.py; ratios are medians of
+# per-round ratios to plain bwrap, so load that changes during the run hits
+# every command alike). CORDON_BENCH_HYPERFINE=1 uses hyperfine instead, one
+# block per command: absolute times on a quiet machine only.
+paired="$(realpath bench/paired.py)"
+cp "$paired" "$out/paired.py"
+measure() { # measure LABEL [PREFIX...]
   local label="$1"
   shift
-  (cd / && "$@" hyperfine -N --warmup 50 --runs "$runs" --export-json "$out/$label.json" \
-    -n bare 'sh -c true' \
-    -n bwrap 'bwrap --unshare-all --ro-bind / / true' \
-    -n native "$cordon run -- true" \
-    -n native-file "$cordon run -- /usr/bin/true" \
-    -n cordon-bwrap "$cordon run --backend bubblewrap -- true" \
-    -n cordon-bwrap-file "$cordon run --backend bubblewrap -- /usr/bin/true" \
-    >/dev/null 2>"$out/hyperfine.err") || { cat "$out/hyperfine.err" >&2; exit 1; }
-  python3 - "$out/$label.json" "$label" <<'PY'
-import json, sys
-results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-med = {k: v["median"] * 1000 for k, v in results.items()}
-print(f"spawn latency of `true`, {len(results['bare']['times'])} runs each, as {sys.argv[2]}")
-print()
-print("| command | median ms | × bare | × bwrap |")
-print("|---|---|---|---|")
-for name in ["bare", "bwrap", "native", "native-file", "cordon-bwrap", "cordon-bwrap-file"]:
-    print(f"| {name} | {med[name]:.2f} | {med[name]/med['bare']:.2f} | {med[name]/med['bwrap']:.2f} |")
-print()
-PY
+  echo "spawn latency of \`true\` as $label, $(date -u '+%F %H:%M') UTC"
+  if [ -n "${CORDON_BENCH_HYPERFINE:-}" ]; then
+    (cd / && "$@" hyperfine -N --warmup 50 --runs "$runs" \
+      -n bwrap 'bwrap --unshare-all --ro-bind / / true' -n bare 'sh -c true' \
+      -n native "$cordon run -- true" -n native-file "$cordon run -- /usr/bin/true" \
+      -n cordon-bwrap "$cordon run --backend bubblewrap -- true" \
+      -n cordon-bwrap-file "$cordon run --backend bubblewrap -- /usr/bin/true")
+    return
+  fi
+  (cd / && "$@" /usr/bin/python3 "$out/paired.py" "$runs" \
+    'bwrap=bwrap --unshare-all --ro-bind / / true' \
+    'bare=sh -c true' \
+    "native=$cordon run -- true" \
+    "native-file=$cordon run -- /usr/bin/true" \
+    "cordon-bwrap=$cordon run --backend bubblewrap -- true" \
+    "cordon-bwrap-file=$cordon run --backend bubblewrap -- /usr/bin/true")
+  echo
 }
 
 measure "$(id -un)"
 if [ "$(id -u)" = 0 ]; then
-  chmod 777 "$out"  # hyperfine's export, written as nobody
+  chmod 644 "$out/paired.py"
   measure nobody setpriv --reuid=65534 --regid=65534 --clear-groups --
 fi
