@@ -8,6 +8,8 @@
 #   native-file  cordon run -- /usr/bin/true            (the file bwrap runs, exec'd directly)
 #   cordon-bwrap  cordon run --backend bubblewrap -- true  (same policy through bwrap)
 #   cordon-bwrap-file  the same with /usr/bin/true (bwrap execs it, no shell)
+#   bwrap-same  the bwrap command cordon-bwrap-file runs, started directly
+#             (bench/bwrap_same.py): what cordon adds around bwrap
 # Run as root, it measures again as an unprivileged user (nobody), since the
 # two paths differ (root's sandbox gets an owner-less baseline; unprivileged
 # bwrap must create a user namespace too).
@@ -30,6 +32,7 @@ cordon="$out/cordon"
 # block per command: absolute times on a quiet machine only.
 paired="$(realpath bench/paired.py)"
 cp "$paired" "$out/paired.py"
+cp bench/bwrap_same.py "$out/bwrap_same.py"
 measure() { # measure LABEL [PREFIX...]
   local label="$1"
   shift
@@ -42,8 +45,13 @@ measure() { # measure LABEL [PREFIX...]
       -n cordon-bwrap-file "$cordon run --backend bubblewrap -- /usr/bin/true")
     return
   fi
-  (cd / && "$@" /usr/bin/python3 "$out/paired.py" "$runs" \
+  # The bwrap command cordon's bubblewrap backend runs, replayed as is
+  # (bench/bwrap_same.py): cordon-bwrap-file's own baseline.
+  (cd / && "$@" /usr/bin/python3 "$out/bwrap_same.py" "$cordon" "$out/same-$label.json" \
+    -- /usr/bin/true)
+  (cd / && "$@" /usr/bin/python3 "$out/paired.py" --also bwrap-same "$runs" \
     'bwrap=bwrap --unshare-all --ro-bind / / true' \
+    "bwrap-same=@$out/same-$label.json" \
     'bare=sh -c true' \
     "native=$cordon run -- true" \
     "native-file=$cordon run -- /usr/bin/true" \
@@ -54,6 +62,7 @@ measure() { # measure LABEL [PREFIX...]
 
 measure "$(id -un)"
 if [ "$(id -u)" = 0 ]; then
-  chmod 644 "$out/paired.py"
+  chmod 644 "$out/paired.py" "$out/bwrap_same.py"
+  chmod 777 "$out"
   measure nobody setpriv --reuid=65534 --regid=65534 --clear-groups --
 fi

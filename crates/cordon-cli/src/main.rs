@@ -686,6 +686,7 @@ fn execute(
         decision_log: audit.decision_log(&sandbox_id).map(Arc::new),
     };
     let result = cordon_sandbox::run(&plan, &opts);
+    cordon_sandbox::timing::phase("run-returned");
     match result {
         Ok(outcome) => {
             mxc::log(

@@ -693,28 +693,40 @@ fn killing_cordon_leaves_no_uplink_or_sandbox_behind() {
     remote();
     for who in net_identities() {
         let mark = marker();
-        let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
-            "process": {"commandLine": format!("sleep {mark}")},
-            "network": {"egress": {"default": "allow"}}});
-        let file = ConfigFile::new(&cfg);
-        let mut child = command(who)
-            .args(["--config", file.path.to_str().unwrap()])
-            .spawn()
-            .unwrap();
-        assert!(
-            wait_until(|| sleepers(&mark) == 1, 10),
-            "{who:?}: never started"
-        );
-        // SAFETY: SIGKILL to our own child.
-        unsafe { libc::kill(pid_of(&child), libc::SIGKILL) };
-        child.wait().unwrap();
-        assert!(
-            wait_until(|| sleepers(&mark) == 0 && orphaned_uplinks().is_empty(), 10),
-            "{who:?}: left behind sandbox {} / uplinks {:?}",
-            sleepers(&mark),
-            orphaned_uplinks()
-        );
+        let child = sleeping_nat_run(who, &mark);
+        kill_and_expect_nothing_left(who, child, &mark);
     }
+}
+
+/// A one-shot run of `sleep MARK` on the NAT'd stack (model 1 with its
+/// uplink), once its workload runs.
+fn sleeping_nat_run(who: Identity, mark: &str) -> std::process::Child {
+    let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
+        "process": {"commandLine": format!("sleep {mark}")},
+        "network": {"egress": {"default": "allow"}}});
+    let file = ConfigFile::new(&cfg);
+    let child = command(who)
+        .args(["--config", file.path.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(|| sleepers(mark) == 1, 10),
+        "{who:?}: never started"
+    );
+    child
+}
+
+/// SIGKILL the run: neither its sandbox nor its uplink may remain.
+fn kill_and_expect_nothing_left(who: Identity, mut child: std::process::Child, mark: &str) {
+    // SAFETY: SIGKILL to our own child.
+    unsafe { libc::kill(pid_of(&child), libc::SIGKILL) };
+    child.wait().unwrap();
+    assert!(
+        wait_until(|| sleepers(mark) == 0 && orphaned_uplinks().is_empty(), 10),
+        "{who:?}: left behind sandbox {} / uplinks {:?}",
+        sleepers(mark),
+        orphaned_uplinks()
+    );
 }
 
 /// The uplink parses the sandbox's packets: it runs with no capability
@@ -726,19 +738,8 @@ fn the_uplink_runs_without_privilege() {
     remote();
     for who in net_identities() {
         let mark = marker();
-        let cfg = json!({"version": "0.8.0", "containment": who.backend.unwrap(),
-            "process": {"commandLine": format!("sleep {mark}")},
-            "network": {"egress": {"default": "allow"}}});
-        let file = ConfigFile::new(&cfg);
-        let mut child = command(who)
-            .args(["--config", file.path.to_str().unwrap()])
-            .spawn()
-            .unwrap();
+        let child = sleeping_nat_run(who, &mark);
         let run_pid = u32::try_from(pid_of(&child)).unwrap();
-        assert!(
-            wait_until(|| sleepers(&mark) == 1, 10),
-            "{who:?}: never started"
-        );
         // Control: the run's uplink is found (a descendant of this cordon;
         // the child slirp4netns forks to make the tap exits soon after).
         let ours = || -> Vec<u32> {
@@ -771,13 +772,7 @@ fn the_uplink_runs_without_privilege() {
         }
         assert_eq!(field("NoNewPrivs:"), "1", "{who:?}\n{status}");
         assert_eq!(field("Seccomp:"), "2", "{who:?}\n{status}");
-        // SAFETY: SIGKILL to our own child.
-        unsafe { libc::kill(pid_of(&child), libc::SIGKILL) };
-        child.wait().unwrap();
-        assert!(
-            wait_until(|| sleepers(&mark) == 0 && orphaned_uplinks().is_empty(), 10),
-            "{who:?}: left behind"
-        );
+        kill_and_expect_nothing_left(who, child, &mark);
     }
 }
 

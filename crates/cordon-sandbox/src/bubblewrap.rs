@@ -488,6 +488,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             placeholders: true,
         },
     )?;
+    crate::timing::phase("context");
     let (status_r, status_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
     let owner_less = OwnerLessBaseline::prepare(&plan.filesystem);
@@ -498,6 +499,19 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         tag_for_janitor(janitor, &mut inv)?;
     }
     let network_gate = network_gate(plan, &mut inv)?;
+    if opts.debug {
+        // What cordon runs, as JSON (arguments may hold spaces); numbers after
+        // --seccomp, --ro-bind-data, --json-status-fd, --block-fd are
+        // descriptors cordon passes (bench/bwrap_same.py replays it).
+        let argv: Vec<String> = std::iter::once(bwrap_path.to_string_lossy().into_owned())
+            .chain(inv.args.iter().map(|a| a.to_string_lossy().into_owned()))
+            .collect();
+        eprintln!(
+            "cordon: debug: bwrap argv {}",
+            serde_json::to_string(&argv).unwrap_or_default()
+        );
+    }
+    crate::timing::phase("bwrap-arguments");
     let started = ctx.start_clock();
 
     let mut keep: Vec<RawFd> = inv.inherited.iter().map(|f| f.as_raw_fd()).collect();
@@ -525,6 +539,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
     let child = cmd
         .spawn()
         .map_err(|e| SandboxError::setup(format!("starting {}: {e}", bwrap_path.display())))?;
+    crate::timing::phase("bwrap-spawned");
     drop(status_w);
     drop(inv);
     // The child has its own copies of the overlay trees now.
@@ -551,6 +566,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         }
     }
 
+    crate::timing::phase("sandbox-init-reported");
     let kill_all = || {
         if let Some(init) = &sandbox_init {
             supervisor::kill(init);
@@ -593,12 +609,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             return Err(e);
         }
     };
+    crate::timing::phase("bwrap-exited");
     let bwrap_status = supervisor::reap(&bwrap_fd)?;
     // When bwrap exits, --die-with-parent kills the sandbox init; wait for it.
     if let Some(init) = &sandbox_init {
         supervisor::kill(init);
         supervisor::wait_exit(init);
     }
+    crate::timing::phase("sandbox-init-gone");
     let kill_latency = (timed_out).then(|| deadline.map(|d| d.elapsed())).flatten();
 
     if sandbox_init.is_none() && !timed_out && interrupted.is_none() {
