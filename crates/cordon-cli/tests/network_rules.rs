@@ -262,20 +262,55 @@ fn rule_hits(run: &Run, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// A listener on the host: on loopback, or on every address.
-fn host_listener(addr: &str) -> (TcpListener, u16) {
+/// A listener on the host (on loopback, or on every address) that answers
+/// each connection as the remote servers do ("tcp PORT ADDR"), so that a
+/// probe reaching it reports ok. Serves until the test process ends.
+fn host_listener(addr: &str) -> u16 {
     let l = TcpListener::bind(addr).unwrap();
     let port = l.local_addr().unwrap().port();
-    (l, port)
+    std::thread::spawn(move || {
+        for conn in l.incoming().flatten() {
+            let mut conn = conn;
+            let local = conn
+                .local_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default();
+            let _ = writeln!(conn, "tcp {port} {local}");
+        }
+    });
+    port
 }
 
 #[test]
 #[ignore = "needs root"]
 fn default_allow_is_a_private_stack_without_the_host() {
-    let (_lo, lo_port) = host_listener("127.0.0.1:0");
-    let (_any, any_port) = host_listener("0.0.0.0:0");
+    let lo_port = host_listener("127.0.0.1:0");
+    let lo6_port = host_listener("[::1]:0");
+    let any_port = host_listener("0.0.0.0:0");
     let lo = format!("loopback=tcp:127.0.0.1:{lo_port}");
     let host_addr = format!("host_address=tcp:10.203.0.1:{any_port}");
+    // The uplink's gateway addresses (slirp4netns maps them to the host's
+    // loopback unless told not to): no rule blocks them here, the uplink must.
+    let gateway = format!("gateway=tcp:169.254.77.2:{lo_port}");
+    let gateway6 = format!("gateway6=tcp:[fd00::2]:{lo6_port}");
+    // Control: the same probes, run on the host itself, reach every listener.
+    let control = Command::new("python3")
+        .arg(remote().dir.join("net_client.py"))
+        .args([
+            format!("loopback=tcp:127.0.0.1:{lo_port}"),
+            format!("loopback6=tcp:[::1]:{lo6_port}"),
+            format!("host_address=tcp:10.203.0.1:{any_port}"),
+        ])
+        .output()
+        .unwrap();
+    verdicts(
+        &Run::from(control),
+        &[
+            ("loopback", true),
+            ("loopback6", true),
+            ("host_address", true),
+        ],
+    );
     for network in [
         json!({"network": {"egress": {"default": "allow"}}}),
         json!({"network": {"defaultPolicy": "allow"}}),
@@ -293,6 +328,8 @@ fn default_allow_is_a_private_stack_without_the_host() {
                     "v6=tcp:[fd03::3]:8002",
                     &lo,
                     &host_addr,
+                    &gateway,
+                    &gateway6,
                 ],
                 &[],
             );
@@ -306,6 +343,8 @@ fn default_allow_is_a_private_stack_without_the_host() {
                     ("v6", true),
                     ("loopback", false),
                     ("host_address", false),
+                    ("gateway", false),
+                    ("gateway6", false),
                 ],
             );
         }
