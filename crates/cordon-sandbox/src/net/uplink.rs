@@ -22,11 +22,10 @@
 //! itself is confined: `uplink_jail`.
 
 use std::io::Read;
+use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-
-use std::net::Ipv6Addr;
 
 use super::enter::{Ipv6Setup, Namespaces};
 use super::uplink_jail::{self, Jail};
@@ -78,8 +77,7 @@ impl Uplink {
             "--enable-ipv6",
             "--disable-host-loopback",
             "--disable-dns",
-        ]);
-        cmd.args([
+            // Its own system-call filter, beside cordon's confinement.
             "--enable-seccomp",
             "--userns-path",
             "/proc/self/fd/3",
