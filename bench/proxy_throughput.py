@@ -12,7 +12,10 @@ The filtering proxy never connects to the host's own addresses, so its
 server runs in a network namespace this script creates (root needed), at
 10.204.0.2 behind a veth pair; its direct baseline uses the same path.
 
-Usage: bench/proxy_throughput.py CORDON_BINARY [RUNS]"""
+With CORDON_BENCH_USER=USER (root still sets up), the transfers and cordon
+run as that user instead (the binary must be executable by them).
+
+Usage: [CORDON_BENCH_USER=USER] bench/proxy_throughput.py CORDON_BINARY [RUNS]"""
 import json
 import os
 import socket
@@ -70,7 +73,17 @@ def config(doc):
     f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     json.dump(doc, f)
     f.close()
+    os.chmod(f.name, 0o644)
     return f.name
+
+
+# Who runs the transfers: root, or CORDON_BENCH_USER (setpriv, system PATH).
+as_user = []
+if os.environ.get("CORDON_BENCH_USER"):
+    import pwd
+    who = pwd.getpwnam(os.environ["CORDON_BENCH_USER"])
+    as_user = ["setpriv", f"--reuid={who.pw_uid}", f"--regid={who.pw_gid}", "--clear-groups",
+               "env", "PATH=/usr/bin:/bin", f"HOME={who.pw_dir}"]
 
 
 def sh(cmd):
@@ -86,6 +99,7 @@ try:
     hosts = tempfile.NamedTemporaryFile("w", delete=False)
     hosts.write("10.204.0.2 bulk.test\n")
     hosts.close()
+    os.chmod(hosts.name, 0o644)
     env = dict(os.environ, CORDON_PROXY_HOSTS=hosts.name)
 
     def measure(args, **kw):
@@ -105,10 +119,10 @@ try:
         setups.append((cc or f"{host_cc} (host default)", local_port, remote_port, relay_cfg, proxy_cfg, rows))
     for _ in range(runs):
         for _, local_port, remote_port, relay_cfg, proxy_cfg, rows in setups:
-            rows["direct-lo"].append(measure(["sh", "-c", reader("127.0.0.1", local_port)]))
-            rows["relay"].append(measure([cordon, "--config", relay_cfg]))
-            rows["direct-veth"].append(measure(["sh", "-c", reader("10.204.0.2", remote_port)]))
-            rows["proxy"].append(measure([cordon, "--config", proxy_cfg], env=env))
+            rows["direct-lo"].append(measure(as_user + ["sh", "-c", reader("127.0.0.1", local_port)]))
+            rows["relay"].append(measure(as_user + [cordon, "--config", relay_cfg], cwd="/"))
+            rows["direct-veth"].append(measure(as_user + ["sh", "-c", reader("10.204.0.2", remote_port)]))
+            rows["proxy"].append(measure(as_user + [cordon, "--config", proxy_cfg], env=env, cwd="/"))
 finally:
     for s in servers:
         s.kill()
