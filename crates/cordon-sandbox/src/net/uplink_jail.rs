@@ -87,10 +87,7 @@ pub fn enter((ruleset, drop_caps): (RawFd, Option<u32>)) -> std::io::Result<()> 
     if let Some(last_cap) = drop_caps {
         crate::sys::drop_all_capabilities(last_cap)?;
     }
-    // SAFETY: prctl(2) with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
     // SAFETY: landlock_restrict_self(2) with a ruleset descriptor this
     // process holds and no flags.
     if unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0) } != 0 {
