@@ -121,6 +121,7 @@ impl Janitor {
                 janitor_main(theirs)
             }
             Forked::Parent { pid, pidfd: _ } => {
+                crate::timing::phase("janitor-forked");
                 drop(theirs);
                 // The janitor says it is ready (in its own session) with one byte.
                 let mut ready = [0u8; 1];
@@ -288,6 +289,10 @@ fn janitor_main(channel: OwnedFd) -> ! {
         Some(&empty),
         None,
     );
+    // Its wake-ups must not preempt cordon: woken on the CPU cordon runs
+    // on when cordon closes the channel at the end of a run, it would clean
+    // up and exit (≈ 1.4 ms) before cordon could return (bench/phases.py).
+    let _ = sys::batch_scheduling();
     // Terminal and termination signals meant for cordon's job do not stop it.
     for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGTERM, libc::SIGQUIT] {
         // SAFETY: setting a disposition to SIG_IGN in a single-threaded child.

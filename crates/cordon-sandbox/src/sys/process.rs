@@ -159,6 +159,29 @@ pub fn prctl(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<()> {
     Ok(())
 }
 
+/// Put the calling process under `SCHED_BATCH`: same share of the CPU, but
+/// its wake-ups never preempt the task running there. (A raw system call:
+/// musl's `sched_setscheduler` always fails with ENOSYS.)
+pub fn batch_scheduling() -> io::Result<()> {
+    // The kernel's struct sched_param is one int (the C libraries' may be
+    // larger: musl's is).
+    let priority: libc::c_int = 0;
+    // SAFETY: sched_setscheduler(2) on the calling process (pid 0) reads one
+    // int, which lives for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_sched_setscheduler,
+            0,
+            libc::SCHED_BATCH,
+            &priority as *const libc::c_int,
+        )
+    };
+    if ret == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// What the spawned process gets as descriptors 0-2.
 #[derive(Clone, Copy)]
 pub enum Stdio<'a> {
