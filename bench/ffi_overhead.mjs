@@ -6,6 +6,7 @@
 //     ../../bench/ffi_overhead.mjs CORDON [ROUNDS]
 // where DIR holds libmxc_ffi.so and cordon.
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -39,7 +40,7 @@ for (let i = 0; i < rounds; i++) {
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const diffs = samples.sdk.map((s, i) => s - samples.direct[i]);
-console.log(`${rounds} paired rounds`);
+console.log(`${rounds} paired rounds, ${new Date().toISOString().slice(0, 16)} UTC, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`| direct cordon from Node | ${median(samples.direct).toFixed(2)} ms |`);
 console.log(`| MXC SDK run() through libmxc_ffi.so | ${median(samples.sdk).toFixed(2)} ms |`);
 console.log(`| median per-round ratio | ${median(samples.ratio).toFixed(3)} |`);

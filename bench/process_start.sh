@@ -2,9 +2,12 @@
 # What starting any process costs on this machine, apart from sandboxing: the
 # floor under bench/spawn.sh. Measures, in one hyperfine run, a static binary
 # without libc (exec alone), /bin/true (dynamic glibc), `cordon --version`
-# (static glibc), and the price of one CPUID instruction, which glibc's
+# (the release build: static musl where Rust's musl target is installed,
+# else static glibc), and the price of one CPUID instruction, which glibc's
 # startup executes a few dozen times to size the caches (a trap to the
-# hypervisor in a VM). Usage: bench/process_start.sh [RUNS]
+# hypervisor in a VM). Paired, interleaved rounds (bench/paired.py);
+# CORDON_BENCH_HYPERFINE=1 for hyperfine blocks on a quiet machine.
+# Usage: bench/process_start.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-300}"
@@ -31,17 +34,14 @@ int main(void) {
 C
 gcc -O2 -static -nostdlib -o "$work/nolibc" "$work/nolibc.c"
 gcc -O2 -o "$work/cpuid" "$work/cpuid.c"
-hyperfine -N --warmup 30 --runs "$runs" --export-json "$work/start.json" \
-  -n nolibc "$work/nolibc" -n true /bin/true -n cordon-version "$cordon --version" \
-  >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-python3 - "$work/start.json" "$("$work/cpuid")" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
-print(f"one CPUID instruction: {float(sys.argv[2]):.2f} µs")
-print()
-print("| process | median ms |")
-print("|---|---|")
-for name, label in [("nolibc", "static, no libc (exec + exit only)"), ("true", "/bin/true (dynamic glibc)"),
-                    ("cordon-version", "cordon --version (static glibc)")]:
-    print(f"| {label} | {r[name]:.2f} |")
-PY
+echo "what starting a process costs, as $(id -un), $(date -u '+%F %H:%M') UTC"
+echo "one CPUID instruction: $("$work/cpuid") µs"
+if [ -n "${CORDON_BENCH_HYPERFINE:-}" ]; then
+  # One block per command: absolute times on a quiet machine only.
+  hyperfine -N --warmup 30 --runs "$runs" \
+    -n nolibc "$work/nolibc" -n true /bin/true -n cordon-version "$cordon --version"
+  exit
+fi
+# Paired, interleaved rounds (bench/paired.py), ratios to the libc-less exec.
+python3 bench/paired.py "$runs" "nolibc=$work/nolibc" "true=/bin/true" \
+  "cordon-version=$cordon --version"

@@ -54,7 +54,7 @@ def sdk_run():
     assert cordon.run("true").exit_code == 0
 
 
-print(f"{rounds} paired rounds, {time.strftime('%Y-%m-%d')}")
+print(f"{rounds} paired rounds, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
 paired("one-shot run", direct_run, sdk_run)
 with cordon.Sandbox.create() as sb:
     paired(
@@ -62,3 +62,4 @@ with cordon.Sandbox.create() as sb:
         lambda: subprocess.run([cordon_bin, "exec", sb.id, "--", "sh", "-c", "true"], capture_output=True, check=True),
         lambda: sb.commands.run("true"),
     )
+print("load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))

@@ -5,6 +5,7 @@
 // of per-round ratios and differences (the budget is 2 ms).
 //   node bench/sdk_overhead.mjs CORDON [ROUNDS]      (after npm run build in sdk/ts)
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 const [cordon, roundsArg] = process.argv.slice(2);
@@ -47,7 +48,7 @@ for (let i = 0; i < rounds; i++) {
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const diffs = samples.sdk.map((s, i) => s - samples.direct[i]);
-console.log(`${rounds} paired rounds, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`${rounds} paired rounds, ${new Date().toISOString().slice(0, 16)} UTC, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`| cordon --config - from Node (spawn) | ${median(samples.direct).toFixed(2)} ms |`);
 console.log(`| cordon-sandbox/v1 run() | ${median(samples.sdk).toFixed(2)} ms |`);
 console.log(`| median per-round ratio | ${median(samples.ratio).toFixed(3)} |`);
