@@ -8,14 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-500}"
-./scripts/setup.sh
-built="$(./scripts/build-release.sh)"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-# Copies any user can run and read (the build tree may sit below /root).
-chmod 755 "$out"
-install -m 755 "$built" "$out/cordon"
-install -m 644 bench/paired.py "$out/paired.py"
+. bench/prepare.sh
 
 # measure: provision and start a sandbox in a private state directory, time
 # it (paired rounds, ratios to bare `sh -c true`), stop and deprovision it.

@@ -15,14 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-100}"
-./scripts/setup.sh
-built="$(./scripts/build-release.sh)"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-chmod 755 "$out"
-install -m 755 "$built" "$out/cordon"
-cp bench/paired.py "$out/paired.py"
-chmod 644 "$out/paired.py"
+. bench/prepare.sh
 cat >"$out/rules.json" <<'JSON'
 {"version": "0.8.0", "process": {"commandLine": "/usr/bin/true"},
  "network": {"egress": {"allow": [{"to": [{"cidr": "10.0.0.0/8"}], "ports": [{"protocol": "tcp", "port": 443}]}]}}}

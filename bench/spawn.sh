@@ -17,22 +17,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-500}"
-./scripts/setup.sh
-built="$(./scripts/build-release.sh)"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-# A copy any user can execute (the build tree may sit below /root).
-chmod 755 "$out"
-install -m 755 "$built" "$out/cordon"
+. bench/prepare.sh
 cordon="$out/cordon"
 
 # Paired, interleaved rounds (bench/paired.py; ratios are medians of
 # per-round ratios to plain bwrap, so load that changes during the run hits
 # every command alike). CORDON_BENCH_HYPERFINE=1 uses hyperfine instead, one
 # block per command: absolute times on a quiet machine only.
-paired="$(realpath bench/paired.py)"
-cp "$paired" "$out/paired.py"
-cp bench/bwrap_same.py "$out/bwrap_same.py"
+install -m 644 bench/bwrap_same.py "$out/bwrap_same.py"
 measure() { # measure LABEL [PREFIX...]
   local label="$1"
   shift
@@ -62,7 +54,6 @@ measure() { # measure LABEL [PREFIX...]
 
 measure "$(id -un)"
 if [ "$(id -u)" = 0 ]; then
-  chmod 644 "$out/paired.py" "$out/bwrap_same.py"
   chmod 777 "$out"
   measure nobody setpriv --reuid=65534 --regid=65534 --clear-groups --
 fi
