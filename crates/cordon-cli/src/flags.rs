@@ -519,14 +519,7 @@ pub fn document(args: &PolicyArgs, command: &[String]) -> Result<Value, PolicyEr
         let rules: Vec<Value> = args
             .allow_host
             .iter()
-            .map(|host| {
-                let address = host.split('/').next().unwrap_or(host);
-                if address.parse::<std::net::IpAddr>().is_ok() {
-                    json!({"to": [{"cidr": host}]})
-                } else {
-                    json!({"to": [{"host": host}]})
-                }
-            })
+            .map(|host| cordon_policy::grant::egress_rule(host))
             .collect();
         let egress = object(object(root, "network")?, "egress")?;
         egress.entry("default").or_insert(json!("deny"));

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 /// What the human allowed.
 #[derive(Debug, Clone, Default)]
@@ -34,17 +34,8 @@ impl std::fmt::Display for CeilingError {
 
 impl std::error::Error for CeilingError {}
 
-/// What an agent asks a sandbox to have.
-#[derive(Debug, Clone, Default)]
-pub struct Ask {
-    pub readonly: Vec<String>,
-    pub readwrite: Vec<String>,
-    pub denied: Vec<String>,
-    pub allow_hosts: Vec<String>,
-    pub presets: Vec<String>,
-    pub memory_mb: Option<u64>,
-    pub max_processes: Option<u64>,
-}
+/// What an agent asks a sandbox to have: a grant the ceiling must cover.
+pub use cordon_policy::Grant as Ask;
 
 /// The real path of `path` (symlinks resolved), which must exist: a link
 /// inside an allowed tree must not reach outside it.
@@ -79,24 +70,17 @@ fn names(roots: &[PathBuf]) -> String {
 impl Ceiling {
     /// The config of the ceiling itself (for runs that ask for nothing).
     pub fn config(&self) -> Value {
-        let mut ask = Ask {
-            readonly: self
-                .readonly
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-            readwrite: self
-                .readwrite
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
+        let paths = |roots: &[PathBuf]| roots.iter().map(|p| p.display().to_string()).collect();
+        Ask {
+            readonly: paths(&self.readonly),
+            readwrite: paths(&self.readwrite),
+            denied: Vec::new(),
             allow_hosts: self.allow_hosts.clone(),
             presets: self.presets.clone(),
-            ..Ask::default()
-        };
-        ask.memory_mb = self.memory_mb;
-        ask.max_processes = self.max_processes;
-        config_of(&ask)
+            memory_mb: self.memory_mb,
+            max_processes: self.max_processes,
+        }
+        .document()
     }
 
     /// The config of `ask` if the ceiling allows all of it; else the first
@@ -163,7 +147,7 @@ impl Ceiling {
         }
         granted.memory_mb = cap("memory_mb", ask.memory_mb, self.memory_mb)?;
         granted.max_processes = cap("max_processes", ask.max_processes, self.max_processes)?;
-        Ok(config_of(&granted))
+        Ok(granted.document())
     }
 }
 
@@ -175,48 +159,6 @@ fn cap(field: &str, asked: Option<u64>, limit: Option<u64>) -> Result<Option<u64
         (Some(a), _) => Ok(Some(a)),
         (None, l) => Ok(l),
     }
-}
-
-/// The MXC 1.0 config of a granted ask (no `process` section).
-fn config_of(ask: &Ask) -> Value {
-    let mut config = Map::new();
-    config.insert("version".into(), json!("1.0.0"));
-    config.insert(
-        "filesystem".into(),
-        json!({"readonlyPaths": ask.readonly, "readwritePaths": ask.readwrite, "deniedPaths": ask.denied}),
-    );
-    if !ask.allow_hosts.is_empty() {
-        let rules: Vec<Value> = ask
-            .allow_hosts
-            .iter()
-            .map(|h| {
-                let address = h.split('/').next().unwrap_or(h);
-                if address.parse::<std::net::IpAddr>().is_ok() {
-                    json!({"to": [{"cidr": h}]})
-                } else {
-                    json!({"to": [{"host": h}]})
-                }
-            })
-            .collect();
-        config.insert(
-            "network".into(),
-            json!({"egress": {"default": "deny", "allow": rules}}),
-        );
-    }
-    if !ask.presets.is_empty() {
-        config.insert("presets".into(), json!(ask.presets));
-    }
-    let mut resources = Map::new();
-    if let Some(m) = ask.memory_mb {
-        resources.insert("memoryMb".into(), json!(m));
-    }
-    if let Some(p) = ask.max_processes {
-        resources.insert("maxProcesses".into(), json!(p));
-    }
-    if !resources.is_empty() {
-        config.insert("resources".into(), Value::Object(resources));
-    }
-    Value::Object(config)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod ceiling;
 pub mod config;
 pub mod contract;
 pub mod error;
+pub mod grant;
 pub mod host_sockets;
 pub mod netrules;
 pub mod parse;
@@ -25,6 +26,7 @@ pub mod version;
 pub use ceiling::Ceiling;
 pub use config::Config;
 pub use error::{ErrorCode, PolicyError, Result};
+pub use grant::Grant;
 pub use parse::{config_from_value, parse_config};
 pub use plan::{Access, Containment, FsEntry, FsPlan, Kind, NetworkPlan, Origin, Plan};
 pub use resolve::{
