@@ -652,8 +652,12 @@ fn execute(
         if common.dry_run {
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             return Err(match backend {
-                Ok(_) => {
+                Ok(b) => {
                     eprintln!("cordon: dry run: the config is valid; nothing was run");
+                    // What a caller reading outcomes checks for: a passing
+                    // dry run (the exit code is cordon's own; nothing ran).
+                    report::emit(&json!({"dryRun": true, "exitCode": 0, "timedOut": false,
+                        "backend": b.name()}));
                     0
                 }
                 Err(e) => fail_sandbox(&e, common),

@@ -277,6 +277,21 @@ fn the_runner_flags_mxc_sdks_pass() {
     let plan: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(plan["schemaVersion"], "1.0", "{run}");
     assert!(!marker.exists(), "a dry run ran the command");
+    // Its outcome says it was a dry run (callers reading outcomes tell it
+    // from a run); with --json, on the last line, after the plan.
+    let run = cordon(
+        me(),
+        &["--dry-run", "--json", cfg.path.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let (plan, last) = run.stdout.trim_end().rsplit_once('\n').unwrap();
+    let plan: Value = serde_json::from_str(plan).unwrap();
+    assert_eq!(plan["schemaVersion"], "1.0", "{run}");
+    let outcome: Value = serde_json::from_str(last).unwrap();
+    assert_eq!(outcome["dryRun"], true, "{run}");
+    assert_eq!(outcome["exitCode"], 0, "{run}");
+    assert!(!marker.exists(), "a dry run ran the command");
     // A phase request is not dry-run (it would act): refused.
     let phase = ConfigFile::new(
         &json!({"version": "1.0.0", "phase": "provision", "containment": "process"}),

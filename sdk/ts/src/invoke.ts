@@ -19,6 +19,8 @@ export interface Outcome {
   backend?: string;
   denials?: unknown[];
   limitsHit?: string[];
+  /** A passing `--dry-run`: the config is valid and nothing ran. */
+  dryRun?: boolean;
   [key: string]: unknown;
 }
 
@@ -151,11 +153,11 @@ export async function check(request: unknown, options: InvokeOptions = {}): Prom
   inv.stdin.end();
   inv.stdout.resume();
   inv.stderr.resume();
-  try {
-    await inv.outcome;
-  } catch (e) {
-    // A dry run that passes prints the plan and writes no outcome.
-    if (e instanceof MxcError && e.code === 'backend_error' && inv.child.exitCode === 0) return;
-    throw e;
+  const outcome = await inv.outcome;
+  if (outcome.dryRun !== true) {
+    throw new MxcError({
+      code: 'backend_error',
+      message: `cordon did not report a dry run (is ${inv.child.spawnfile} cordon?): ${JSON.stringify(outcome)}`,
+    });
   }
 }
