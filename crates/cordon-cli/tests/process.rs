@@ -504,8 +504,9 @@ fn stat_of(pid: u32) -> Option<(u32, u32, u32)> {
 /// what a killed run leaves) runs under SCHED_BATCH: cordon closes its
 /// channel at the end of every run, and a janitor woken on cordon's CPU with
 /// the normal policy preempted it to clean up and exit first (≈ 1.4 ms in a
-/// quarter of bubblewrap runs, bench/phases.py). The control: cordon itself,
-/// found the same way, keeps the normal policy.
+/// quarter of bubblewrap runs, bench/phases.py). It switches before it
+/// makes its session, so a session leader seen here has switched already.
+/// The control: cordon itself, found the same way, keeps the normal policy.
 #[test]
 fn the_janitor_does_not_preempt_cordon() {
     const SCHED_OTHER: u32 = 0;

@@ -279,8 +279,13 @@ pub fn announce_self(channel: std::os::fd::RawFd) -> std::io::Result<()> {
 
 /// The janitor process.
 fn janitor_main(channel: OwnedFd) -> ! {
-    // Own session first: from here on a kill of cordon's process group
-    // misses it. Then say so.
+    // Its wake-ups must not preempt cordon: woken on the CPU cordon runs
+    // on when cordon closes the channel at the end of a run, it would clean
+    // up and exit (≈ 1.4 ms) before cordon could return (bench/phases.py).
+    // Before its session, so that it never runs as a janitor without it.
+    let _ = sys::batch_scheduling();
+    // Own session: from here on a kill of cordon's process group misses it.
+    // Then say so.
     let _ = nix::unistd::setsid();
     sys::detach_descriptors(&[channel.as_raw_fd()]);
     let empty = nix::sys::signal::SigSet::empty();
@@ -289,10 +294,6 @@ fn janitor_main(channel: OwnedFd) -> ! {
         Some(&empty),
         None,
     );
-    // Its wake-ups must not preempt cordon: woken on the CPU cordon runs
-    // on when cordon closes the channel at the end of a run, it would clean
-    // up and exit (≈ 1.4 ms) before cordon could return (bench/phases.py).
-    let _ = sys::batch_scheduling();
     // Terminal and termination signals meant for cordon's job do not stop it.
     for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGTERM, libc::SIGQUIT] {
         // SAFETY: setting a disposition to SIG_IGN in a single-threaded child.
