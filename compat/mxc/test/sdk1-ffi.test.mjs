@@ -125,6 +125,33 @@ test('spawn() of a refused request rejects with the MxcError at once', async () 
   );
 });
 
+test('spawn() starts nothing unless cordon confirms the check: an exit status of 0 is not enough', async () => {
+  // A program that exits 0 to everything (not cordon) stands in for the binary.
+  const dir = scratch();
+  const fake = path.join(dir, 'not-cordon');
+  const ran = path.join(dir, 'ran');
+  fs.writeFileSync(fake, `#!/bin/sh\necho "$*" >> '${ran}'\nexit 0\n`, { mode: 0o755 });
+  const real = process.env.CORDON_BIN;
+  process.env.CORDON_BIN = fake;
+  try {
+    await assert.rejects(
+      mxc.spawn({ command: 'true', timeoutMs: 30_000 }),
+      (e) => e instanceof mxc.MxcError && /did not confirm the check/.test(e.message),
+    );
+  } finally {
+    if (real === undefined) delete process.env.CORDON_BIN; else process.env.CORDON_BIN = real;
+  }
+  // Only the check was asked for; nothing was started after it.
+  assert.deepEqual(fs.readFileSync(ran, 'utf8').trim().split('\n').map((l) => /--dry-run/.test(l)), [true]);
+  // The control: the same request on cordon passes the check and runs.
+  const proc = await mxc.spawn({ command: 'true', timeoutMs: 30_000 });
+  try {
+    assert.equal((await proc.wait()).exitCode, 0);
+  } finally {
+    proc.dispose();
+  }
+});
+
 test('spawn() with a timeout ends timed out, and dispose() of a live run leaves nothing', async () => {
   const timed = await mxc.spawn({ command: 'sleep 30', timeoutMs: 300 });
   try {

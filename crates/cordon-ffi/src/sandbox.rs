@@ -29,16 +29,29 @@ fn check(bin: &std::path::Path, config: &PrivateFile) -> Result<(), FfiError> {
         .stdin(Stdio::null())
         .output()
         .map_err(|e| FfiError::backend(format!("starting {}: {e}", bin.display())))?;
-    if dry.status.success() {
+    // A refusal is in the outcome, as for a run; so is a pass (`dryRun`):
+    // an exit status of 0 alone (a program that is not cordon, an older
+    // cordon that ran the command) is not a check that passed.
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    if dry.status.success() && dry_run_passed(&checked) {
         return Ok(());
     }
-    // A refusal is in the outcome, as for a run.
-    let stderr = String::from_utf8_lossy(&dry.stderr);
-    read_outcome(&checked, &stderr)?;
+    if !dry.status.success() {
+        read_outcome(&checked, &stderr)?;
+    }
     Err(FfiError::backend(format!(
-        "cordon refused the request: {}",
+        "cordon did not confirm the check (no dry-run outcome, exit {}): {}",
+        dry.status,
         stderr.trim()
     )))
+}
+
+/// The outcome file says a dry run passed.
+fn dry_run_passed(outcome: &PrivateFile) -> bool {
+    std::fs::read_to_string(&outcome.0)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|doc| doc["dryRun"] == true)
 }
 
 /// One spawned run.
