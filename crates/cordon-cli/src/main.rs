@@ -737,6 +737,13 @@ fn report_outcome(outcome: &Outcome, plan: &Plan, common: &CommonArgs) -> i32 {
     for hit in &outcome.limits_hit {
         eprintln!("cordon: {hit}");
     }
+    if let Some(e) = outcome
+        .network
+        .as_ref()
+        .and_then(|n| n.counters_unread.as_ref())
+    {
+        eprintln!("cordon: network: {e}; the outcome's ruleHits is empty");
+    }
     if common.debug {
         for mechanism in &outcome.mechanisms {
             eprintln!("cordon: debug: enforced by {mechanism}");

@@ -181,6 +181,7 @@ pub fn run_document(outcome: &Outcome, container_id: Option<&str>, policy_hash: 
         "network": outcome.network.as_ref().map(|n| json!({
             "decisions": n.decisions.iter().map(NetEvent::to_json).collect::<Vec<_>>(),
             "decisionsNotKept": n.decisions_not_kept,
+            "ruleHitsError": n.counters_unread,
         })),
         "containerId": container_id,
         "policyHash": policy_hash,

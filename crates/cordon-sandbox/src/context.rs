@@ -54,6 +54,9 @@ impl RunContext {
             &SandboxCgroup::unique_name(),
             janitor.as_ref(),
         )?;
+        if janitor.is_some() {
+            crate::timing::phase("janitor-ready");
+        }
         let placeholders = match needs.placeholders {
             true => Some(Placeholders::create(
                 &plan.filesystem.placeholders,
@@ -61,6 +64,9 @@ impl RunContext {
             )?),
             false => None,
         };
+        if placeholders.as_ref().is_some_and(|p| !p.is_empty()) {
+            crate::timing::phase("placeholders-made");
+        }
         let signals = SignalWatch::install()?;
         Ok(RunContext {
             cgroup,
@@ -110,7 +116,12 @@ impl Drop for RunContext {
     fn drop(&mut self) {
         self.signals.restore();
         // Let go of the placeholders before the cgroup and the janitor go.
-        self.placeholders.take();
+        let placeholders = self.placeholders.take();
+        let had_some = placeholders.as_ref().is_some_and(|p| !p.is_empty());
+        drop(placeholders);
+        if had_some {
+            crate::timing::phase("placeholders-gone");
+        }
     }
 }
 

@@ -205,6 +205,11 @@ impl Placeholders {
         )))
     }
 
+    /// Whether there are none (nothing was made or adopted).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Give up this run's hold (a long-lived sandbox's janitor holds them
     /// from now on). Returns their paths.
     pub fn keep(mut self) -> Vec<PathBuf> {

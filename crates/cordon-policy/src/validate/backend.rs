@@ -68,8 +68,9 @@ pub fn containment(config: &Config, version: SchemaVersion) -> Result<Containmen
         };
         if pc.contains_key("captureDenials") {
             return Err(PolicyError::policy(
-                "processContainer.captureDenials: cordon's own denial report (`cordon learn`) is \
-                 not built yet, so denials cannot be captured; remove captureDenials",
+                "processContainer.captureDenials: a Windows AppContainer trace (ETL) that has no \
+                 Linux form; remove captureDenials, and run the command under `cordon learn` to get \
+                 what the policy refused (paths read and written, hosts) as a config to review",
             ));
         }
     }

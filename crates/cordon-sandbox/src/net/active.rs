@@ -104,6 +104,7 @@ impl ActiveNetwork {
                             format!("network: installing the packet rules: {e}")
                         }
                     });
+                crate::timing::phase("nft-done");
                 // Collect the helper before any error returns.
                 let configured = waiting.finish();
                 installed?;
@@ -168,11 +169,13 @@ impl ActiveNetwork {
         self.published.clear();
         // Only model 1 has packet rules.
         if self.filtered && rule_hits {
-            if let Ok(json) =
-                self.ns
-                    .run_net_admin("nft", &["-j", "list", "table", "inet", "cordon"], "", false)
-            {
-                report.rule_hits = nft::counters(&json);
+            let read = self.ns.netfilter_socket().and_then(|socket| {
+                super::nft_counters::read(&socket)
+                    .map_err(|e| format!("reading the packet rules' counters: {e}"))
+            });
+            match read {
+                Ok(hits) => report.rule_hits = hits,
+                Err(e) => report.counters_unread = Some(e),
             }
             crate::timing::phase("counters-read");
         }

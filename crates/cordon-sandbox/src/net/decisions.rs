@@ -141,4 +141,6 @@ pub struct NetworkReport {
     pub decisions_not_kept: u64,
     /// Packets that hit each packet-filter rule (first packets of connections).
     pub rule_hits: Vec<(String, u64)>,
+    /// Why `rule_hits` is empty although they were asked for.
+    pub counters_unread: Option<String>,
 }

@@ -157,26 +157,40 @@ impl Namespaces {
     /// A TCP socket made inside the sandbox's namespace: listening on
     /// `addr`, or (`listening` false) unbound, of `addr`'s family.
     fn socket_in(&self, addr: std::net::SocketAddr, listening: bool) -> Result<OwnedFd, String> {
+        self.made_inside(&format!("a socket for {addr}"), &|| {
+            // bwrap may not have brought the loopback up yet; up is idempotent.
+            crate::sys::loopback_up().and_then(|()| tcp_socket_raw(addr, listening))
+        })
+    }
+
+    /// A netfilter netlink socket of the sandbox's namespace, to read its
+    /// packet rules' counters with (this process owns the sandbox's user
+    /// namespace, so it may; making the socket needs to be inside).
+    pub fn netfilter_socket(&self) -> Result<OwnedFd, String> {
+        self.made_inside("a netfilter socket", &super::nft_counters::socket)
+    }
+
+    /// A descriptor `make` opens in a child that joined the namespaces
+    /// (raw system calls only, see [`Namespaces::fork_entered`]), passed back.
+    fn made_inside(
+        &self,
+        what: &str,
+        make: &dyn Fn() -> std::io::Result<RawFd>,
+    ) -> Result<OwnedFd, String> {
         let (parent, child) =
             std::os::unix::net::UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
         let child_end = child.as_raw_fd();
         let pid = self
-            .fork_entered(&|entered| {
-                // bwrap may not have brought the loopback up yet; up is idempotent.
-                match entered
-                    .and_then(|()| crate::sys::loopback_up())
-                    .and_then(|()| tcp_socket_raw(addr, listening))
-                {
-                    Ok(fd) => match crate::sys::send_fd(child_end, fd, b"L") {
-                        Ok(()) => 0,
-                        Err(_) => 2,
-                    },
-                    Err(e) => {
-                        let msg = e.raw_os_error().unwrap_or(0).to_ne_bytes();
-                        // SAFETY: writing a local buffer to our socket.
-                        unsafe { libc::write(child_end, msg.as_ptr().cast(), msg.len()) };
-                        1
-                    }
+            .fork_entered(&|entered| match entered.and_then(|()| make()) {
+                Ok(fd) => match crate::sys::send_fd(child_end, fd, b"L") {
+                    Ok(()) => 0,
+                    Err(_) => 2,
+                },
+                Err(e) => {
+                    let msg = e.raw_os_error().unwrap_or(0).to_ne_bytes();
+                    // SAFETY: writing a local buffer to our socket.
+                    unsafe { libc::write(child_end, msg.as_ptr().cast(), msg.len()) };
+                    1
                 }
             })
             .map_err(|e| format!("fork: {e}"))?;
@@ -187,10 +201,10 @@ impl Namespaces {
         match got {
             Ok((_, Some(fd))) => Ok(fd),
             Ok((4, None)) => Err(format!(
-                "a socket for {addr} in the sandbox: {}",
+                "{what} in the sandbox: {}",
                 std::io::Error::from_raw_os_error(i32::from_ne_bytes(buf))
             )),
-            _ => Err(format!("a socket for {addr} in the sandbox failed")),
+            _ => Err(format!("{what} in the sandbox failed")),
         }
     }
 

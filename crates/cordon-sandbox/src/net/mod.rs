@@ -15,6 +15,7 @@ pub mod enter;
 mod host_watch;
 pub mod keeper;
 pub mod nft;
+mod nft_counters;
 pub mod proxy;
 mod publish;
 pub mod relay;

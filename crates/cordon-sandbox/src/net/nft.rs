@@ -156,36 +156,6 @@ fn port_matcher(port: &PortMatch, v4: Option<bool>) -> String {
     }
 }
 
-/// Packets counted per rule name, from `nft -j list table inet cordon`, in
-/// the order the rules appear.
-pub fn counters(json: &str) -> Vec<(String, u64)> {
-    let mut out: Vec<(String, u64)> = Vec::new();
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(json) else {
-        return out;
-    };
-    let items = doc["nftables"].as_array().cloned().unwrap_or_default();
-    for item in items {
-        let rule = &item["rule"];
-        if rule["chain"] != "egress" {
-            continue;
-        }
-        let Some(name) = rule["comment"].as_str() else {
-            continue;
-        };
-        let packets: u64 = rule["expr"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["counter"]["packets"].as_u64())
-            .sum();
-        match out.iter_mut().find(|(n, _)| n == name) {
-            Some((_, total)) => *total += packets,
-            None => out.push((name.to_string(), packets)),
-        }
-    }
-    out
-}
-
 /// The host's addresses model 1 denies under `rules`: all of
 /// [`host_addresses`] except lab addresses — those configured on the
 /// loopback device outside 127.0.0.0/8 and ::1 — that an allow rule names
@@ -294,17 +264,5 @@ mod tests {
         ));
         assert!(pos("comment \"a\"") < pos("counter goto refuse comment \"default\""));
         crate::golden::check("nft-script.nft", &s);
-    }
-
-    #[test]
-    fn counters_are_summed_per_rule_name() {
-        let json = r#"{"nftables":[{"rule":{"chain":"egress","comment":"x","expr":[{"counter":{"packets":2,"bytes":9}}]}},
-            {"rule":{"chain":"egress","comment":"x","expr":[{"counter":{"packets":3,"bytes":9}}]}},
-            {"rule":{"chain":"ingress","comment":"ingress","expr":[{"counter":{"packets":7,"bytes":9}}]}},
-            {"rule":{"chain":"egress","comment":"default","expr":[{"counter":{"packets":1,"bytes":9}}]}}]}"#;
-        assert_eq!(
-            counters(json),
-            vec![("x".to_string(), 5), ("default".to_string(), 1)]
-        );
     }
 }
