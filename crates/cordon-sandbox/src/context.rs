@@ -116,12 +116,17 @@ impl Drop for RunContext {
     fn drop(&mut self) {
         self.signals.restore();
         // Let go of the placeholders before the cgroup and the janitor go.
-        let placeholders = self.placeholders.take();
-        let had_some = placeholders.as_ref().is_some_and(|p| !p.is_empty());
-        drop(placeholders);
-        if had_some {
-            crate::timing::phase("placeholders-gone");
+        let Some(placeholders) = self.placeholders.take().filter(|p| !p.is_empty()) else {
+            return;
+        };
+        let removed = placeholders.remove();
+        // The janitor closes the removed directories' last descriptors,
+        // which frees their inodes, after cordon has answered.
+        match &self.janitor {
+            Some(janitor) => janitor.dispose(removed),
+            None => drop(removed),
         }
+        crate::timing::phase("placeholders-gone");
     }
 }
 

@@ -27,6 +27,9 @@ pub use crate::leftover::Leftover;
 use crate::leftover::Notebook;
 use crate::sys::{self, Forked};
 
+/// The tag of a descriptor handed over only to be closed ([`Janitor::dispose`]).
+const DISPOSE: &[u8] = b"D";
+
 /// How long the janitor waits for an [`Leftover::Awaited`] process.
 const AWAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -194,6 +197,16 @@ impl Janitor {
         }
     }
 
+    /// Hand the janitor descriptors to close (its tag `D`): the last
+    /// references to removed placeholders, whose closing frees their inodes
+    /// (≈ 0.4 ms for seven on ext4) — off the path to cordon's answer. One
+    /// the janitor cannot take is closed here.
+    pub fn dispose(&self, fds: Vec<OwnedFd>) {
+        for fd in fds {
+            let _ = sys::send_fd(self.channel.as_raw_fd(), fd.as_raw_fd(), DISPOSE);
+        }
+    }
+
     /// A long-lived sandbox is up: the janitor stays while its init `pid`
     /// lives, holds its placeholders, and cleans up when it exits.
     pub fn watch(self, pid: libc::pid_t) -> Result<(), SandboxError> {
@@ -312,9 +325,14 @@ fn janitor_main(channel: OwnedFd) -> ! {
             Err(_) | Ok((0, _)) => break,
             Ok(got) => got,
         };
-        if let (b"F", Some(pidfd)) = (&buf[..n], fd) {
-            announced.push(pidfd);
-            continue;
+        match (&buf[..n], fd) {
+            (b"F", Some(pidfd)) => {
+                announced.push(pidfd);
+                continue;
+            }
+            // Closed here, now: that is the whole message.
+            (DISPOSE, Some(_)) => continue,
+            _ => {}
         }
         match Message::decode(&buf[..n]) {
             Some(Message::Note(what)) => notes.push(what),
