@@ -762,7 +762,7 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let resources = plan.resources.clone();
-    let janitor_channel = janitor.channel();
+    let janitor_channel = janitor.ready_channel()?;
     // SAFETY: runs between fork and exec in the single-threaded child; only syscalls.
     unsafe {
         cmd.pre_exec(move || {

@@ -43,20 +43,33 @@ pub struct RunContext {
 
 impl RunContext {
     pub fn open(plan: &Plan, needs: Needs) -> Result<Self, SandboxError> {
-        // Before anything is made on the host: whatever happens to this
-        // process, what it makes is removed.
-        let janitor = match needs.janitor_always {
-            true => Some(Janitor::spawn()?),
-            false => Janitor::spawn_if_needed(plan)?,
-        };
+        let janitor = Self::janitor_for(plan, needs)?;
+        Self::open_with(plan, needs, janitor)
+    }
+
+    /// The janitor `plan` and `needs` call for, forked now: a backend that
+    /// prepares before [`RunContext::open_with`] starts it first, so that it
+    /// reaches its own session while the backend prepares.
+    pub fn janitor_for(plan: &Plan, needs: Needs) -> Result<Option<Janitor>, SandboxError> {
+        match needs.janitor_always {
+            true => Janitor::spawn().map(Some),
+            false => Janitor::spawn_if_needed(plan),
+        }
+    }
+
+    /// [`RunContext::open`] with the janitor from [`RunContext::janitor_for`].
+    /// Every host object is told to it before it is made: whatever happens
+    /// to this process, what it makes is removed.
+    pub fn open_with(
+        plan: &Plan,
+        needs: Needs,
+        janitor: Option<Janitor>,
+    ) -> Result<Self, SandboxError> {
         let cgroup = SandboxCgroup::create(
             &plan.resources,
             &SandboxCgroup::unique_name(),
             janitor.as_ref(),
         )?;
-        if janitor.is_some() {
-            crate::timing::phase("janitor-ready");
-        }
         let placeholders = match needs.placeholders {
             true => Some(Placeholders::create(
                 &plan.filesystem.placeholders,

@@ -202,18 +202,18 @@ impl Channel {
 
 /// Run one plan to completion with the native backend.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
+    let needs = Needs {
+        janitor_always: false,
+        placeholders: true,
+    };
+    // Forked first: it gets to its own session while the init is prepared.
+    let janitor = RunContext::janitor_for(plan, needs)?;
     let mut prepared = Prepared::new(plan, None)?;
     let net_channel = Channel::open_if(net::needs_supervisor(plan))?;
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let pty_channel = Channel::open_if(opts.pty)?;
     prepared.pty_channel = pty_channel.as_ref().map(Channel::init_end);
-    let mut ctx = RunContext::open(
-        plan,
-        Needs {
-            janitor_always: false,
-            placeholders: true,
-        },
-    )?;
+    let mut ctx = RunContext::open_with(plan, needs, janitor)?;
     // With a cgroup, the init waits at this gate until it has been moved in.
     let gate = match ctx.cgroup() {
         Some(_) => Some(sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?),
@@ -629,6 +629,7 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
     prepared.net_channel = net_channel.as_ref().map(Channel::init_end);
     let (report_r, report_w) =
         sys::pipe().map_err(|e| SandboxError::setup(format!("pipe: {e}")))?;
+    let janitor_channel = janitor.ready_channel()?;
     let forked = sys::clone_process(namespace_flags()).map_err(cannot_clone)?;
     match forked {
         Forked::Child => {
@@ -636,7 +637,7 @@ pub fn start_server(plan: &Plan, start: LongLived<'_>) -> Result<libc::pid_t, Sa
             let fd = report_w.as_raw_fd();
             // Known to the janitor before `cordon start` could die and leave
             // this init running unrecorded.
-            if let Err(e) = crate::janitor::announce_self(janitor.channel()) {
+            if let Err(e) = crate::janitor::announce_self(janitor_channel) {
                 fail(fd, &format!("announcing the sandbox to its janitor: {e}"));
             }
             match init_setup(&prepared, None) {
