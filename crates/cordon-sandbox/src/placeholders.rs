@@ -121,10 +121,7 @@ pub fn remove_if_unused(path: &Path, patience: std::time::Duration) {
 /// [`remove_if_unused`], returning the removed directory's descriptor (still
 /// locked): closing the last reference to a removed directory is what frees
 /// its inode (30–150 µs each on ext4 here), which whoever closes it pays.
-fn remove_keeping_last_reference(
-    path: &Path,
-    patience: std::time::Duration,
-) -> Option<OwnedFd> {
+fn remove_keeping_last_reference(path: &Path, patience: std::time::Duration) -> Option<OwnedFd> {
     let fd = open_dir(path)?;
     let deadline = std::time::Instant::now() + patience;
     // SAFETY: flock on a descriptor we own.
