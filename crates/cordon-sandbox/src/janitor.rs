@@ -13,8 +13,10 @@
 //! and cleans up when the init is gone.
 //!
 //! The janitor runs in a session of its own (a process-group kill does not
-//! reach it), with no descriptor of cordon's but its end of the socket (it
-//! must not hold the caller's terminal or pipes open).
+//! reach it; cordon waits for it to get there before its first message),
+//! with no descriptor of cordon's but its end of the socket (it must not
+//! hold the caller's terminal or pipes open) and, for a moment, the removed
+//! placeholders cordon hands it to close ([`Janitor::dispose`]).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
