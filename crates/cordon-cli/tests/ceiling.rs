@@ -58,7 +58,21 @@ fn root_only() {
          ceiling in place"
     );
     // The mount point the tests bind over; an empty directory is no ceiling.
-    std::fs::create_dir_all("/etc/cordon").unwrap();
+    // Made once, and removed when this test binary exits if it made it.
+    static MOUNT_POINT: std::sync::Once = std::sync::Once::new();
+    MOUNT_POINT.call_once(|| {
+        extern "C" fn remove_mount_point() {
+            let _ = std::fs::remove_dir("/etc/cordon");
+        }
+        if std::fs::create_dir("/etc/cordon").is_ok() {
+            // SAFETY: registers a handler that only removes an empty directory.
+            unsafe { libc::atexit(remove_mount_point) };
+        }
+    });
+    assert!(
+        std::path::Path::new("/etc/cordon").is_dir(),
+        "/etc/cordon is not a directory"
+    );
 }
 
 /// `inner` run in a private mount namespace where `ceiling` is at /etc/cordon.
