@@ -241,10 +241,10 @@ impl Placeholders {
 
 impl Drop for Placeholders {
     fn drop(&mut self) {
-        for held in std::mem::take(&mut self.0) {
-            let Held { path, fd } = held;
-            drop(fd);
-            remove_if_unused(&path, std::time::Duration::ZERO);
+        // Removed as `remove` does (which leaves an empty set to drop, so
+        // this stops there); their last descriptors closed here.
+        if !self.0.is_empty() {
+            drop(Placeholders(std::mem::take(&mut self.0)).remove());
         }
     }
 }
