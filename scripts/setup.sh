@@ -9,7 +9,7 @@ packages=(
   iproute2     # network tests
   slirp4netns  # the uplink of network model 1 (packet rules, NAT'd stack)
   passt        # pasta: bench/uplink_memory.sh compares it with slirp4netns
-  nftables     # nft: the packet filter in the sandbox's network namespace
+  nftables     # nft: tests compare cordon's packet filter with what nft installs
   curl         # network tests
   python3      # test probes inside the sandbox, bench report
   python3-venv # the python preset's tests and examples/day-one (a project's .venv)

@@ -110,7 +110,7 @@ pub fn print(as_json: bool) -> i32 {
     println!(
         "network rules     {}",
         match &report.network_rules {
-            Ok(()) => "usable (slirp4netns uplink, nftables)".to_string(),
+            Ok(()) => "usable (slirp4netns uplink, nf_tables)".to_string(),
             Err(e) => format!("unusable: {e}"),
         }
     );

@@ -13,7 +13,7 @@ pub struct RunOptions {
     pub debug: bool,
     /// Give the command a terminal (native backend).
     pub pty: bool,
-    /// Read the packet rules' hit counts at exit (costs an `nft` run; only
+    /// Read the packet rules' hit counts at exit (costs a netlink dump; only
     /// worth it when someone reads the report: `--debug`, `--json`, audit).
     pub rule_hits: bool,
     /// Append each proxy decision to the operator's audit log as it is made.

@@ -80,7 +80,8 @@ pub fn root_only_files() -> Option<String> {
     Some(how)
 }
 
-/// What network model 1 needs: slirp4netns and nft on PATH, /dev/net/tun usable.
+/// What network model 1 needs: slirp4netns on PATH, /dev/net/tun usable
+/// (the packet rules go to the kernel over netlink, no program needed).
 pub fn network_rules_usable() -> Result<(), String> {
     let on_path = |name: &str| {
         std::env::var_os("PATH")
@@ -93,9 +94,6 @@ pub fn network_rules_usable() -> Result<(), String> {
     let mut missing = Vec::new();
     if !on_path("slirp4netns") {
         missing.push("slirp4netns (Debian package slirp4netns)".to_string());
-    }
-    if !on_path("nft") {
-        missing.push("nft (Debian package nftables)".to_string());
     }
     let tun = std::ffi::CString::new("/dev/net/tun").unwrap_or_default();
     // SAFETY: access(2) with a NUL-terminated path.

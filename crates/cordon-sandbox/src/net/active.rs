@@ -8,7 +8,7 @@ use cordon_policy::plan::{NetworkPlan, Plan, FILTERING_PROXY_ENDPOINT};
 
 use super::decisions::{DecisionLog, NetworkReport};
 use super::enter::Namespaces;
-use super::{host_watch, nft, proxy, publish, relay, uplink};
+use super::{host_watch, nft, nft_install, proxy, publish, relay, uplink};
 
 /// The running network of one sandbox.
 pub struct ActiveNetwork {
@@ -87,23 +87,18 @@ impl ActiveNetwork {
                 let timeout = std::time::Duration::from_secs(2);
                 let waiting = active.ns.await_uplink(v6, timeout)?;
                 let host_addrs = nft::denied_host_addresses(rules);
-                let script = nft::script(rules, &host_addrs);
+                let table = nft::table(rules, &host_addrs);
                 if debug {
-                    eprintln!("cordon: network: packet filter of the sandbox:\n{script}");
+                    eprintln!(
+                        "cordon: network: packet filter of the sandbox (in nft's syntax):\n{}",
+                        table.script()
+                    );
                 }
                 let installed = active
                     .ns
-                    .run_net_admin("nft", &["-f", "-"], &script, true)
-                    .map_err(|e| {
-                        if e.starts_with("starting nft") && e.contains("No such file") {
-                            format!(
-                                "network: packet rules need nftables' nft on PATH (Debian \
-                                 package \"nftables\"): {e}"
-                            )
-                        } else {
-                            format!("network: installing the packet rules: {e}")
-                        }
-                    });
+                    .netfilter_socket(true)
+                    .and_then(|socket| nft_install::install(&socket, &table))
+                    .map_err(|e| format!("network: installing the packet rules: {e}"));
                 crate::timing::phase("nft-done");
                 // Collect the helper before any error returns.
                 let configured = waiting.finish();
@@ -169,7 +164,7 @@ impl ActiveNetwork {
         self.published.clear();
         // Only model 1 has packet rules.
         if self.filtered && rule_hits {
-            let read = self.ns.netfilter_socket().and_then(|socket| {
+            let read = self.ns.netfilter_socket(false).and_then(|socket| {
                 super::nft_counters::read(&socket)
                     .map_err(|e| format!("reading the packet rules' counters: {e}"))
             });

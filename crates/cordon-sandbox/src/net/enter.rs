@@ -9,8 +9,6 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{SockaddrLike, SockaddrStorage};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 
 /// The user and network namespaces of one sandbox.
 pub struct Namespaces {
@@ -51,81 +49,6 @@ impl Namespaces {
         Ok(Namespaces { user, net })
     }
 
-    /// Run `program` inside the namespaces with CAP_NET_ADMIN there (and only
-    /// there); `stdin` is written to it. Returns stdout, or stderr as the error.
-    /// With `allow_ping`, the caller's group may also open ICMP echo sockets
-    /// in the namespace (`net.ipv4.ping_group_range`, a per-namespace setting).
-    pub fn run_net_admin(
-        &self,
-        program: &str,
-        args: &[&str],
-        stdin: &str,
-        allow_ping: bool,
-    ) -> Result<String, String> {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        let (user, net) = (self.user.as_raw_fd(), self.net.as_raw_fd());
-        // Runs in the forked child before exec: raw system calls only
-        // (async-signal-safe, no allocation).
-        let hook = move || {
-            enter(user, net)?;
-            if allow_ping {
-                // The caller's group as the namespace just joined names
-                // it: getgid() answers in the current user namespace.
-                // (Reading an id map instead races with bwrap, which
-                // may have moved its init into a nested namespace.)
-                let mut line = [0u8; 32];
-                // SAFETY: getgid cannot fail and touches no memory.
-                let len = ping_range_line(unsafe { libc::getgid() }, &mut line);
-                // /proc/sys/net shows the namespace of the process reading it.
-                // SAFETY: open(2) of a NUL-terminated literal path.
-                let fd = unsafe {
-                    libc::open(
-                        c"/proc/sys/net/ipv4/ping_group_range".as_ptr(),
-                        libc::O_WRONLY | libc::O_CLOEXEC,
-                    )
-                };
-                // SAFETY: writing `len` bytes of a local buffer to our descriptor.
-                if fd < 0 || unsafe { libc::write(fd, line.as_ptr().cast(), len) } < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // SAFETY: closing the descriptor opened above.
-                unsafe { libc::close(fd) };
-            }
-            // After setns into the user namespace this process holds
-            // every capability there; an exec by a non-root uid would
-            // lose them. The program keeps exactly CAP_NET_ADMIN.
-            crate::sys::keep_capability_across_exec(CAP_NET_ADMIN)
-        };
-        // SAFETY: `hook` makes raw system calls only, as pre_exec requires.
-        unsafe { cmd.pre_exec(hook) };
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("starting {program}: {e}"))?;
-        if let Some(mut input) = child.stdin.take() {
-            use std::io::Write;
-            input
-                .write_all(stdin.as_bytes())
-                .map_err(|e| format!("writing to {program}: {e}"))?;
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| format!("waiting for {program}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{program} failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
     /// Both descriptors again, for another owner (the filtering proxy).
     pub fn try_clone(&self) -> std::io::Result<Namespaces> {
         Ok(Namespaces {
@@ -163,11 +86,19 @@ impl Namespaces {
         })
     }
 
-    /// A netfilter netlink socket of the sandbox's namespace, to read its
-    /// packet rules' counters with (this process owns the sandbox's user
-    /// namespace, so it may; making the socket needs to be inside).
-    pub fn netfilter_socket(&self) -> Result<OwnedFd, String> {
-        self.made_inside("a netfilter socket", &super::nft_counters::socket)
+    /// A netfilter netlink socket of the sandbox's namespace, to write its
+    /// packet rules or read their counters with (this process owns the
+    /// sandbox's user namespace, so it may; making the socket needs to be
+    /// inside). With `allow_ping`, the caller's group may also open ICMP
+    /// echo sockets in the namespace (`net.ipv4.ping_group_range`, a
+    /// per-namespace setting), set by the same child.
+    pub fn netfilter_socket(&self, allow_ping: bool) -> Result<OwnedFd, String> {
+        self.made_inside("a netfilter socket", &|| {
+            if allow_ping {
+                allow_ping_here()?;
+            }
+            super::nfnl::socket()
+        })
     }
 
     /// A descriptor `make` opens in a child that joined the namespaces
@@ -386,8 +317,41 @@ fn routed(family: libc::c_int, addr: &SockaddrStorage) -> bool {
     ok
 }
 
+/// Let the caller's group open ICMP echo sockets in the network namespace
+/// this process is in. Raw system calls only (it runs in a forked child).
+fn allow_ping_here() -> std::io::Result<()> {
+    // The caller's group as the namespace just joined names it: getgid()
+    // answers in the current user namespace. (Reading an id map instead
+    // races with bwrap, which may have moved its init into a nested
+    // namespace.)
+    let mut line = [0u8; 32];
+    // SAFETY: getgid cannot fail and touches no memory.
+    let len = ping_range_line(unsafe { libc::getgid() }, &mut line);
+    // /proc/sys/net shows the namespace of the process reading it.
+    // SAFETY: open(2) of a NUL-terminated literal path.
+    let fd = unsafe {
+        libc::open(
+            c"/proc/sys/net/ipv4/ping_group_range".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: writing `len` bytes of a local buffer to our descriptor.
+    let written = unsafe { libc::write(fd, line.as_ptr().cast(), len) };
+    let result = if written < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    };
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(fd) };
+    result
+}
+
 /// "G G" for `ping_group_range`, formatted into `buf` without allocating (it
-/// runs between fork and exec); returns its length.
+/// runs in a forked child); returns its length.
 fn ping_range_line(gid: libc::gid_t, buf: &mut [u8; 32]) -> usize {
     use std::io::Write;
     let mut rest = &mut buf[..];
@@ -395,9 +359,6 @@ fn ping_range_line(gid: libc::gid_t, buf: &mut [u8; 32]) -> usize {
     let _ = write!(rest, "{gid} {gid}");
     32 - rest.len()
 }
-
-/// From linux/capability.h (the libc crate does not carry capability numbers).
-const CAP_NET_ADMIN: u32 = 12;
 
 /// Join the user namespace, then the network namespace it owns.
 fn enter(user: RawFd, net: RawFd) -> std::io::Result<()> {

@@ -126,7 +126,10 @@ fn add_new(ns: &Namespaces, known: &mut Vec<IpAddr>, rules: &NetRules) {
     if fresh.is_empty() {
         return;
     }
-    match ns.run_net_admin("nft", &["-f", "-"], &nft::add_host_addresses(&fresh), false) {
+    let added = ns.netfilter_socket(false).and_then(|socket| {
+        super::nft_install::add_elements(&socket, &nft::host_address_sets(&fresh))
+    });
+    match added {
         Ok(_) => known.extend(fresh),
         Err(e) => eprintln!(
             "cordon: warning: network: the host's new addresses {fresh:?} could not be \

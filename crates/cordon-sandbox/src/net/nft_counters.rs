@@ -2,14 +2,12 @@
 //! over netlink (`NFT_MSG_GETRULE` for the `egress` chain of `inet cordon`)
 //! on a socket made inside the sandbox's network namespace.
 //!
-//! Hand-rolled, with a measured reason: `nft -j list table inet cordon`
-//! (an exec of a dynamically linked program that parses the whole table)
-//! took ≈ 2.6 ms more than `true` started the same way, and it ran at the
-//! end of every rule-enforcing run whose outcome is read — every run the
-//! SDKs start (`docs/performance.md`, "What run options cost"). The dump
-//! is a few system calls. The one nftables crate that speaks netlink
-//! (rustables) is GPL-3.0; the generic netlink crates would still leave
-//! the nf_tables layouts below to be written here.
+//! Hand-rolled (see `nfnl` for why), with a measured reason for netlink:
+//! `nft -j list table inet cordon` (an exec of a dynamically linked program
+//! that parses the whole table) took ≈ 2.6 ms more than `true` started the
+//! same way, and it ran at the end of every rule-enforcing run whose
+//! outcome is read — every run the SDKs start (`docs/performance.md`,
+//! "What run options cost"). The dump is a few system calls.
 //!
 //! Layouts (linux/netfilter/nf_tables.h, nfnetlink.h; libnftnl's udata):
 //! each reply is an `nlmsghdr`, an `nfgenmsg` (4 bytes), then attributes;
@@ -21,22 +19,13 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-const NLMSG_HDRLEN: usize = 16;
-const NFGENMSG_LEN: usize = 4;
-const NLA_HDRLEN: usize = 4;
-/// `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER` ride in an attribute's type.
-const NLA_TYPE_MASK: u16 = 0x3fff;
+use super::nfnl::{
+    self, attributes, c_string, messages, nft_type, NFGENMSG_LEN, NFPROTO_INET, NLMSG_DONE,
+    NLMSG_ERROR, NLM_F_DUMP, NLM_F_REQUEST,
+};
 
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_DUMP: u16 = 0x300;
-const NLMSG_ERROR: u16 = 0x2;
-const NLMSG_DONE: u16 = 0x3;
-
-const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFT_MSG_NEWRULE: u16 = 6;
 const NFT_MSG_GETRULE: u16 = 7;
-const NFPROTO_INET: u8 = 1;
-const NETLINK_NETFILTER: libc::c_int = 12;
 
 const NFTA_RULE_TABLE: u16 = 1;
 const NFTA_RULE_CHAIN: u16 = 2;
@@ -48,26 +37,9 @@ const NFTA_EXPR_DATA: u16 = 2;
 const NFTA_COUNTER_PACKETS: u16 = 2;
 const NFTNL_UDATA_RULE_COMMENT: u8 = 0;
 
-/// The table and chain whose counters are read (see `nft::script`).
-const TABLE: &str = "cordon";
+/// The table and chain whose counters are read (see `nft::table`).
+const TABLE: &str = super::nft::TABLE;
 const CHAIN: &str = "egress";
-
-/// A raw netfilter netlink socket, made by the caller in the namespace whose
-/// rules it reads (a socket keeps the namespace it was made in).
-pub fn socket() -> io::Result<libc::c_int> {
-    // SAFETY: a plain socket call; the caller owns the descriptor.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            NETLINK_NETFILTER,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(fd)
-}
 
 /// Packets counted per rule comment in the sandbox's `egress` chain, in the
 /// order of the rules, read on `socket` (from [`socket`]).
@@ -96,7 +68,7 @@ pub fn read(socket: &OwnedFd) -> io::Result<Vec<(String, u64)>> {
             return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
         }
         let part = &buf[..got];
-        let ended = messages(part).any(|(kind, _)| kind == NLMSG_DONE || kind == NLMSG_ERROR);
+        let ended = messages(part).any(|m| m.kind == NLMSG_DONE || m.kind == NLMSG_ERROR);
         dump.extend_from_slice(part);
         if ended {
             return parse(&dump);
@@ -106,51 +78,35 @@ pub fn read(socket: &OwnedFd) -> io::Result<Vec<(String, u64)>> {
 
 /// The dump request, filtered in the kernel to our table and chain.
 fn request() -> Vec<u8> {
-    let mut m = vec![0u8; NLMSG_HDRLEN];
-    m.extend_from_slice(&[NFPROTO_INET, 0, 0, 0]);
-    attr(&mut m, NFTA_RULE_TABLE, TABLE);
-    attr(&mut m, NFTA_RULE_CHAIN, CHAIN);
-    let len = u32::try_from(m.len()).unwrap_or(u32::MAX);
-    m[0..4].copy_from_slice(&len.to_ne_bytes());
-    let kind = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE;
-    m[4..6].copy_from_slice(&kind.to_ne_bytes());
-    m[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    m[8..12].copy_from_slice(&1u32.to_ne_bytes());
-    m
-}
-
-/// Append a NUL-terminated string attribute, padded to 4 bytes.
-fn attr(m: &mut Vec<u8>, kind: u16, value: &str) {
-    let len = u16::try_from(NLA_HDRLEN + value.len() + 1).unwrap_or(u16::MAX);
-    m.extend_from_slice(&len.to_ne_bytes());
-    m.extend_from_slice(&kind.to_ne_bytes());
-    m.extend_from_slice(value.as_bytes());
-    m.push(0);
-    m.resize(align(m.len()), 0);
-}
-
-fn align(n: usize) -> usize {
-    (n + 3) & !3
+    let mut w = nfnl::Writer::default();
+    w.begin(
+        nft_type(NFT_MSG_GETRULE),
+        NLM_F_REQUEST | NLM_F_DUMP,
+        1,
+        NFPROTO_INET,
+        0,
+    );
+    w.str(NFTA_RULE_TABLE, TABLE);
+    w.str(NFTA_RULE_CHAIN, CHAIN);
+    w.end();
+    w.into_bytes()
 }
 
 /// The counters in a whole dump (every reply until `NLMSG_DONE`).
 pub(crate) fn parse(dump: &[u8]) -> io::Result<Vec<(String, u64)>> {
     let mut out: Vec<(String, u64)> = Vec::new();
-    let rule = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
-    for (kind, payload) in messages(dump) {
-        match kind {
+    let rule = nft_type(NFT_MSG_NEWRULE);
+    for message in messages(dump) {
+        match message.kind {
             NLMSG_DONE => return Ok(out),
             NLMSG_ERROR => {
-                let code = payload
-                    .get(0..4)
-                    .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                    .unwrap_or(-libc::EPROTO);
+                let code = message.error_code();
                 if code != 0 {
                     return Err(io::Error::from_raw_os_error(-code));
                 }
             }
             k if k == rule => {
-                let Some(attrs) = payload.get(NFGENMSG_LEN..) else {
+                let Some(attrs) = message.payload.get(NFGENMSG_LEN..) else {
                     continue;
                 };
                 let Some((name, packets)) = rule_counter(attrs) else {
@@ -224,41 +180,6 @@ fn udata_comment(mut udata: &[u8]) -> Option<String> {
     None
 }
 
-/// A string attribute without its NUL.
-fn c_string(value: &[u8]) -> String {
-    let end = value.iter().position(|b| *b == 0).unwrap_or(value.len());
-    String::from_utf8_lossy(&value[..end]).into_owned()
-}
-
-/// The netlink messages in `buf`: (type, payload after the header).
-fn messages(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    let mut rest = buf;
-    std::iter::from_fn(move || {
-        let header = rest.get(..NLMSG_HDRLEN)?;
-        let len = usize::try_from(u32::from_ne_bytes([
-            header[0], header[1], header[2], header[3],
-        ]))
-        .ok()?;
-        let kind = u16::from_ne_bytes([header[4], header[5]]);
-        let payload = rest.get(NLMSG_HDRLEN..len)?;
-        rest = rest.get(align(len)..).unwrap_or(&[]);
-        Some((kind, payload))
-    })
-}
-
-/// The attributes in `buf`: (type without its flags, value).
-fn attributes(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    let mut rest = buf;
-    std::iter::from_fn(move || {
-        let header = rest.get(..NLA_HDRLEN)?;
-        let len = usize::from(u16::from_ne_bytes([header[0], header[1]]));
-        let kind = u16::from_ne_bytes([header[2], header[3]]) & NLA_TYPE_MASK;
-        let value = rest.get(NLA_HDRLEN..len)?;
-        rest = rest.get(align(len)..).unwrap_or(&[]);
-        Some((kind, value))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,7 +238,7 @@ mod tests {
             u32::from_ne_bytes(r[0..4].try_into().unwrap()) as usize,
             r.len()
         );
-        let attrs: Vec<_> = attributes(&r[NLMSG_HDRLEN + NFGENMSG_LEN..]).collect();
+        let attrs: Vec<_> = attributes(&r[nfnl::NLMSG_HDRLEN + NFGENMSG_LEN..]).collect();
         assert_eq!(
             attrs,
             vec![

@@ -37,36 +37,6 @@ pub fn clear_capability_sets() -> io::Result<()> {
     capset(&[CapData::default(); 2])
 }
 
-/// Keep capability `cap` (0-31, held now) across an exec by a non-root uid:
-/// add it to the inheritable and then the ambient set.
-pub fn keep_capability_across_exec(cap: u32) -> io::Result<()> {
-    let mut header = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: header and two data words are the layout capget(2) fills for v3.
-    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    data[0].inheritable |= 1 << cap;
-    capset(&data)?;
-    // SAFETY: PR_CAP_AMBIENT takes integer arguments only.
-    let rc = unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
-            cap as libc::c_ulong,
-            0,
-            0,
-        )
-    };
-    if rc == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 /// Drop every capability for good: lock the securebits so that uid 0
 /// regains nothing on exec, empty the bounding and ambient sets, then the
 /// three process sets. Raw system calls only (usable between fork and exec).
