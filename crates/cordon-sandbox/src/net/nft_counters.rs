@@ -63,7 +63,13 @@ pub fn read(socket: &OwnedFd) -> io::Result<Vec<(String, u64)>> {
     loop {
         // SAFETY: receiving into a buffer of the given length.
         let got = unsafe { libc::recv(socket.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        let got = usize::try_from(got).map_err(|_| io::Error::last_os_error())?;
+        let Ok(got) = usize::try_from(got) else {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        };
         if got == 0 {
             return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
         }

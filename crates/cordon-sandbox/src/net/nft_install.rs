@@ -543,12 +543,13 @@ impl Batch {
         loop {
             // SAFETY: receiving into a buffer of the given length.
             let got = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-            let got = usize::try_from(got).map_err(|_| {
-                format!(
-                    "reading nf_tables' answer: {}",
-                    std::io::Error::last_os_error()
-                )
-            })?;
+            let Ok(got) = usize::try_from(got) else {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(format!("reading nf_tables' answer: {e}"));
+            };
             if got == 0 {
                 return Err("nf_tables closed the socket without answering".into());
             }
