@@ -16,8 +16,6 @@
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ipnet::IpNet;
-
 use super::nfnl::{
     messages, nft_type, Writer, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
     NFPROTO_INET, NFPROTO_UNSPEC, NLMSG_ERROR, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
@@ -386,10 +384,7 @@ impl Batch {
                 let (proto, offset, full) = daddr(net.addr().is_ipv4());
                 self.nfproto(proto, family);
                 let op = if *negated { NFT_CMP_NEQ } else { NFT_CMP_EQ };
-                let (network, mask) = match net {
-                    IpNet::V4(n) => (n.network().octets().to_vec(), n.netmask().octets().to_vec()),
-                    IpNet::V6(n) => (n.network().octets().to_vec(), n.netmask().octets().to_vec()),
-                };
+                let (network, mask) = (address_bytes(net.network()), address_bytes(net.netmask()));
                 let prefix = u32::from(net.prefix_len());
                 if prefix > 0 && prefix % 8 == 0 {
                     // Whole bytes: compare only those.
@@ -689,8 +684,7 @@ mod tests {
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .expect("nft (Debian package nftables) for this test");
-            let input = child.stdin.take().unwrap();
-            let mut input = input;
+            let mut input = child.stdin.take().unwrap();
             input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
             drop(input);
             let out = child.wait_with_output().unwrap();
