@@ -280,6 +280,166 @@ fn dev_shm_cannot_fill_host_memory() {
     }
 }
 
+/// Makes a System V shared memory segment holding `argv[1]`, a message queue
+/// and a semaphore set, all mode 0600; prints their ids; removes them when
+/// its stdin closes (also when the test panics and drops it).
+const SYSV_HOST: &str = r#"
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
+secret = sys.argv[1].encode()
+shm = libc.shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600)
+msq = libc.msgget(IPC_PRIVATE, IPC_CREAT | 0o600)
+sem = libc.semget(IPC_PRIVATE, 1, IPC_CREAT | 0o600)
+if min(shm, msq, sem) < 0:
+    sys.exit(2)
+ctypes.memmove(libc.shmat(shm, None, 0), secret, len(secret))
+print(shm, msq, sem, flush=True)
+sys.stdin.read()
+libc.shmctl(shm, IPC_RMID, None)
+libc.msgctl(msq, IPC_RMID, None)
+libc.semctl(sem, 0, IPC_RMID)
+"#;
+
+/// Worked (0) when all three objects given by id answer (the segment with
+/// the secret), refused (1) when none does, broken (2) otherwise.
+const SYSV: &str = r#"
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shm, msq, sem = map(int, sys.argv[1:4])
+secret = sys.argv[4].encode()
+IPC_STAT, GETVAL, SHM_RDONLY = 2, 12, 0o10000
+worked = []
+addr = libc.shmat(shm, None, SHM_RDONLY)
+if addr not in (None, ctypes.c_void_p(-1).value) and ctypes.string_at(addr, len(secret)) == secret:
+    worked.append("shm")
+if libc.msgctl(msq, IPC_STAT, ctypes.create_string_buffer(256)) == 0:
+    worked.append("msg")
+if libc.semctl(sem, 0, GETVAL) >= 0:
+    worked.append("sem")
+print(" ".join(worked) or "none")
+sys.exit(0 if len(worked) == 3 else 1 if not worked else 2)
+"#;
+
+/// Class 7: the host's System V IPC (shared memory, message queues,
+/// semaphores: named by number, guarded by permission bits alone) is out of
+/// reach. The namespace backends give the sandbox an IPC namespace of its
+/// own; Landlock-only mode shares the host's, so seccomp refuses the calls.
+#[test]
+fn the_hosts_system_v_ipc_is_out_of_reach() {
+    use std::io::BufRead;
+    for who in targets() {
+        let fx = Fixture::new(who);
+        let host = write_probe(&fx, "sysv_host", SYSV_HOST);
+        let probe = write_probe(&fx, "sysv", SYSV);
+        let secret = format!("cordon-ipc-{}", marker());
+        let mut objects = as_user(who, "/usr/bin/python3")
+            .args([host.as_str(), secret.as_str()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ids = String::new();
+        std::io::BufReader::new(objects.stdout.take().unwrap())
+            .read_line(&mut ids)
+            .unwrap();
+        let mut args: Vec<&str> = ids.split_whitespace().collect();
+        assert_eq!(args.len(), 3, "{who:?}: making the objects failed: {ids:?}");
+        args.push(&secret);
+        control_works(who, &on_host(who, &probe, &args));
+        let run = in_sandbox(who, &fx, &probe, &args);
+        attack_refused(who, "System V IPC one-shot", &run);
+        if who.backend != Some(LOCKED_HOST) {
+            let sb = Sandbox::start(
+                who,
+                &json!({"filesystem": {"readonlyPaths": [fx.p("probes")]}}),
+            );
+            let mut words = vec!["python3", probe.as_str()];
+            words.extend(&args);
+            attack_refused(who, "System V IPC exec", &sb.exec(&words));
+        }
+        drop(objects.stdin.take());
+        assert!(
+            objects.wait().unwrap().success(),
+            "{who:?}: removing the objects"
+        );
+    }
+}
+
+/// Watches `argv[1]` (a directory the sandbox is not granted) with inotify
+/// and places a fanotify mark on it. Worked (0): an inotify event named
+/// `argv[2]*` arrived (the test creates such files meanwhile) and the mark
+/// was placed; refused (1): neither could be set up; broken (2): otherwise.
+const WATCH: &str = r#"
+import ctypes, os, select, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+directory, prefix = sys.argv[1].encode(), sys.argv[2].encode()
+worked = []
+fan = libc.fanotify_init(0x00000c00, os.O_RDONLY)  # FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME
+libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_int, ctypes.c_char_p]
+if fan >= 0 and libc.fanotify_mark(fan, 1, 0x40000100, -100, directory) == 0:  # ADD, CREATE | ONDIR
+    worked.append("fanotify")
+ino = libc.inotify_init1(os.O_NONBLOCK)
+if libc.inotify_add_watch(ino, directory, 0x100 | 0x20) >= 0:  # IN_CREATE | IN_OPEN
+    if not select.select([ino], [], [], 10)[0]:
+        sys.exit(2)
+    data = os.read(ino, 65536)
+    while data:
+        _, _, _, n = struct.unpack_from("iIII", data)
+        if data[16:16 + n].startswith(prefix):
+            worked.append("inotify")
+            break
+        data = data[16 + n:]
+print(" ".join(worked) or "none")
+sys.exit(0 if len(worked) == 2 else 1 if not worked else 2)
+"#;
+
+/// Class 8: watching a directory the sandbox was not granted does not tell
+/// it the names of the files made there. The namespace backends do not show
+/// the directory at all; in Landlock-only mode, which does not judge
+/// watches, inotify and fanotify are refused.
+#[test]
+fn ungranted_directories_cannot_be_watched() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for who in targets() {
+        let fx = Fixture::new(who);
+        let probe = write_probe(&fx, "watch", WATCH);
+        let watched = fx.dir("watched");
+        let prefix = format!("made-{}", marker());
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            // Files keep appearing there while the probes run.
+            scope.spawn(|| {
+                for i in 0.. {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let _ = std::fs::write(format!("{watched}/{prefix}-{i}"), "");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            });
+            let args = [watched.as_str(), prefix.as_str()];
+            let control = on_host(who, &probe, &args);
+            let one_shot = in_sandbox(who, &fx, &probe, &args);
+            let exec = (who.backend != Some(LOCKED_HOST)).then(|| {
+                let sb = Sandbox::start(
+                    who,
+                    &json!({"filesystem": {"readonlyPaths": [fx.p("probes")]}}),
+                );
+                sb.exec(&["python3", &probe, &watched, &prefix])
+            });
+            done.store(true, Ordering::Relaxed);
+            control_works(who, &control);
+            attack_refused(who, "watching one-shot", &one_shot);
+            if let Some(run) = exec {
+                attack_refused(who, "watching exec", &run);
+            }
+        });
+    }
+}
+
 const MPTCP: &str = r#"
 import socket, sys, errno
 port = int(sys.argv[1])

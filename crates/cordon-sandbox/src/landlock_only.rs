@@ -298,9 +298,11 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         cwd: cstr(&cwd.to_string_lossy())?,
         rules,
         isolate_network,
-        seccomp: crate::seccomp::build_with(crate::seccomp::SocketLimits {
+        seccomp: crate::seccomp::build_with(crate::seccomp::SharedHostLimits {
             deny_unix: true,
             deny_ip_datagrams: isolate_network,
+            deny_sysv_ipc: true,
+            deny_path_watches: true,
         })
         .map_err(SandboxError::setup)?,
         max_file_size: plan.resources.max_file_size_bytes,
@@ -321,6 +323,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             "host network shared".into()
         },
         "unix sockets refused by seccomp (socketpair allowed)".into(),
+        "System V IPC refused by seccomp (the host's IPC namespace is shared)".into(),
+        "inotify watches and fanotify refused by seccomp (landlock does not judge them)".into(),
         "landlock scoping of signals and abstract sockets".into(),
         "seccomp deny-list".into(),
         "no_new_privs; capabilities dropped".into(),

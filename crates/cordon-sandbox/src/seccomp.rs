@@ -127,21 +127,59 @@ fn condition(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> Se
     SeccompCondition::new(arg, len, op, value).expect("static seccomp condition")
 }
 
-/// Extra restrictions for sandboxes without a mount and network namespace of
-/// their own (Landlock-only mode), where the host's sockets are reachable by path.
+/// Extra restrictions for sandboxes that share the host's namespaces
+/// (Landlock-only mode), where the host's sockets are reachable by path and
+/// its System V IPC objects by number.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SocketLimits {
+pub struct SharedHostLimits {
     /// Refuse `socket(AF_UNIX, ...)` (host daemons listen on unix sockets);
     /// `socketpair` stays allowed.
     pub deny_unix: bool,
     /// Refuse every IP socket that is not a TCP stream (Landlock confines TCP
     /// only), and netlink and packet sockets.
     pub deny_ip_datagrams: bool,
+    /// Refuse System V IPC ([`SYSV_IPC`]): without an IPC namespace of its
+    /// own the sandbox would attach the host's shared memory, read its
+    /// message queues and hold its semaphores, by id, where Landlock does not
+    /// look.
+    pub deny_sysv_ipc: bool,
+    /// Refuse [`PATH_WATCHES`]: Landlock does not judge them, so a watch on
+    /// a directory the sandbox may not list would report the names of the
+    /// files created or opened there as it happens.
+    pub deny_path_watches: bool,
 }
+
+/// System V IPC: objects are named by a number (any process may try every
+/// id), and only permission bits stand between the caller's processes. An IPC
+/// namespace of its own hides the host's; without one these are refused.
+/// (POSIX message queues and shared memory are files, judged by Landlock.)
+pub const SYSV_IPC: &[(&str, i64)] = &[
+    ("shmget", libc::SYS_shmget),
+    ("shmat", libc::SYS_shmat),
+    ("shmctl", libc::SYS_shmctl),
+    ("msgget", libc::SYS_msgget),
+    ("msgsnd", libc::SYS_msgsnd),
+    ("msgrcv", libc::SYS_msgrcv),
+    ("msgctl", libc::SYS_msgctl),
+    ("semget", libc::SYS_semget),
+    ("semop", libc::SYS_semop),
+    ("semtimedop", libc::SYS_semtimedop),
+    ("semctl", libc::SYS_semctl),
+];
+
+/// Watching paths for changes: the kernel asks only for read permission on
+/// the path (the permission bits), not Landlock's, so without a mount
+/// namespace these reach every directory the caller's uid may read.
+/// (`inotify_init` alone watches nothing.)
+pub const PATH_WATCHES: &[(&str, i64)] = &[
+    ("inotify_add_watch", libc::SYS_inotify_add_watch),
+    ("fanotify_init", libc::SYS_fanotify_init),
+    ("fanotify_mark", libc::SYS_fanotify_mark),
+];
 
 /// Build the filter program. Pure computation; nothing is installed.
 pub fn build() -> Result<BpfProgram, String> {
-    build_with(SocketLimits::default())
+    build_with(SharedHostLimits::default())
 }
 
 /// Address families no network namespace governs, refused in every mode:
@@ -155,7 +193,7 @@ const UNNAMESPACED_FAMILIES: &[i32] = &[libc::AF_VSOCK];
 /// and SCTP (132) streams would pass them.
 const TCP_PROTOCOLS: &[u64] = &[0, libc::IPPROTO_TCP as u64];
 
-fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
+fn socket_rules(limits: SharedHostLimits) -> Vec<SeccompRule> {
     let domain = |d: i32| {
         condition(
             0,
@@ -212,18 +250,25 @@ fn socket_rules(limits: SocketLimits) -> Vec<SeccompRule> {
     rules
 }
 
-/// Build the filter program with extra socket limits.
-pub fn build_with(limits: SocketLimits) -> Result<BpfProgram, String> {
+/// Build the filter program with the limits of a sandbox sharing the host's
+/// namespaces.
+pub fn build_with(limits: SharedHostLimits) -> Result<BpfProgram, String> {
     assemble(limits, true)
 }
 
 /// The program; `with_dispatch` puts the binary search of `dispatch` in
 /// front of seccompiler's chain (always, except to compare verdicts in tests).
-fn assemble(limits: SocketLimits, with_dispatch: bool) -> Result<BpfProgram, String> {
+fn assemble(limits: SharedHostLimits, with_dispatch: bool) -> Result<BpfProgram, String> {
     let eperm = SeccompAction::Errno(libc::EPERM as u32);
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     rules.insert(libc::SYS_socket, socket_rules(limits));
-    for (_, nr) in DENIED {
+    let ipc: &[(&str, i64)] = if limits.deny_sysv_ipc { SYSV_IPC } else { &[] };
+    let watches: &[(&str, i64)] = if limits.deny_path_watches {
+        PATH_WATCHES
+    } else {
+        &[]
+    };
+    for (_, nr) in DENIED.iter().chain(ipc).chain(watches) {
         rules.insert(*nr, Vec::new());
     }
     let by_flag = |arg: u8| -> Vec<SeccompRule> {
@@ -579,102 +624,119 @@ mod tests {
                 ]);
             }
         }
-        for deny_unix in [false, true] {
-            for deny_ip_datagrams in [false, true] {
-                let limits = SocketLimits {
-                    deny_unix,
-                    deny_ip_datagrams,
-                };
-                let fast = assemble(limits, true).unwrap();
-                let plain = assemble(limits, false).unwrap();
-                assert!(fast.len() > plain.len());
-                for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, 0] {
-                    for nr in (0..600).chain((0..600).map(|n| n | X32_SYSCALL_BIT)) {
-                        for args in &arg_sets {
-                            assert_eq!(
-                                run(&fast, arch, nr, *args),
-                                run(&plain, arch, nr, *args),
-                                "arch {arch:#x} nr {nr} args {args:x?} limits {limits:?}"
-                            );
-                        }
+        for (deny_unix, deny_ip_datagrams, host_shared) in [
+            (false, false, false),
+            (true, false, true),
+            (true, true, true),
+            (false, true, false),
+        ] {
+            let limits = SharedHostLimits {
+                deny_unix,
+                deny_ip_datagrams,
+                deny_sysv_ipc: host_shared,
+                deny_path_watches: host_shared,
+            };
+            let fast = assemble(limits, true).unwrap();
+            let plain = assemble(limits, false).unwrap();
+            assert!(fast.len() > plain.len());
+            for arch in [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, 0] {
+                for nr in (0..600).chain((0..600).map(|n| n | X32_SYSCALL_BIT)) {
+                    for args in &arg_sets {
+                        assert_eq!(
+                            run(&fast, arch, nr, *args),
+                            run(&plain, arch, nr, *args),
+                            "arch {arch:#x} nr {nr} args {args:x?} limits {limits:?}"
+                        );
                     }
                 }
-                // And the filter does deny: a sample of each kind of rule.
-                let errno = |e: i32| libc::SECCOMP_RET_ERRNO | constant(e);
-                let clone_newuser = [libc::CLONE_NEWUSER as u64, 0, 0, 0, 0, 0];
+            }
+            // And the filter does deny: a sample of each kind of rule.
+            let errno = |e: i32| libc::SECCOMP_RET_ERRNO | constant(e);
+            let clone_newuser = [libc::CLONE_NEWUSER as u64, 0, 0, 0, 0, 0];
+            assert_eq!(
+                run(
+                    &fast,
+                    AUDIT_ARCH_X86_64,
+                    syscall_nr(libc::SYS_mount),
+                    [0; 6]
+                ),
+                errno(libc::EPERM)
+            );
+            assert_eq!(
+                run(
+                    &fast,
+                    AUDIT_ARCH_X86_64,
+                    syscall_nr(libc::SYS_clone),
+                    clone_newuser
+                ),
+                errno(libc::EPERM)
+            );
+            assert_eq!(
+                run(
+                    &fast,
+                    AUDIT_ARCH_X86_64,
+                    syscall_nr(libc::SYS_clone),
+                    [0; 6]
+                ),
+                libc::SECCOMP_RET_ALLOW
+            );
+            assert_eq!(
+                run(
+                    &fast,
+                    AUDIT_ARCH_X86_64,
+                    syscall_nr(libc::SYS_clone3),
+                    [0; 6]
+                ),
+                errno(libc::ENOSYS)
+            );
+            assert_eq!(
+                run(&fast, AUDIT_ARCH_X86_64, syscall_nr(libc::SYS_read), [0; 6]),
+                libc::SECCOMP_RET_ALLOW
+            );
+            let socket = |family: i32, kind: i32, proto: u64| {
+                run(
+                    &fast,
+                    AUDIT_ARCH_X86_64,
+                    syscall_nr(libc::SYS_socket),
+                    [
+                        u64::from(constant(family)),
+                        u64::from(constant(kind)),
+                        proto,
+                        0,
+                        0,
+                        0,
+                    ],
+                )
+            };
+            // vsock is not namespaced: refused in every mode.
+            assert_eq!(
+                socket(libc::AF_VSOCK, libc::SOCK_STREAM, 0),
+                errno(libc::EPERM)
+            );
+            // TCP stays; MPTCP only where Landlock must judge TCP.
+            for proto in [0, libc::IPPROTO_TCP as u64] {
                 assert_eq!(
-                    run(
-                        &fast,
-                        AUDIT_ARCH_X86_64,
-                        syscall_nr(libc::SYS_mount),
-                        [0; 6]
-                    ),
-                    errno(libc::EPERM)
-                );
-                assert_eq!(
-                    run(
-                        &fast,
-                        AUDIT_ARCH_X86_64,
-                        syscall_nr(libc::SYS_clone),
-                        clone_newuser
-                    ),
-                    errno(libc::EPERM)
-                );
-                assert_eq!(
-                    run(
-                        &fast,
-                        AUDIT_ARCH_X86_64,
-                        syscall_nr(libc::SYS_clone),
-                        [0; 6]
-                    ),
+                    socket(libc::AF_INET6, libc::SOCK_STREAM, proto),
                     libc::SECCOMP_RET_ALLOW
                 );
-                assert_eq!(
-                    run(
-                        &fast,
-                        AUDIT_ARCH_X86_64,
-                        syscall_nr(libc::SYS_clone3),
-                        [0; 6]
-                    ),
-                    errno(libc::ENOSYS)
-                );
-                assert_eq!(
-                    run(&fast, AUDIT_ARCH_X86_64, syscall_nr(libc::SYS_read), [0; 6]),
-                    libc::SECCOMP_RET_ALLOW
-                );
-                let socket = |family: i32, kind: i32, proto: u64| {
-                    run(
-                        &fast,
-                        AUDIT_ARCH_X86_64,
-                        syscall_nr(libc::SYS_socket),
-                        [
-                            u64::from(constant(family)),
-                            u64::from(constant(kind)),
-                            proto,
-                            0,
-                            0,
-                            0,
-                        ],
-                    )
-                };
-                // vsock is not namespaced: refused in every mode.
-                assert_eq!(
-                    socket(libc::AF_VSOCK, libc::SOCK_STREAM, 0),
-                    errno(libc::EPERM)
-                );
-                // TCP stays; MPTCP only where Landlock must judge TCP.
-                for proto in [0, libc::IPPROTO_TCP as u64] {
-                    assert_eq!(
-                        socket(libc::AF_INET6, libc::SOCK_STREAM, proto),
-                        libc::SECCOMP_RET_ALLOW
-                    );
+            }
+            assert_eq!(
+                socket(libc::AF_INET, libc::SOCK_STREAM, 262),
+                match deny_ip_datagrams {
+                    true => errno(libc::EPERM),
+                    false => libc::SECCOMP_RET_ALLOW,
                 }
+            );
+            // System V IPC and path watches only where the host's
+            // namespaces are shared.
+            for (name, nr) in SYSV_IPC.iter().chain(PATH_WATCHES) {
                 assert_eq!(
-                    socket(libc::AF_INET, libc::SOCK_STREAM, 262),
-                    match deny_ip_datagrams {
+                    run(&fast, AUDIT_ARCH_X86_64, syscall_nr(*nr), [0; 6]),
+                    match host_shared {
                         true => errno(libc::EPERM),
                         false => libc::SECCOMP_RET_ALLOW,
-                    }
+                    },
+                    "{name}"
                 );
             }
         }
