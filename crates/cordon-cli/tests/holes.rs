@@ -440,6 +440,100 @@ fn ungranted_directories_cannot_be_watched() {
     }
 }
 
+/// Changes the metadata of `argv[1]` (a host file the sandbox is not
+/// granted) and of `argv[2]` (granted read-only) seven ways: by path
+/// (mode, times, extended attribute, owner), by a descriptor opened for
+/// reading, through `/proc/self/fd` and through a symlink made in `argv[3]`
+/// (in a tree granted read-write; Landlock-only mode creates nothing at a
+/// tree's top). Worked (0): all seven; refused (1): none; broken
+/// (2): otherwise.
+const METADATA: &str = r#"
+import os, sys
+victim, ro_victim, rw = sys.argv[1:4]
+worked = []
+def attempt(label, change):
+    try:
+        change()
+        worked.append(label)
+    except OSError:
+        pass
+attempt("chmod", lambda: os.chmod(victim, 0o4755))
+attempt("utime", lambda: os.utime(victim, (1, 1)))
+attempt("xattr", lambda: os.setxattr(victim, "user.cordon", b"1"))
+attempt("chown", lambda: os.chown(victim, os.getuid(), os.getgid()))
+attempt("fchmod", lambda: os.fchmod(os.open(ro_victim, os.O_RDONLY), 0o4755))
+attempt("proc", lambda: os.chmod("/proc/self/fd/%d" % os.open(victim, os.O_PATH), 0o4755))
+def by_link():
+    link = os.path.join(rw, "link-%d" % os.getpid())
+    os.symlink(victim, link)
+    os.chmod(link, 0o4755)
+attempt("symlink", by_link)
+print(" ".join(worked) or "none")
+sys.exit(0 if len(worked) == 7 else 1 if not worked else 2)
+"#;
+
+/// Class 8: the metadata of host files (mode, times, owner, extended
+/// attributes) cannot be changed where the sandbox may not write them. The
+/// namespace backends show such files read-only or not at all; in
+/// Landlock-only mode, which does not judge metadata, the reaper makes each
+/// change only inside writable trees (for host root's sandbox, `chmod u+s`
+/// on a root-owned program would hand every local user root).
+#[test]
+fn host_file_metadata_stays_unchanged() {
+    use std::os::unix::fs::MetadataExt;
+    for who in targets() {
+        let fx = Fixture::new(who);
+        let probe = write_probe(&fx, "metadata", METADATA);
+        let rw = fx.dir("rw");
+        let link_dir = fx.p("rw/sub");
+        let fresh = || {
+            for name in ["victim", "ro-victim"] {
+                let _ = std::fs::remove_file(fx.path(name));
+                let path = fx.file(name, "x");
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
+            let _ = std::fs::remove_dir_all(&rw);
+            fx.dir("rw/sub");
+        };
+        let untouched = |what: &str| {
+            for name in ["victim", "ro-victim"] {
+                let meta = std::fs::metadata(fx.path(name)).unwrap();
+                assert_eq!(
+                    meta.mode() & 0o7777,
+                    0o600,
+                    "{who:?} {what}: {name} changed"
+                );
+                assert_ne!(meta.mtime(), 1, "{who:?} {what}: {name} changed");
+            }
+        };
+        let (victim, ro_victim) = (fx.p("victim"), fx.p("ro-victim"));
+        let args = [victim.as_str(), ro_victim.as_str(), link_dir.as_str()];
+        fresh();
+        control_works(who, &on_host(who, &probe, &args));
+        fresh();
+        let probes = fx.p("probes");
+        let mut words = vec!["run", "--ro", &probes, "--ro", &ro_victim, "--rw", &rw];
+        words.extend(["--", "python3", &probe]);
+        words.extend(args);
+        attack_refused(who, "metadata one-shot", &cordon(who, &words, None));
+        untouched("one-shot");
+        if who.backend != Some(LOCKED_HOST) {
+            fresh();
+            let sb = Sandbox::start(
+                who,
+                &json!({"filesystem": {
+                    "readonlyPaths": [fx.p("probes"), ro_victim],
+                    "readwritePaths": [rw],
+                }}),
+            );
+            let mut words = vec!["python3", probe.as_str()];
+            words.extend(args);
+            attack_refused(who, "metadata exec", &sb.exec(&words));
+            untouched("exec");
+        }
+    }
+}
+
 const MPTCP: &str = r#"
 import socket, sys, errno
 port = int(sys.argv[1])

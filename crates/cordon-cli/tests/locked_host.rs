@@ -435,3 +435,64 @@ fn network_models_that_need_namespaces_are_refused_not_dropped() {
         }
     }
 }
+
+/// Landlock does not judge metadata changes, so the reaper makes them for
+/// the workload: inside writable trees they work as they would on the host
+/// (what `tar`, `cp -a`, `git init` and `chmod +x` need); a read-only path
+/// stays unchanged (the attacks are in holes.rs).
+#[test]
+fn metadata_changes_inside_writable_trees_work() {
+    for who in locked() {
+        let fx = Fixture::new(who);
+        let rw = fx.dir("rw/work");
+        let ro = fx.file("ro-file", "x");
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let script = format!(
+            r#"cd {rw} && echo x > f
+{chmod}{touch}{xattr}{chown}mkdir -p t/d && echo y > t/d/g && chmod 750 t/d && tar cf a.tar t && rm -r t && tar xf a.tar && stat -c tar=%a t/d
+{cpa}{git}{ro_chmod}"#,
+            chmod = probe("chmod", "chmod 751 f && [ $(stat -c %a f) = 751 ]"),
+            touch = probe("touch", "touch -d @1000000000 f && [ $(stat -c %Y f) = 1000000000 ]"),
+            xattr = probe(
+                "xattr",
+                "python3 -c 'import os; os.setxattr(\"f\", \"user.k\", b\"v\"); assert os.getxattr(\"f\", \"user.k\") == b\"v\"; os.removexattr(\"f\", \"user.k\")'"
+            ),
+            chown = probe("chown", "chown $(id -u):$(id -g) f"),
+            cpa = probe("cpa", "cp -a t c && [ $(stat -c %a c/d) = 750 ] && [ $(stat -c %Y c/d) = $(stat -c %Y t/d) ]"),
+            git = probe("git", "git init -q repo"),
+            ro_chmod = probe("ro_chmod", &format!("chmod 600 {ro}")),
+        );
+        let run = cordon(
+            who,
+            &[
+                "run",
+                "--rw",
+                &fx.p("rw"),
+                "--ro",
+                &ro,
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{who:?}\n{run}");
+        run.expect(&[
+            "chmod=ok",
+            "touch=ok",
+            "xattr=ok",
+            "chown=ok",
+            "tar=750",
+            "cpa=ok",
+            "git=ok",
+            "ro_chmod=fail",
+        ]);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&ro).unwrap().permissions().mode() & 0o7777,
+            0o644,
+            "{who:?}: the read-only file changed"
+        );
+    }
+}

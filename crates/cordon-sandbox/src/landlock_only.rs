@@ -20,10 +20,15 @@
 //! - with network model 3, all TCP is refused by Landlock, including the
 //!   sandbox's own loopback, and UDP, raw, netlink and packet sockets by seccomp;
 //! - unix sockets cannot be created (`socket(AF_UNIX)`), because the host's
-//!   daemons listen on them; `socketpair` works.
+//!   daemons listen on them; `socketpair` works;
+//! - System V IPC and inotify/fanotify watches are refused (the host's IPC
+//!   objects and every path its uid may read would be in reach);
+//! - metadata changes (`chmod`, `chown`, times, extended attributes), which
+//!   Landlock does not judge, are made by the reaper for the workload, inside
+//!   writable trees only (`crate::metadata_broker`).
 //!
 //! Process tree: cordon → reaper (a child subreaper, outside the Landlock
-//! domain) → workload. The reaper kills every descendant when the workload
+//! domain, and the metadata broker) → workload. The reaper kills every descendant when the workload
 //! ends, on timeout, and when cordon dies (its lifeline pipe closes).
 
 use std::ffi::CString;
@@ -37,6 +42,7 @@ use crate::confine::{self, Grant, LandlockRule};
 use crate::context::{Needs, RunContext};
 use crate::error::SandboxError;
 use crate::init_report::InitReport;
+use crate::metadata_broker::Broker;
 use crate::outcome::{Outcome, RunOptions};
 use crate::supervisor::{self, ChildReport, ChildStatus, WaitEnd};
 use crate::sys::{self, Forked};
@@ -171,6 +177,8 @@ struct Prepared {
     tmp: PathBuf,
     /// `cgroup.procs` files the reaper joins before starting the workload.
     cgroup_procs: Vec<PathBuf>,
+    /// Answers the workload's metadata changes (the reaper serves it).
+    broker: Broker,
 }
 
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
@@ -265,7 +273,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         });
     if !protected.is_empty() {
         eprintln!(
-            "cordon: Landlock-only mode: no new entry can be created directly in {}              (they hold files the host runs later, kept read-only); `--unprotect CLASS`              (filesystem.unprotect) lifts that protection",
+            "cordon: Landlock-only mode: no new entry can be created directly in {} \
+             (they hold files the host runs later, kept read-only); `--unprotect CLASS` \
+             (filesystem.unprotect) lifts that protection",
             protected.join(", ")
         );
     }
@@ -285,6 +295,12 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         });
     }
     let isolate_network = plan.network == NetworkPlan::Isolated;
+    let broker = Broker::new(
+        rules
+            .iter()
+            .filter(|r| r.grant == Grant::Full)
+            .map(|r| r.path.clone()),
+    );
     let prepared = Prepared {
         argv: plan
             .argv()
@@ -303,6 +319,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             deny_ip_datagrams: isolate_network,
             deny_sysv_ipc: true,
             deny_path_watches: true,
+            broker_metadata_changes: true,
         })
         .map_err(SandboxError::setup)?,
         max_file_size: plan.resources.max_file_size_bytes,
@@ -311,6 +328,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         last_cap: sys::last_capability(),
         tmp: tmp.0.clone(),
         cgroup_procs: Vec::new(),
+        broker,
     };
     let mechanisms = vec![
         format!(
@@ -325,6 +343,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         "unix sockets refused by seccomp (socketpair allowed)".into(),
         "System V IPC refused by seccomp (the host's IPC namespace is shared)".into(),
         "inotify watches and fanotify refused by seccomp (landlock does not judge them)".into(),
+        "chmod, chown, utimes and xattr changes made by the reaper inside writable trees only, inode flags refused (landlock does not judge them)".into(),
         "landlock scoping of signals and abstract sockets".into(),
         "seccomp deny-list".into(),
         "no_new_privs; capabilities dropped".into(),
@@ -423,15 +442,45 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         Ok(p) => p,
         Err(e) => fail(report_fd, format!("pipe: {e}")),
     };
+    // The workload sends its seccomp listener here.
+    let (listener_r, listener_w) = match nix::sys::socket::socketpair(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::Stream,
+        None,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+    ) {
+        Ok(pair) => pair,
+        Err(e) => fail(report_fd, format!("socketpair: {e}")),
+    };
     let workload = match sys::clone_process(0) {
         Err(e) => fail(report_fd, format!("fork: {e}")),
         Ok(Forked::Child) => {
             drop(exec_r);
-            workload_main(p, exec_w.as_raw_fd())
+            drop(listener_r);
+            workload_main(p, exec_w.as_raw_fd(), listener_w)
         }
         Ok(Forked::Parent { pidfd, pid }) => (pidfd, pid),
     };
     drop(exec_w);
+    drop(listener_w);
+    // Nothing (an empty stream) if the workload failed before its filter.
+    let listener = sys::recv_fd(listener_r.as_raw_fd(), &mut [0u8; 1])
+        .ok()
+        .and_then(|(_, fd)| fd);
+    drop(listener_r);
+    if let Some(l) = &listener {
+        Broker::prefer_one_cpu(l.as_raw_fd());
+    }
+    // The broker acts for the workload: with its powers, not root's.
+    if p.is_root {
+        if let Err(e) = sys::drop_all_capabilities(p.last_cap) {
+            kill_tree();
+            fail(
+                report_fd,
+                format!("dropping the reaper's capabilities: {e}"),
+            );
+        }
+    }
     // The workload writes here only if it fails before exec: one encoded
     // report, passed on as it is.
     let mut failure = Vec::new();
@@ -442,6 +491,7 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
         sys::exit_now(125);
     }
     let (pidfd, pid) = workload;
+    let mut listener = listener;
     loop {
         let mut fds = [
             libc::pollfd {
@@ -454,9 +504,15 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
                 events: libc::POLLIN,
                 revents: 0,
             },
+            libc::pollfd {
+                // poll skips a negative descriptor.
+                fd: listener.as_ref().map_or(-1, |l| l.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
-        // SAFETY: valid array of two pollfds.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        // SAFETY: valid array of three pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) };
         if n < 0 {
             continue;
         }
@@ -484,6 +540,20 @@ fn reaper_main(p: &Prepared, report_fd: RawFd, lifeline: OwnedFd) -> ! {
             };
             report.send(report_fd);
             sys::exit_now(0);
+        }
+        // After the two above, so that a workload calling without end
+        // cannot keep its reaper from a kill.
+        if fds[2].revents & libc::POLLIN != 0 {
+            if let Some(l) = &listener {
+                if p.broker.answer(l.as_raw_fd()).is_err() {
+                    // Closed, the listener answers every call ENOSYS: a
+                    // broken one must not leave them waiting.
+                    listener = None;
+                }
+            }
+        } else if fds[2].revents != 0 {
+            // Every process under the filter is gone.
+            listener = None;
         }
     }
 }
@@ -520,7 +590,7 @@ fn kill_tree() {
     }
 }
 
-fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
+fn workload_main(p: &Prepared, fail_fd: RawFd, listener_channel: OwnedFd) -> ! {
     let fail = |msg: String| -> ! { fail(fail_fd, msg) };
     let empty = nix::sys::signal::SigSet::empty();
     let _ = nix::sys::signal::sigprocmask(
@@ -558,9 +628,18 @@ fn workload_main(p: &Prepared, fail_fd: RawFd) -> ! {
             fail(e);
         }
     }
-    if let Err(e) = crate::seccomp::install(&p.seccomp) {
-        fail(e);
+    match crate::seccomp::install_with_listener(&p.seccomp) {
+        Err(e) => fail(e),
+        Ok(Some(listener)) => {
+            if let Err(e) = sys::send_fd(listener_channel.as_raw_fd(), listener.as_raw_fd(), b"L") {
+                fail(format!("handing the seccomp listener to the reaper: {e}"));
+            }
+            // The workload must not answer its own notifications.
+            drop(listener);
+        }
+        Ok(None) => {}
     }
+    drop(listener_channel);
     // SAFETY: chdir with a NUL-terminated path.
     if unsafe { libc::chdir(p.cwd.as_ptr()) } != 0 {
         fail(format!(

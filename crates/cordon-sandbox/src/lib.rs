@@ -28,6 +28,7 @@ pub mod landlock_only;
 pub mod layout;
 pub mod leftover;
 pub mod lifecycle;
+mod metadata_broker;
 pub mod native;
 pub mod net;
 pub mod outcome;

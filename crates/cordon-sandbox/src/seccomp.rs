@@ -147,6 +147,14 @@ pub struct SharedHostLimits {
     /// a directory the sandbox may not list would report the names of the
     /// files created or opened there as it happens.
     pub deny_path_watches: bool,
+    /// Hand [`METADATA_CHANGES`] to a supervisor (seccomp user
+    /// notification; `crate::metadata_broker` answers), refuse
+    /// [`ATTRIBUTE_IOCTLS`] and report [`NEWER_METADATA_CALLS`] missing.
+    /// Landlock does not judge metadata changes, so the sandbox could change
+    /// the mode, group, times and extended attributes of every file its uid
+    /// owns anywhere on the host — for host root's sandbox, `chmod u+s` on a
+    /// root-owned program.
+    pub broker_metadata_changes: bool,
 }
 
 /// System V IPC: objects are named by a number (any process may try every
@@ -175,6 +183,54 @@ pub const PATH_WATCHES: &[(&str, i64)] = &[
     ("inotify_add_watch", libc::SYS_inotify_add_watch),
     ("fanotify_init", libc::SYS_fanotify_init),
     ("fanotify_mark", libc::SYS_fanotify_mark),
+];
+
+/// Changing a file's metadata: the kernel asks only that the caller own the
+/// file (by path, or by a descriptor opened for reading), not Landlock.
+pub const METADATA_CHANGES: &[(&str, i64)] = &[
+    #[cfg(target_arch = "x86_64")]
+    ("chmod", libc::SYS_chmod),
+    ("fchmod", libc::SYS_fchmod),
+    ("fchmodat", libc::SYS_fchmodat),
+    ("fchmodat2", SYS_FCHMODAT2),
+    #[cfg(target_arch = "x86_64")]
+    ("chown", libc::SYS_chown),
+    #[cfg(target_arch = "x86_64")]
+    ("lchown", libc::SYS_lchown),
+    ("fchown", libc::SYS_fchown),
+    ("fchownat", libc::SYS_fchownat),
+    #[cfg(target_arch = "x86_64")]
+    ("utime", libc::SYS_utime),
+    #[cfg(target_arch = "x86_64")]
+    ("utimes", libc::SYS_utimes),
+    #[cfg(target_arch = "x86_64")]
+    ("futimesat", libc::SYS_futimesat),
+    ("utimensat", libc::SYS_utimensat),
+    ("setxattr", libc::SYS_setxattr),
+    ("lsetxattr", libc::SYS_lsetxattr),
+    ("fsetxattr", libc::SYS_fsetxattr),
+    ("removexattr", libc::SYS_removexattr),
+    ("lremovexattr", libc::SYS_lremovexattr),
+    ("fremovexattr", libc::SYS_fremovexattr),
+];
+
+/// `fchmodat2` (Linux 6.6), not in the libc crate for every target.
+pub const SYS_FCHMODAT2: i64 = 452;
+
+/// Metadata calls newer than the C libraries' fallbacks (Linux 6.13 and
+/// 6.17; one number on every architecture): ENOSYS sends callers to the
+/// older calls above.
+pub const NEWER_METADATA_CALLS: &[(&str, i64)] = &[
+    ("setxattrat", 463),
+    ("removexattrat", 466),
+    ("file_setattr", 469),
+];
+
+/// The ioctls that set inode flags (`chattr`) on a file opened for reading.
+pub const ATTRIBUTE_IOCTLS: &[u64] = &[
+    0x4008_6602, // FS_IOC_SETFLAGS
+    0x4004_6602, // FS_IOC32_SETFLAGS
+    0x401c_5820, // FS_IOC_FSSETXATTR
 ];
 
 /// Build the filter program. Pure computation; nothing is installed.
@@ -286,10 +342,16 @@ fn assemble(limits: SharedHostLimits, with_dispatch: bool) -> Result<BpfProgram,
             .collect()
     };
     rules.insert(libc::SYS_clone, by_flag(0));
+    let attribute_ioctls: &[u64] = if limits.broker_metadata_changes {
+        ATTRIBUTE_IOCTLS
+    } else {
+        &[]
+    };
     rules.insert(
         libc::SYS_ioctl,
         DENIED_IOCTLS
             .iter()
+            .chain(attribute_ioctls)
             .map(|cmd| {
                 SeccompRule::new(vec![condition(
                     1,
@@ -321,7 +383,7 @@ fn assemble(limits: SharedHostLimits, with_dispatch: bool) -> Result<BpfProgram,
         jf: 0,
         k: libc::SECCOMP_RET_ERRNO | constant(errno),
     };
-    let prologue = [
+    let mut prologue = vec![
         libc::sock_filter {
             code: op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS),
             jt: 0,
@@ -335,14 +397,33 @@ fn assemble(limits: SharedHostLimits, with_dispatch: bool) -> Result<BpfProgram,
             k: X32_SYSCALL_BIT,
         },
         ret(libc::EPERM),
-        libc::sock_filter {
+    ];
+    let mut decide = |nr: i64, action: u32| {
+        prologue.push(libc::sock_filter {
             code: op(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K),
             jt: 0,
             jf: 1,
-            k: syscall_nr(libc::SYS_clone3),
-        },
-        ret(libc::ENOSYS),
-    ];
+            k: syscall_nr(nr),
+        });
+        prologue.push(libc::sock_filter {
+            code: op(libc::BPF_RET | libc::BPF_K),
+            jt: 0,
+            jf: 0,
+            k: action,
+        });
+    };
+    decide(
+        libc::SYS_clone3,
+        libc::SECCOMP_RET_ERRNO | constant(libc::ENOSYS),
+    );
+    if limits.broker_metadata_changes {
+        for (_, nr) in METADATA_CHANGES {
+            decide(*nr, libc::SECCOMP_RET_USER_NOTIF);
+        }
+        for (_, nr) in NEWER_METADATA_CALLS {
+            decide(*nr, libc::SECCOMP_RET_ERRNO | constant(libc::ENOSYS));
+        }
+    }
     let dispatch = if with_dispatch {
         dispatch(&listed)?
     } else {
@@ -455,6 +536,40 @@ pub fn install(program: &BpfProgram) -> Result<(), String> {
         return Ok(());
     }
     seccompiler::apply_filter(program).map_err(|e| format!("installing the seccomp filter: {e}"))
+}
+
+/// Install the filter on the calling thread and return the descriptor its
+/// user notifications arrive on (`None` where the filter hands none out: a
+/// benchmark build without it). Requires `no_new_privs`.
+pub fn install_with_listener(program: &BpfProgram) -> Result<Option<std::os::fd::OwnedFd>, String> {
+    use std::os::fd::FromRawFd;
+    if cfg!(feature = "bench-unfiltered") {
+        return Ok(None);
+    }
+    let prog = libc::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| "seccomp filter: too long")?,
+        // seccompiler's sock_filter is the kernel's layout (repr(C)).
+        filter: program.as_ptr().cast::<libc::sock_filter>().cast_mut(),
+    };
+    // SAFETY: the kernel copies the program `prog` points to; it outlives
+    // the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &prog,
+        )
+    };
+    let fd = i32::try_from(rc).map_err(|_| "seccomp: unexpected result")?;
+    if fd < 0 {
+        return Err(format!(
+            "installing the seccomp filter: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: a fresh descriptor from the kernel.
+    Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
 }
 
 #[cfg(test)]
@@ -585,7 +700,7 @@ mod tests {
             arg_sets.push([*flag | libc::SIGCHLD as u64, 0, 0, 0, 0, 0]);
             arg_sets.push([*flag | (1 << 40), 0, 0, 0, 0, 0]);
         }
-        for request in DENIED_IOCTLS {
+        for request in DENIED_IOCTLS.iter().chain(ATTRIBUTE_IOCTLS) {
             arg_sets.push([0, *request, 0, 0, 0, 0]);
             arg_sets.push([0, *request | (1 << 32), 0, 0, 0, 0]);
         }
@@ -635,6 +750,7 @@ mod tests {
                 deny_ip_datagrams,
                 deny_sysv_ipc: host_shared,
                 deny_path_watches: host_shared,
+                broker_metadata_changes: host_shared,
             };
             let fast = assemble(limits, true).unwrap();
             let plain = assemble(limits, false).unwrap();
@@ -727,16 +843,37 @@ mod tests {
                     false => libc::SECCOMP_RET_ALLOW,
                 }
             );
-            // System V IPC and path watches only where the host's
-            // namespaces are shared.
-            for (name, nr) in SYSV_IPC.iter().chain(PATH_WATCHES) {
+            // System V IPC, path watches and metadata changes: decided
+            // apart only where the host's namespaces are shared.
+            let expect = |denied: u32| match host_shared {
+                true => denied,
+                false => libc::SECCOMP_RET_ALLOW,
+            };
+            let decided = [
+                (SYSV_IPC, errno(libc::EPERM)),
+                (PATH_WATCHES, errno(libc::EPERM)),
+                (METADATA_CHANGES, libc::SECCOMP_RET_USER_NOTIF),
+                (NEWER_METADATA_CALLS, errno(libc::ENOSYS)),
+            ];
+            for (calls, action) in decided {
+                for (name, nr) in calls {
+                    assert_eq!(
+                        run(&fast, AUDIT_ARCH_X86_64, syscall_nr(*nr), [0; 6]),
+                        expect(action),
+                        "{name}"
+                    );
+                }
+            }
+            for request in ATTRIBUTE_IOCTLS {
                 assert_eq!(
-                    run(&fast, AUDIT_ARCH_X86_64, syscall_nr(*nr), [0; 6]),
-                    match host_shared {
-                        true => errno(libc::EPERM),
-                        false => libc::SECCOMP_RET_ALLOW,
-                    },
-                    "{name}"
+                    run(
+                        &fast,
+                        AUDIT_ARCH_X86_64,
+                        syscall_nr(libc::SYS_ioctl),
+                        [3, *request, 0, 0, 0, 0]
+                    ),
+                    expect(errno(libc::EPERM)),
+                    "ioctl {request:#x}"
                 );
             }
         }
