@@ -768,47 +768,18 @@ mod tests {
             }
             // And the filter does deny: a sample of each kind of rule.
             let errno = |e: i32| libc::SECCOMP_RET_ERRNO | constant(e);
+            let verdict =
+                |nr: i64, args: [u64; 6]| run(&fast, AUDIT_ARCH_X86_64, syscall_nr(nr), args);
             let clone_newuser = [libc::CLONE_NEWUSER as u64, 0, 0, 0, 0, 0];
-            assert_eq!(
-                run(
-                    &fast,
-                    AUDIT_ARCH_X86_64,
-                    syscall_nr(libc::SYS_mount),
-                    [0; 6]
-                ),
-                errno(libc::EPERM)
-            );
-            assert_eq!(
-                run(
-                    &fast,
-                    AUDIT_ARCH_X86_64,
-                    syscall_nr(libc::SYS_clone),
-                    clone_newuser
-                ),
-                errno(libc::EPERM)
-            );
-            assert_eq!(
-                run(
-                    &fast,
-                    AUDIT_ARCH_X86_64,
-                    syscall_nr(libc::SYS_clone),
-                    [0; 6]
-                ),
-                libc::SECCOMP_RET_ALLOW
-            );
-            assert_eq!(
-                run(
-                    &fast,
-                    AUDIT_ARCH_X86_64,
-                    syscall_nr(libc::SYS_clone3),
-                    [0; 6]
-                ),
-                errno(libc::ENOSYS)
-            );
-            assert_eq!(
-                run(&fast, AUDIT_ARCH_X86_64, syscall_nr(libc::SYS_read), [0; 6]),
-                libc::SECCOMP_RET_ALLOW
-            );
+            for (nr, args, expected) in [
+                (libc::SYS_mount, [0; 6], errno(libc::EPERM)),
+                (libc::SYS_clone, clone_newuser, errno(libc::EPERM)),
+                (libc::SYS_clone, [0; 6], libc::SECCOMP_RET_ALLOW),
+                (libc::SYS_clone3, [0; 6], errno(libc::ENOSYS)),
+                (libc::SYS_read, [0; 6], libc::SECCOMP_RET_ALLOW),
+            ] {
+                assert_eq!(verdict(nr, args), expected, "syscall {nr} {args:x?}");
+            }
             let socket = |family: i32, kind: i32, proto: u64| {
                 run(
                     &fast,
@@ -857,21 +828,12 @@ mod tests {
             ];
             for (calls, action) in decided {
                 for (name, nr) in calls {
-                    assert_eq!(
-                        run(&fast, AUDIT_ARCH_X86_64, syscall_nr(*nr), [0; 6]),
-                        expect(action),
-                        "{name}"
-                    );
+                    assert_eq!(verdict(*nr, [0; 6]), expect(action), "{name}");
                 }
             }
             for request in ATTRIBUTE_IOCTLS {
                 assert_eq!(
-                    run(
-                        &fast,
-                        AUDIT_ARCH_X86_64,
-                        syscall_nr(libc::SYS_ioctl),
-                        [3, *request, 0, 0, 0, 0]
-                    ),
+                    verdict(libc::SYS_ioctl, [3, *request, 0, 0, 0, 0]),
                     expect(errno(libc::EPERM)),
                     "ioctl {request:#x}"
                 );
