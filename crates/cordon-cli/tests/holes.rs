@@ -534,6 +534,80 @@ fn host_file_metadata_stays_unchanged() {
     }
 }
 
+/// Retunes the host process `argv[1]` four ways: lower its priority, pin
+/// it to one CPU, lower a resource limit, lower its I/O priority. Worked
+/// (0): all four; refused (1): none; broken (2): otherwise.
+const RETUNE: &str = r#"
+import ctypes, os, resource, sys
+pid = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+worked = []
+def attempt(label, change):
+    try:
+        change()
+        worked.append(label)
+    except OSError:
+        pass
+def ioprio():
+    # ioprio_set(IOPRIO_WHO_PROCESS, pid, best effort, level 7)
+    if libc.syscall(251, 1, pid, (2 << 13) | 7) != 0:
+        raise OSError(ctypes.get_errno(), "ioprio_set")
+attempt("nice", lambda: os.setpriority(os.PRIO_PROCESS, pid, 19))
+attempt("affinity", lambda: os.sched_setaffinity(pid, {0}))
+attempt("limit", lambda: resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0)))
+attempt("ioprio", ioprio)
+print(" ".join(worked) or "none")
+sys.exit(0 if len(worked) == 4 else 1 if not worked else 2)
+"#;
+
+/// Class 8: the host's processes keep their priority, CPUs and limits. The
+/// namespace backends do not show them; Landlock-only mode shows them, and
+/// Landlock's scoping stops signals and ptrace but not these calls (a hard
+/// `RLIMIT_CPU` of 0 would kill one at its next tick), so seccomp refuses
+/// them for any process but the caller itself.
+#[test]
+fn host_processes_cannot_be_retuned() {
+    for who in targets() {
+        let fx = Fixture::new(who);
+        let probe = write_probe(&fx, "retune", RETUNE);
+        let sleeper = || {
+            as_user(who, "/bin/sleep")
+                .arg("600")
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut host = sleeper();
+        let pid = host.id().to_string();
+        let control = on_host(who, &probe, &[&pid]);
+        let _ = host.kill();
+        let _ = host.wait();
+        control_works(who, &control);
+        let mut host = sleeper();
+        let pid = host.id().to_string();
+        let one_shot = in_sandbox(who, &fx, &probe, &[&pid]);
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let _ = host.kill();
+        let _ = host.wait();
+        attack_refused(who, "retuning one-shot", &one_shot);
+        // Field 19 of /proc/PID/stat: the nice value.
+        let nice = stat.rsplit(')').next().unwrap().split_whitespace().nth(16);
+        assert_eq!(nice, Some("0"), "{who:?}: the host process was reniced");
+        if who.backend != Some(LOCKED_HOST) {
+            let mut host = sleeper();
+            let pid = host.id().to_string();
+            let sb = Sandbox::start(
+                who,
+                &json!({"filesystem": {"readonlyPaths": [fx.p("probes")]}}),
+            );
+            let run = sb.exec(&["python3", &probe, &pid]);
+            let _ = host.kill();
+            let _ = host.wait();
+            attack_refused(who, "retuning exec", &run);
+        }
+    }
+}
+
 const MPTCP: &str = r#"
 import socket, sys, errno
 port = int(sys.argv[1])

@@ -22,7 +22,8 @@
 //! - unix sockets cannot be created (`socket(AF_UNIX)`), because the host's
 //!   daemons listen on them; `socketpair` works;
 //! - System V IPC and inotify/fanotify watches are refused (the host's IPC
-//!   objects and every path its uid may read would be in reach);
+//!   objects and every path its uid may read would be in reach), and so is
+//!   changing another process's limits or scheduling by pid;
 //! - metadata changes (`chmod`, `chown`, times, extended attributes), which
 //!   Landlock does not judge, are made by the reaper for the workload, inside
 //!   writable trees only (`crate::metadata_broker`).
@@ -319,6 +320,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             deny_ip_datagrams: isolate_network,
             deny_sysv_ipc: true,
             deny_path_watches: true,
+            deny_retuning_others: true,
             broker_metadata_changes: true,
         })
         .map_err(SandboxError::setup)?,
@@ -342,6 +344,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         },
         "unix sockets refused by seccomp (socketpair allowed)".into(),
         "System V IPC refused by seccomp (the host's IPC namespace is shared)".into(),
+        "other processes' limits, priority and scheduling refused by seccomp (landlock does not judge them)".into(),
         "inotify watches and fanotify refused by seccomp (landlock does not judge them)".into(),
         "chmod, chown, utimes and xattr changes made by the reaper inside writable trees only, inode flags refused (landlock does not judge them)".into(),
         "landlock scoping of signals and abstract sockets".into(),

@@ -147,6 +147,12 @@ pub struct SharedHostLimits {
     /// a directory the sandbox may not list would report the names of the
     /// files created or opened there as it happens.
     pub deny_path_watches: bool,
+    /// Refuse changing another process's resource limits, priority, CPU
+    /// affinity, scheduling or I/O priority by pid ([`retuning_rules`]):
+    /// Landlock's scoping covers signals and ptrace, not these, and without
+    /// a PID namespace the host's processes of the caller's uid are in
+    /// reach (a hard `RLIMIT_CPU` of 0 kills one at its next tick).
+    pub deny_retuning_others: bool,
     /// Hand [`METADATA_CHANGES`] to a supervisor (seccomp user
     /// notification; `crate::metadata_broker` answers), refuse
     /// [`ATTRIBUTE_IOCTLS`] and report [`NEWER_METADATA_CALLS`] missing.
@@ -232,6 +238,61 @@ pub const ATTRIBUTE_IOCTLS: &[u64] = &[
     0x4004_6602, // FS_IOC32_SETFLAGS
     0x401c_5820, // FS_IOC_FSSETXATTR
 ];
+
+/// The calls that change another process's limits or scheduling, each with
+/// the argument patterns that name another process: a pid other than 0
+/// (the caller itself), a process group other than the caller's own, or a
+/// whole user. `prlimit64` may still read another's limits.
+pub fn retuning_rules() -> Vec<(i64, Vec<SeccompRule>)> {
+    let rule = |conditions: Vec<SeccompCondition>| {
+        SeccompRule::new(conditions).expect("static seccomp rule")
+    };
+    let int =
+        |arg: u8, op: SeccompCmpOp, value: u64| condition(arg, SeccompCmpArgLen::Dword, op, value);
+    let other_pid = || int(0, SeccompCmpOp::Ne, 0);
+    // setpriority(which, who, ...) and ioprio_set(which, who, ...): a
+    // process or group named by a non-zero id, or a user.
+    let by_which = |process: u64, group: u64, user: u64| {
+        vec![
+            rule(vec![
+                int(0, SeccompCmpOp::Eq, process),
+                int(1, SeccompCmpOp::Ne, 0),
+            ]),
+            rule(vec![
+                int(0, SeccompCmpOp::Eq, group),
+                int(1, SeccompCmpOp::Ne, 0),
+            ]),
+            rule(vec![int(0, SeccompCmpOp::Eq, user)]),
+        ]
+    };
+    const PRIO_PROCESS: u64 = 0;
+    const PRIO_PGRP: u64 = 1;
+    const PRIO_USER: u64 = 2;
+    const IOPRIO_WHO_PROCESS: u64 = 1;
+    const IOPRIO_WHO_PGRP: u64 = 2;
+    const IOPRIO_WHO_USER: u64 = 3;
+    vec![
+        (
+            libc::SYS_prlimit64,
+            vec![rule(vec![
+                other_pid(),
+                condition(2, SeccompCmpArgLen::Qword, SeccompCmpOp::Ne, 0),
+            ])],
+        ),
+        (
+            libc::SYS_setpriority,
+            by_which(PRIO_PROCESS, PRIO_PGRP, PRIO_USER),
+        ),
+        (
+            libc::SYS_ioprio_set,
+            by_which(IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP, IOPRIO_WHO_USER),
+        ),
+        (libc::SYS_sched_setaffinity, vec![rule(vec![other_pid()])]),
+        (libc::SYS_sched_setscheduler, vec![rule(vec![other_pid()])]),
+        (libc::SYS_sched_setparam, vec![rule(vec![other_pid()])]),
+        (libc::SYS_sched_setattr, vec![rule(vec![other_pid()])]),
+    ]
+}
 
 /// Build the filter program. Pure computation; nothing is installed.
 pub fn build() -> Result<BpfProgram, String> {
@@ -342,6 +403,11 @@ fn assemble(limits: SharedHostLimits, with_dispatch: bool) -> Result<BpfProgram,
             .collect()
     };
     rules.insert(libc::SYS_clone, by_flag(0));
+    if limits.deny_retuning_others {
+        for (nr, refused) in retuning_rules() {
+            rules.insert(nr, refused);
+        }
+    }
     let attribute_ioctls: &[u64] = if limits.broker_metadata_changes {
         ATTRIBUTE_IOCTLS
     } else {
@@ -750,6 +816,7 @@ mod tests {
                 deny_ip_datagrams,
                 deny_sysv_ipc: host_shared,
                 deny_path_watches: host_shared,
+                deny_retuning_others: host_shared,
                 broker_metadata_changes: host_shared,
             };
             let fast = assemble(limits, true).unwrap();
@@ -831,6 +898,41 @@ mod tests {
                     assert_eq!(verdict(*nr, [0; 6]), expect(action), "{name}");
                 }
             }
+            // Another process's limits and scheduling; the caller's own
+            // (pid 0) stay allowed, and reading another's limits.
+            let other = 1234;
+            for (nr, args, refused) in [
+                (libc::SYS_prlimit64, [other, 7, 0x1000, 0, 0, 0], true),
+                (libc::SYS_prlimit64, [other, 7, 0, 0x1000, 0, 0], false),
+                (libc::SYS_prlimit64, [0, 7, 0x1000, 0, 0, 0], false),
+                (libc::SYS_setpriority, [0, other, 19, 0, 0, 0], true),
+                (libc::SYS_setpriority, [1, other, 19, 0, 0, 0], true),
+                (libc::SYS_setpriority, [2, 0, 19, 0, 0, 0], true),
+                (libc::SYS_setpriority, [0, 0, 19, 0, 0, 0], false),
+                (libc::SYS_ioprio_set, [1, other, 0, 0, 0, 0], true),
+                (libc::SYS_ioprio_set, [3, 0, 0, 0, 0, 0], true),
+                (libc::SYS_ioprio_set, [1, 0, 0, 0, 0, 0], false),
+                (
+                    libc::SYS_sched_setaffinity,
+                    [other, 8, 0x1000, 0, 0, 0],
+                    true,
+                ),
+                (libc::SYS_sched_setaffinity, [0, 8, 0x1000, 0, 0, 0], false),
+                (
+                    libc::SYS_sched_setscheduler,
+                    [other, 5, 0x1000, 0, 0, 0],
+                    true,
+                ),
+                (libc::SYS_sched_setparam, [other, 0x1000, 0, 0, 0, 0], true),
+                (libc::SYS_sched_setattr, [other, 0x1000, 0, 0, 0, 0], true),
+                (libc::SYS_sched_setattr, [0, 0x1000, 0, 0, 0, 0], false),
+            ] {
+                let expected = match refused {
+                    true => expect(errno(libc::EPERM)),
+                    false => libc::SECCOMP_RET_ALLOW,
+                };
+                assert_eq!(verdict(nr, args), expected, "syscall {nr} {args:?}");
+            }
             for request in ATTRIBUTE_IOCTLS {
                 assert_eq!(
                     verdict(libc::SYS_ioctl, [3, *request, 0, 0, 0, 0]),
@@ -866,5 +968,54 @@ mod tests {
             constant_verdict(&program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 1),
             Some(false)
         );
+    }
+
+    /// The kernel agrees with the interpreter above: in a child under the
+    /// Landlock-only filter, pinning another process to a CPU is refused
+    /// and pinning itself (pid 0, the control) works.
+    #[test]
+    fn the_kernel_applies_the_shared_host_limits() {
+        let program = build_with(SharedHostLimits {
+            deny_unix: true,
+            deny_ip_datagrams: true,
+            deny_sysv_ipc: true,
+            deny_path_watches: true,
+            deny_retuning_others: true,
+            broker_metadata_changes: true,
+        })
+        .unwrap();
+        let pin = |pid: libc::pid_t| {
+            let mask = [1u64];
+            // SAFETY: sched_setaffinity reads `mask.len()` words of `mask`.
+            let rc = unsafe { libc::syscall(libc::SYS_sched_setaffinity, pid, 8, mask.as_ptr()) };
+            match rc {
+                0 => 0,
+                _ => std::io::Error::last_os_error().raw_os_error().unwrap_or(-1),
+            }
+        };
+        // SAFETY: the child only makes syscalls and leaves with _exit.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(1);
+            let code = match crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)
+                .map_err(|e| e.to_string())
+                .and_then(|()| install_with_listener(&program))
+            {
+                Err(_) => 99,
+                Ok(_listener) => match (pin(parent), pin(0)) {
+                    (libc::EPERM, 0) => 0,
+                    (libc::EPERM, _) => 2,
+                    _ => 1,
+                },
+            };
+            // SAFETY: leaving the forked child without running destructors.
+            unsafe { libc::_exit(code.min(255)) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child into a valid local.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        assert!(libc::WIFEXITED(status));
+        // 1: another process was pinned; 2: the child could not pin itself.
+        assert_eq!(libc::WEXITSTATUS(status), 0);
     }
 }
