@@ -218,15 +218,39 @@ attempt("abstract", abstract)
 def pair():
     a, b = socket.socketpair(); a.send(b"x"); assert b.recv(1) == b"x"
 attempt("socketpair", pair)
+# listen on an unbound socket binds an ephemeral port on every address
+attempt("listen", lambda: socket.socket().listen())
 "#
     );
+    // Control: on the host every probe works.
+    let host = Run::from(
+        std::process::Command::new("python3")
+            .args(["-c", &code])
+            .output()
+            .unwrap(),
+    );
+    host.expect(&[
+        "tcp=ok",
+        "udp=ok",
+        "abstract=ok",
+        "socketpair=ok",
+        "listen=ok",
+    ]);
+    let mut buf = [0u8; 8];
+    let _ = udp.recv(&mut buf);
     for who in locked() {
         let run = run_config(
             who,
             &json!({"process": {"commandLine": format!("python3 -c '{code}'")}}),
         );
         assert_eq!(run.code, 0, "{run}");
-        run.expect(&["tcp=fail", "udp=fail", "abstract=fail", "socketpair=ok"]);
+        run.expect(&[
+            "tcp=fail",
+            "udp=fail",
+            "abstract=fail",
+            "socketpair=ok",
+            "listen=fail",
+        ]);
         let mut buf = [0u8; 8];
         assert!(
             udp.recv(&mut buf).is_err(),

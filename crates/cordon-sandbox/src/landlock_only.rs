@@ -318,6 +318,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
         seccomp: crate::seccomp::build_with(crate::seccomp::SharedHostLimits {
             deny_unix: true,
             deny_ip_datagrams: isolate_network,
+            deny_listen: isolate_network,
             deny_sysv_ipc: true,
             deny_path_watches: true,
             deny_retuning_others: true,
@@ -338,7 +339,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Outcome, SandboxError> {
             prepared.rules.len()
         ),
         if isolate_network {
-            "network: TCP refused by landlock; UDP, raw, netlink, packet sockets by seccomp".into()
+            "network: TCP refused by landlock; UDP, raw, netlink, packet sockets and listen by seccomp".into()
         } else {
             "host network shared".into()
         },

@@ -138,6 +138,10 @@ pub struct SharedHostLimits {
     /// Refuse every IP socket that is not a TCP stream (Landlock confines TCP
     /// only), and netlink and packet sockets.
     pub deny_ip_datagrams: bool,
+    /// Refuse `listen`: Landlock judges binding a TCP port, but `listen` on
+    /// an unbound socket binds an ephemeral one on every address of the
+    /// host, where anyone who reaches the host could connect in.
+    pub deny_listen: bool,
     /// Refuse System V IPC ([`SYSV_IPC`]): without an IPC namespace of its
     /// own the sandbox would attach the host's shared memory, read its
     /// message queues and hold its semaphores, by id, where Landlock does not
@@ -387,6 +391,9 @@ fn assemble(limits: SharedHostLimits, with_dispatch: bool) -> Result<BpfProgram,
     };
     for (_, nr) in DENIED.iter().chain(ipc).chain(watches) {
         rules.insert(*nr, Vec::new());
+    }
+    if limits.deny_listen {
+        rules.insert(libc::SYS_listen, Vec::new());
     }
     let by_flag = |arg: u8| -> Vec<SeccompRule> {
         NAMESPACE_FLAGS
@@ -814,6 +821,7 @@ mod tests {
             let limits = SharedHostLimits {
                 deny_unix,
                 deny_ip_datagrams,
+                deny_listen: deny_ip_datagrams,
                 deny_sysv_ipc: host_shared,
                 deny_path_watches: host_shared,
                 deny_retuning_others: host_shared,
@@ -898,6 +906,13 @@ mod tests {
                     assert_eq!(verdict(*nr, [0; 6]), expect(action), "{name}");
                 }
             }
+            assert_eq!(
+                verdict(libc::SYS_listen, [3, 1, 0, 0, 0, 0]),
+                match deny_ip_datagrams {
+                    true => errno(libc::EPERM),
+                    false => libc::SECCOMP_RET_ALLOW,
+                }
+            );
             // Another process's limits and scheduling; the caller's own
             // (pid 0) stay allowed, and reading another's limits.
             let other = 1234;
@@ -978,6 +993,7 @@ mod tests {
         let program = build_with(SharedHostLimits {
             deny_unix: true,
             deny_ip_datagrams: true,
+            deny_listen: true,
             deny_sysv_ipc: true,
             deny_path_watches: true,
             deny_retuning_others: true,
